@@ -1,0 +1,47 @@
+/**
+ * Splits a command line the way /bin/sh splits a simple command: quotes and backslashes only.
+ * Flags in kbuild Makefiles carry shell quoting (`-DNS='"FOO"'`); we run commands with argument
+ * arrays, so we unquote here and refuse anything that would need a real shell.
+ */
+export function shellWords(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\n') {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated ' in: ${text}`);
+      cur += text.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && '"\\$`\n'.includes(text[j + 1] ?? '')) j++;
+        else if (text[j] === '$' || text[j] === '`') throw new Error(`shell expansion is not supported in: ${text}`);
+        cur += text[j];
+      }
+      if (j >= text.length) throw new Error(`unterminated " in: ${text}`);
+      i = j;
+    } else if (c === '\\') {
+      cur += text[++i] ?? '';
+    } else if ('$`;&|<>(){}*?[~'.includes(c)) {
+      throw new Error(`shell syntax '${c}' is not supported in a flag: ${text}`);
+    } else cur += c;
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** Quotes one argument for display in the style kbuild's .cmd files use. */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}

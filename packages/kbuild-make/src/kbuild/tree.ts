@@ -1,0 +1,217 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { SourceError } from '@nx-kbuild/diagnostics';
+import { MakeEvaluator } from '../make/evaluator';
+import { words } from '../make/words';
+
+/** Flags a kbuild directory Makefile contributes to the objects it builds. */
+export interface DirFlags {
+  /** KBUILD_CFLAGS as this directory sees it: the global value plus every parent's subdir-ccflags-y. */
+  kbuildCflags: string;
+  ccflags: string;
+  ccflagsRemove: string;
+  /** CFLAGS_<stem>.o and CFLAGS_REMOVE_<stem>.o by stem (path relative to the directory, no suffix). */
+  perObject: Record<string, { add: string; remove: string }>;
+  ldflags: string;
+  /** OBJECT_FILES_NON_STANDARD for the directory and per object stem. */
+  objtoolSkipDir: string;
+  objtoolSkip: Record<string, string>;
+}
+
+export interface ObjectSpec {
+  /** Absolute path of the .o file. */
+  object: string;
+  /** Absolute path of the source file. */
+  source: string;
+  /** Path of the object relative to its directory, without suffix (kbuild's target-stem). */
+  stem: string;
+}
+
+export interface ModuleSpec {
+  /** Module name as modpost and modinfo name it: the basename of the module's .o. */
+  name: string;
+  /** Absolute path of the module without suffix (kbuild's modules.order entry minus `.o`). */
+  path: string;
+  dir: string;
+  /** True when built from several objects (`foo-y := a.o b.o`): linked with `ld -r`. */
+  composite: boolean;
+  members: ObjectSpec[];
+  flags: DirFlags;
+  /** The Makefile that names the module, and the line. */
+  definedIn: { file: string; line: number };
+}
+
+export interface TreeDiagnostic {
+  file: string;
+  line: number;
+  severity: 'warning' | 'error';
+  message: string;
+}
+
+export interface ModuleTree {
+  root: string;
+  /** Modules in kbuild's modules.order order. */
+  modules: ModuleSpec[];
+  /** Every Makefile/Kbuild file read. */
+  makefiles: string[];
+  diagnostics: TreeDiagnostic[];
+}
+
+export interface TreeOptions {
+  /** Absolute path of the external module tree (kbuild's M=). */
+  root: string;
+  /** Directory make runs in (the kernel build directory). */
+  kernelDir: string;
+  /** Variables every Kbuild file sees: kernel config (auto.conf), tree config, exported kbuild variables. */
+  variables: Record<string, string>;
+  /** KBUILD_CFLAGS from the probe. */
+  kbuildCflags: string;
+}
+
+const SOURCE_SUFFIXES = ['.c', '.S', '.rs'];
+
+function kbuildFile(dir: string): string | undefined {
+  for (const name of ['Kbuild', 'Makefile']) {
+    const f = join(dir, name);
+    if (existsSync(f)) return f;
+  }
+  return undefined;
+}
+
+/** Best-effort line of the first mention of `word` in a Makefile (for diagnostics). */
+function lineOf(file: string, word: string): number {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const re = new RegExp(`(^|[\\s=/])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
+    const idx = lines.findIndex((l) => re.test(l));
+    return idx >= 0 ? idx + 1 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * Evaluates an external module tree as kbuild does for `make M=<root>`: reads each directory's
+ * Kbuild (or Makefile), follows obj-y/obj-m directory entries, resolves composite objects, and
+ * lists modules in modules.order order. Objects with no source and duplicate module names are
+ * errors with the Makefile's file:line.
+ */
+export function evaluateModuleTree(options: TreeOptions): ModuleTree {
+  const modules: ModuleSpec[] = [];
+  const makefiles: string[] = [];
+  const diagnostics: TreeDiagnostic[] = [];
+
+  const visit = (dir: string, inheritedCflags: string): void => {
+    const file = kbuildFile(dir);
+    if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
+    makefiles.push(file);
+    const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true });
+    for (const [k, v] of Object.entries(options.variables)) ev.setSimple(k, v, 'environment');
+    ev.setSimple('KBUILD_CFLAGS', inheritedCflags, 'environment');
+    ev.setSimple('obj', dir, 'file');
+    ev.setSimple('src', dir, 'file');
+    ev.setSimple('KBUILD_EXTMOD', options.root, 'command line');
+    ev.setSimple('M', options.root, 'command line');
+    ev.evalFile(file);
+    for (const m of ev.messages) {
+      if (m.kind === 'warning') diagnostics.push({ file: m.loc.file, line: m.loc.line, severity: 'warning', message: m.text });
+    }
+
+    const get = (name: string) => ev.get(name);
+    const objY = words(get('obj-y'));
+    const objM = words(get('obj-m')).filter((o) => !objY.includes(o));
+    const subdirCflags = get('subdir-ccflags-y');
+    const dirCflags = subdirCflags.trim() === '' ? inheritedCflags : `${inheritedCflags} ${subdirCflags}`;
+
+    for (const o of objY) {
+      if (!o.endsWith('/')) {
+        diagnostics.push({
+          file,
+          line: lineOf(file, o),
+          severity: 'warning',
+          message: `${o} is in obj-y: built-in objects are not built for external modules (M=); it is ignored, as kbuild does`,
+        });
+      }
+    }
+    for (const d of words(get('subdir-y') + ' ' + get('subdir-m'))) {
+      if (!objY.includes(d + '/') && !words(get('obj-m')).includes(d + '/')) {
+        diagnostics.push({
+          file,
+          line: lineOf(file, d),
+          severity: 'warning',
+          message: `${d} is in subdir-y/m only: kbuild does not put its modules into modules.order; it is ignored`,
+        });
+      }
+    }
+
+    const flags: DirFlags = {
+      kbuildCflags: dirCflags,
+      ccflags: `${get('ccflags-y')} ${get('EXTRA_CFLAGS')}`.trim(),
+      ccflagsRemove: get('ccflags-remove-y'),
+      perObject: {},
+      ldflags: `${get('ldflags-y')} ${get('EXTRA_LDFLAGS')}`.trim(),
+      objtoolSkipDir: get('OBJECT_FILES_NON_STANDARD'),
+      objtoolSkip: {},
+    };
+
+    // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
+    const ordered = [...objY.filter((o) => o.endsWith('/')), ...objM];
+    for (const entry of ordered) {
+      if (entry.endsWith('/')) {
+        visit(join(dir, entry.slice(0, -1)), dirCflags);
+        continue;
+      }
+      if (!entry.endsWith('.o')) {
+        throw new SourceError(file, lineOf(file, entry), `'${entry}' in obj-m is neither an object (.o) nor a directory (/)`);
+      }
+      const base = entry.slice(0, -2);
+      const suffixVars = ['-objs', '-y', '-m'].map((s) => words(get(base + s)));
+      const composite = suffixVars.some((w) => w.length > 0) || get(base + '-') !== '';
+      const memberNames = composite ? [...new Set(suffixVars.flat())] : [entry];
+      const members: ObjectSpec[] = [];
+      for (const m of memberNames) {
+        if (!m.endsWith('.o')) {
+          throw new SourceError(file, lineOf(file, m), `'${m}' in ${base}-y/-objs is not an object (.o)`);
+        }
+        const stem = m.slice(0, -2);
+        const source = SOURCE_SUFFIXES.map((s) => join(dir, stem + s)).find((p) => existsSync(p));
+        if (!source) {
+          throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, stem)}.c does not exist`);
+        }
+        if (!source.endsWith('.c')) {
+          throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
+        }
+        members.push({ object: join(dir, m), source, stem });
+        flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
+        flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
+      }
+      const modPath = join(dir, base);
+      modules.push({
+        name: base.slice(base.lastIndexOf('/') + 1),
+        path: modPath,
+        dir: dirname(modPath),
+        composite,
+        members,
+        flags,
+        definedIn: { file, line: lineOf(file, entry) },
+      });
+    }
+  };
+
+  visit(options.root, options.kbuildCflags);
+
+  // scripts/modules-check.sh: two modules with one basename would collide at load time.
+  const seen = new Map<string, ModuleSpec>();
+  for (const m of modules) {
+    const prev = seen.get(m.name);
+    if (prev) {
+      throw new SourceError(
+        m.definedIn.file,
+        m.definedIn.line,
+        `module name conflict: ${m.name}.ko is built here and at ${prev.definedIn.file}:${prev.definedIn.line} (kbuild's modules-check rejects it)`,
+      );
+    }
+    seen.set(m.name, m);
+  }
+  return { root: options.root, modules, makefiles, diagnostics };
+}

@@ -1,0 +1,58 @@
+import { readdirSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+function globToRegExp(component: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < component.length; i++) {
+    const c = component[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = component.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += '[' + component.slice(i + 1, end).replace(/^!/, '^') + ']';
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(re + '$');
+}
+
+/** `$(wildcard pattern)`: existing paths matching a shell glob, sorted per directory as make does. */
+export function wildcard(pattern: string, cwd: string): string[] {
+  const parts = pattern.split('/');
+  let bases: string[] = [isAbsolute(pattern) ? '/' : ''];
+  for (let k = isAbsolute(pattern) ? 1 : 0; k < parts.length; k++) {
+    const part = parts[k];
+    const last = k === parts.length - 1;
+    const next: string[] = [];
+    for (const base of bases) {
+      const dir = isAbsolute(base) ? base : join(cwd, base || '.');
+      if (!/[*?[]/.test(part)) {
+        const candidate = base === '' ? part : base === '/' ? '/' + part : `${base}/${part}`;
+        if (last) {
+          try {
+            readdirSync(dir).includes(part) && next.push(candidate);
+          } catch {
+            /* missing directory: no match */
+          }
+        } else next.push(candidate);
+        continue;
+      }
+      let entries: string[];
+      try {
+        entries = readdirSync(dir).sort();
+      } catch {
+        continue;
+      }
+      const re = globToRegExp(part);
+      for (const e of entries) {
+        if (e.startsWith('.') && !part.startsWith('.')) continue;
+        if (re.test(e)) next.push(base === '' ? e : base === '/' ? '/' + e : `${base}/${e}`);
+      }
+    }
+    bases = next;
+  }
+  return bases;
+}

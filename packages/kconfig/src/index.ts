@@ -1,0 +1,3 @@
+export { SourceError } from '@nx-kbuild/diagnostics';
+export { parseConfigText, readConfigFile } from './config-file';
+export type { ConfigEntry, ConfigFormat, ConfigValues } from './config-file';

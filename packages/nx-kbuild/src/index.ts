@@ -1,0 +1,80 @@
+import { dirname, join, relative } from 'node:path';
+import {
+  DependencyType,
+  type CreateDependencies,
+  type CreateNodes,
+  type CreateNodesResult,
+  type RawProjectGraphDependency,
+} from '@nx/devkit';
+import { loadTreeModel, type TreeModel } from './model/tree-model';
+import { normalizeOptions, type KbuildPluginOptions } from './model/options';
+import { buildProjects } from './targets';
+
+export type { KbuildPluginOptions } from './model/options';
+
+const DEFAULT_TREE_PROJECT = 'kbuild-tree';
+
+/** One evaluation per graph computation: createNodes and createDependencies share it. */
+let lastModel: { key: string; model: TreeModel } | undefined;
+
+function modelFor(workspaceRoot: string, options: KbuildPluginOptions, fresh: boolean): TreeModel {
+  const key = JSON.stringify([workspaceRoot, options]);
+  if (!fresh && lastModel?.key === key) return lastModel.model;
+  const model = loadTreeModel(workspaceRoot, options);
+  lastModel = { key, model };
+  return model;
+}
+
+/**
+ * One Nx project per module that the tree's config builds (named as modpost names it), and one for
+ * the tree as a whole. The tree's top Kbuild (or Makefile) anchors them.
+ */
+export const createNodes: CreateNodes<KbuildPluginOptions> = [
+  '**/{Kbuild,Makefile}',
+  (files, rawOptions, context) => {
+    const options = normalizeOptions(rawOptions);
+    const treeRel = relative(context.workspaceRoot, join(context.workspaceRoot, options.tree ?? '.')) || '.';
+    const anchors = files.filter((f) => (dirname(f) === '.' ? '.' : dirname(f)) === treeRel);
+    const anchor = anchors.find((f) => f.endsWith('Kbuild')) ?? anchors[0];
+    if (!anchor) return [];
+    const model = modelFor(context.workspaceRoot, options, true);
+    for (const d of model.tree.diagnostics) {
+      process.stderr.write(`${relative(context.workspaceRoot, d.file)}:${d.line}: ${d.severity}: ${d.message}\n`);
+    }
+    const projects: CreateNodesResult['projects'] = {};
+    for (const plan of buildProjects(model, options.treeProject ?? DEFAULT_TREE_PROJECT)) projects[plan.root] = plan.config;
+    return [[anchor, { projects }]];
+  },
+];
+
+/** The project whose root is the longest directory prefix of `file` (Nx's file ownership rule). */
+function ownerOf(file: string, roots: [name: string, root: string][]): string | undefined {
+  let best: [string, number] | undefined;
+  for (const [name, root] of roots) {
+    const inside = root === '.' || root === '' || file.startsWith(root + '/');
+    if (inside && (!best || root.length > best[1])) best = [name, root === '.' ? 0 : root.length];
+  }
+  return best?.[0];
+}
+
+/**
+ * Module → module edges from the symbols each module uses and another exports. An edge is static,
+ * pointing at the consumer's source, when that source belongs to the consumer's project; modules
+ * that share a directory have virtual roots, so their edges are implicit.
+ */
+export const createDependencies: CreateDependencies<KbuildPluginOptions> = (rawOptions, context) => {
+  const options = normalizeOptions(rawOptions);
+  const model = modelFor(context.workspaceRoot, options, false);
+  const treeProject = options.treeProject ?? DEFAULT_TREE_PROJECT;
+  const roots = Object.entries(context.projects).map(([name, p]) => [name, p.root] as [string, string]);
+  const edge = (source: string, target: string, file: string): RawProjectGraphDependency => {
+    const sourceFile = relative(context.workspaceRoot, file);
+    return ownerOf(sourceFile, roots) === source
+      ? { source, target, type: DependencyType.static, sourceFile }
+      : { source, target, type: DependencyType.implicit };
+  };
+  const deps: RawProjectGraphDependency[] = model.edges.map((e) => edge(e.from, e.to, e.sourceFile));
+  // The tree project collects every module's outputs (Module.symvers, modules.order).
+  for (const m of model.tree.modules) deps.push(edge(treeProject, m.name, m.definedIn.file));
+  return deps;
+};

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readConfigFile } from '@nx-kbuild/kconfig';
+import {
+  evaluateModuleTree,
+  moduleCommands,
+  probeKbuildGlobals,
+  verifyProbe,
+  type KbuildGlobals,
+  type ModuleSpec,
+  type ModuleTree,
+  type TreeCommands,
+} from '@nx-kbuild/kbuild-make';
+import { scanSourceSymbols } from '@nx-kbuild/symbols';
+import type { KbuildPluginOptions } from './options';
+import { includedWorkspaceHeaders } from './headers';
+
+export interface ModuleEdge {
+  from: string;
+  to: string;
+  /** Symbols `from` uses that `to` exports. */
+  symbols: string[];
+  /** The consumer's source that mentions the first symbol. */
+  sourceFile: string;
+}
+
+export interface TreeModel {
+  workspaceRoot: string;
+  root: string;
+  kernelDir: string;
+  tree: ModuleTree;
+  commands: TreeCommands;
+  /** Environment every pass runs with (what kbuild exports). */
+  env: Record<string, string>;
+  edges: ModuleEdge[];
+  /** Workspace-relative headers each module's sources include, directly or not. */
+  headers: Map<string, string[]>;
+  /** The config file of the tree (absolute). */
+  configFile: string;
+}
+
+function atomicWrite(path: string, content: string): void {
+  const tmp = `${path}.tmp.${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+function sha(parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+}
+
+function fileDigest(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * kbuild's global variables for this kernel directory: probed from the real make once, then read
+ * from a cache keyed by the files the probe depends on (kernel .config, Makefile, auto.conf).
+ */
+export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): KbuildGlobals {
+  const key = sha([
+    'probe-v2',
+    kernelDir,
+    fileDigest(join(kernelDir, '.config')),
+    fileDigest(join(kernelDir, 'Makefile')),
+    fileDigest(join(kernelDir, 'include/config/auto.conf')),
+    process.env.PATH ?? '',
+  ]);
+  const cacheDir = join(workspaceRoot, '.nx-kbuild');
+  const cacheFile = join(cacheDir, `probe-${key.slice(0, 16)}.json`);
+  if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as KbuildGlobals;
+  const probed = probeKbuildGlobals(kernelDir);
+  verifyProbe(probed, probed.probeDir);
+  const globals: KbuildGlobals = { kernelDir: probed.kernelDir, vars: probed.vars, env: probed.env };
+  mkdirSync(cacheDir, { recursive: true });
+  atomicWrite(cacheFile, JSON.stringify(globals, null, 1));
+  return globals;
+}
+
+/** Which tree modules export each symbol, from the sources (before anything compiles). */
+function predictEdges(modules: ModuleSpec[]): { edges: ModuleEdge[]; exportsOf: Map<string, string> } {
+  const exporter = new Map<string, string>();
+  const scans = new Map<string, { identifiers: Set<string>; firstUse: Map<string, number>; source: string }[]>();
+  for (const m of modules) {
+    const perSource = [];
+    for (const o of m.members) {
+      const s = scanSourceSymbols(readFileSync(o.source, 'utf8'));
+      for (const e of s.exports) if (!exporter.has(e.symbol)) exporter.set(e.symbol, m.name);
+      perSource.push({ identifiers: s.identifiers, firstUse: s.firstUse, source: o.source });
+    }
+    scans.set(m.name, perSource);
+  }
+  const edges: ModuleEdge[] = [];
+  for (const m of modules) {
+    const byTarget = new Map<string, { symbols: string[]; sourceFile: string }>();
+    for (const s of scans.get(m.name) ?? []) {
+      for (const id of s.identifiers) {
+        const owner = exporter.get(id);
+        if (!owner || owner === m.name) continue;
+        const entry = byTarget.get(owner) ?? { symbols: [], sourceFile: s.source };
+        if (!entry.symbols.includes(id)) entry.symbols.push(id);
+        byTarget.set(owner, entry);
+      }
+    }
+    for (const [to, e] of byTarget) edges.push({ from: m.name, to, symbols: e.symbols.sort(), sourceFile: e.sourceFile });
+  }
+  return { edges, exportsOf: exporter };
+}
+
+/** Evaluates the tree the plugin options describe: config, Makefiles, commands, edges, headers. */
+export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions): TreeModel {
+  const root = resolve(workspaceRoot, options.tree ?? '.');
+  const kernelDir = options.kernelDir;
+  const globals = loadKbuildGlobals(workspaceRoot, kernelDir);
+  const kernelConfig = readConfigFile(join(kernelDir, 'include/config/auto.conf'), 'auto.conf');
+  const configFile = resolve(root, options.config ?? 'config');
+  const treeConfig = readConfigFile(configFile);
+  const variables: Record<string, string> = {};
+  for (const name of ['srctree', 'objtree', 'SRCARCH', 'KERNELRELEASE', 'CC', 'LD']) variables[name] = globals.vars[name] ?? '';
+  for (const [k, v] of kernelConfig.values) variables[k] = v;
+  // The tree's own symbols come last: they are given to make on its command line.
+  for (const [k, v] of treeConfig.values) variables[k] = v;
+
+  const tree = evaluateModuleTree({ root, kernelDir, variables, kbuildCflags: globals.vars.KBUILD_CFLAGS ?? '' });
+  const { edges } = predictEdges(tree.modules);
+  const byName = new Map(tree.modules.map((m) => [m.name, m]));
+  const depsOf = (m: ModuleSpec) =>
+    edges.filter((e) => e.from === m.name).map((e) => byName.get(e.to)!).sort((a, b) => tree.modules.indexOf(a) - tree.modules.indexOf(b));
+  const commands = moduleCommands(globals, tree, depsOf, { modpostWarn: options.modpostWarn });
+
+  const headers = new Map<string, string[]>();
+  for (const mc of commands.modules) {
+    const set = new Set<string>();
+    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(o.source, o.cc.argv, kernelDir, workspaceRoot)) set.add(h);
+    headers.set(mc.module.name, [...set].sort());
+  }
+  return { workspaceRoot, root, kernelDir, tree, commands, env: globals.env, edges, headers, configFile };
+}

@@ -1,0 +1,67 @@
+import type { Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make';
+
+/** The environment kbuild exports to its commands (SRCARCH, KBUILD_*, ...). */
+export interface StepEnv {
+  env: Record<string, string>;
+}
+
+/**
+ * What one Nx task runs, carried in the target's options (and so in its cache key) and handed to
+ * the runner through the NX_KBUILD_SPEC environment variable. Commands are argument arrays.
+ */
+export interface CompileSpec extends StepEnv {
+  step: 'compile';
+  cwd: string;
+  objects: Pick<CompileStep, 'object' | 'source' | 'depfile' | 'cc' | 'objtool'>[];
+  modFile: string;
+  modContent: string;
+  composite?: Pick<CompositeLink, 'object' | 'cmdFile' | 'ld' | 'objtool' | 'savedcmd'> & { objtoolPath: string };
+}
+
+export interface GenksymsSpec extends StepEnv {
+  step: 'genksyms';
+  cwd: string;
+  fixdep: string;
+  nm: string;
+  objtoolPath?: string;
+  objects: (Pick<CompileStep, 'object' | 'depfile' | 'cmdFile' | 'savedcmd' | 'cpp' | 'genksyms'> & { objtool: boolean })[];
+}
+
+export interface ModpostSpec extends StepEnv {
+  step: 'modpost';
+  cwd: string;
+  moduleObject: string;
+  order: string;
+  modpost: Command;
+  outputs: string[];
+}
+
+export interface FinalCompileSpec extends StepEnv {
+  step: 'compile-final';
+  cwd: string;
+  fixdep: string;
+  compile: Pick<CompileStep, 'object' | 'depfile' | 'cmdFile' | 'cc' | 'savedcmd'>;
+}
+
+export interface LinkSpec extends StepEnv {
+  step: 'link';
+  cwd: string;
+  fixdep: string;
+  modO: Pick<CompileStep, 'object' | 'depfile' | 'cmdFile' | 'cc' | 'savedcmd'>;
+  ko: string;
+  koCmdFile: string;
+  ld: Command;
+  btf: Command[];
+}
+
+export interface TreeLinkSpec {
+  step: 'tree-link';
+  /** Module paths (without .o) in modules.order order. */
+  modules: string[];
+  symvers: string;
+  order: string;
+}
+
+export type StepSpec = CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec;
+
+export const SPEC_ENV = 'NX_KBUILD_SPEC';

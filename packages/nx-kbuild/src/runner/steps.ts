@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseSymvers } from '@nx-kbuild/symbols';
+import { capture, makeCmd, pipe, removeAll, run, StepFailed, writeAtomic } from './process';
+import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
+
+/** kbuild's gen_objtooldep: the objtool binary becomes a dependency of the object. */
+const objtoolDep = (object: string, objtool: string) => `\n${object}: $(wildcard ${objtool})\n`;
+
+/** On failure, remove what the pass writes so nothing stale looks fresh (make's .DELETE_ON_ERROR). */
+function guarded<T>(outputs: readonly string[], body: () => T): T {
+  removeAll(outputs);
+  try {
+    return body();
+  } catch (e) {
+    removeAll(outputs);
+    throw e;
+  }
+}
+
+async function guardedAsync(outputs: readonly string[], body: () => Promise<void>): Promise<void> {
+  removeAll(outputs);
+  try {
+    await body();
+  } catch (e) {
+    removeAll(outputs);
+    throw e;
+  }
+}
+
+/** rule_cc_o_c's compile (with objtool where kbuild runs it) and, for composite modules, rule_ld_multi_m. */
+export function compile(spec: CompileSpec): void {
+  const outputs = [
+    ...spec.objects.flatMap((o) => [o.object, o.depfile]),
+    spec.modFile,
+    ...(spec.composite ? [spec.composite.object, spec.composite.cmdFile] : []),
+  ];
+  guarded(outputs, () => {
+    for (const o of spec.objects) {
+      run(o.cc, spec.cwd);
+      if (o.objtool) run(o.objtool, spec.cwd);
+    }
+    writeAtomic(spec.modFile, spec.modContent);
+    const c = spec.composite;
+    if (c) {
+      run(c.ld, spec.cwd);
+      if (c.objtool) run(c.objtool, spec.cwd);
+      writeAtomic(c.cmdFile, `savedcmd_${c.object} := ${makeCmd(c.savedcmd)}\n` + (c.objtool ? objtoolDep(c.object, c.objtoolPath) : ''));
+    }
+  });
+}
+
+/** fixdep, gen_objtooldep and gen_symversions_c: the object's .cmd file with its #SYMVER lines. */
+export async function genksyms(spec: GenksymsSpec): Promise<void> {
+  await guardedAsync(
+    spec.objects.map((o) => o.cmdFile),
+    async () => {
+      for (const o of spec.objects) {
+        if (!existsSync(o.depfile)) throw new StepFailed(`${o.depfile} is missing: run the compile target first`, 1);
+        let cmd = capture([spec.fixdep, o.depfile, o.object, makeCmd(o.savedcmd)], spec.cwd);
+        if (o.objtool && spec.objtoolPath) cmd += objtoolDep(o.object, spec.objtoolPath);
+        const symbols = capture([spec.nm, o.object], spec.cwd);
+        if (symbols.includes(' __export_symbol_')) cmd += await pipe(o.cpp, o.genksyms, spec.cwd);
+        writeAtomic(o.cmdFile, cmd);
+      }
+    },
+  );
+}
+
+/** modpost for one module, with the kernel's and its dependencies' Module.symvers as inputs. */
+export function modpost(spec: ModpostSpec): void {
+  guarded(spec.outputs, () => {
+    writeAtomic(spec.order, `${spec.moduleObject}\n`);
+    run(spec.modpost, spec.cwd);
+  });
+}
+
+function compileWithFixdep(c: FinalCompileSpec['compile'], cwd: string, fixdep: string): void {
+  run(c.cc, cwd);
+  writeAtomic(c.cmdFile, capture([fixdep, c.depfile, c.object, makeCmd(c.savedcmd)], cwd));
+  removeAll([c.depfile]);
+}
+
+/** Makefile.modfinal's `.module-common.o`. */
+export function compileFinal(spec: FinalCompileSpec): void {
+  guarded([spec.compile.object, spec.compile.cmdFile, spec.compile.depfile], () => compileWithFixdep(spec.compile, spec.cwd, spec.fixdep));
+}
+
+/** Makefile.modfinal: `<mod>.mod.o`, `ld -r -T module.lds` into the .ko, then its BTF. */
+export function link(spec: LinkSpec): void {
+  guarded([spec.modO.object, spec.modO.cmdFile, spec.modO.depfile, spec.ko, spec.koCmdFile], () => {
+    compileWithFixdep(spec.modO, spec.cwd, spec.fixdep);
+    run(spec.ld, spec.cwd);
+    writeAtomic(spec.koCmdFile, `savedcmd_${spec.ko} := ${makeCmd(spec.ld.text)}\n`);
+    for (const c of spec.btf) run(c, spec.cwd);
+  });
+}
+
+/** The tree's Module.symvers (modules in modules.order order, as modpost writes it) and modules.order. */
+export function treeLink(spec: TreeLinkSpec): void {
+  guarded([spec.symvers, spec.order], () => {
+    const owner = new Map<string, string>();
+    let symvers = '';
+    for (const m of spec.modules) {
+      const text = readFileSync(`${m}.symvers`, 'utf8');
+      for (const row of parseSymvers(text)) {
+        const prev = owner.get(row.symbol);
+        if (prev) {
+          process.stderr.write(`ERROR: modpost: ${m}: '${row.symbol}' exported twice. Previous export was in ${prev}.ko\n`);
+          throw new StepFailed(`duplicate export of ${row.symbol}`, 1);
+        }
+        owner.set(row.symbol, m);
+      }
+      symvers += text;
+    }
+    writeAtomic(spec.symvers, symvers);
+    writeAtomic(spec.order, spec.modules.map((m) => `${m}.o\n`).join(''));
+  });
+}

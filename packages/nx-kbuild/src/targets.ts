@@ -1,0 +1,209 @@
+import { basename, join, relative } from 'node:path';
+import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
+import { dotTarget } from '@nx-kbuild/kbuild-make';
+import type { TreeModel } from './model/tree-model';
+import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, TreeLinkSpec } from './runner/spec';
+import { SPEC_ENV } from './runner/spec';
+
+export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common' } as const;
+
+const RUNNER = join(__dirname, 'runner', 'cli.js');
+const IDENTITY = join(__dirname, 'runner', 'identity.js');
+
+function shellPath(p: string): string {
+  if (p.includes("'")) throw new Error(`nx-kbuild: unsupported character ' in install path ${p}`);
+  return `'${p}'`;
+}
+
+/**
+ * Kernel and toolchain identity, computed once per Nx run: the kernel build directory (headers,
+ * .config, Module.symvers, vmlinux), every tool the passes run, and this plugin's own runner.
+ */
+export const identityInput = { runtime: `node ${shellPath(IDENTITY)}` };
+
+/** A task that runs one kbuild pass through the runner: spawned directly, no Node fork of Nx's own. */
+function stepTarget(spec: StepSpec, extra: Partial<TargetConfiguration>): TargetConfiguration {
+  return {
+    executor: 'nx:run-commands',
+    cache: true,
+    ...extra,
+    options: {
+      command: `node ${shellPath(RUNNER)}`,
+      env: { [SPEC_ENV]: JSON.stringify(spec) },
+      forwardAllArgs: false,
+    },
+  };
+}
+
+export interface ProjectPlan {
+  root: string;
+  config: ProjectConfiguration;
+}
+
+export function projectRootFor(model: TreeModel, mc: ModuleCommands, sharedDirs: Set<string>): string {
+  const dir = relative(model.workspaceRoot, mc.module.dir) || '.';
+  return sharedDirs.has(mc.module.dir) ? join(dir, mc.module.name) : dir;
+}
+
+export function buildProjects(model: TreeModel, treeProject: string): ProjectPlan[] {
+  const ws = (abs: string) => `{workspaceRoot}/${relative(model.workspaceRoot, abs)}`;
+  const cwd = model.kernelDir;
+  const perDir = new Map<string, number>();
+  for (const m of model.tree.modules) perDir.set(m.dir, (perDir.get(m.dir) ?? 0) + 1);
+  const sharedDirs = new Set([...perDir].filter(([, n]) => n > 1).map(([d]) => d));
+  if (perDir.has(model.root)) sharedDirs.add(model.root); // the tree project owns the tree root
+  const treeRootRel = relative(model.workspaceRoot, model.root) || '.';
+  const common = model.commands.moduleCommon;
+  const plans: ProjectPlan[] = [];
+  const external = { externalDependencies: [] as string[] };
+
+  for (const mc of model.commands.modules) {
+    const m = mc.module;
+    const root = projectRootFor(model, mc, sharedDirs);
+    const headerInputs = (model.headers.get(m.name) ?? []).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
+    const sources = m.members.map((o) => ws(o.source));
+    const objtoolPath = join(cwd, 'tools/objtool/objtool');
+
+    const compile: CompileSpec = {
+      step: 'compile',
+      cwd,
+      env: model.env,
+      objects: mc.objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool })),
+      modFile: mc.modFile,
+      modContent: mc.modContent,
+      composite: mc.composite && { ...mc.composite, objtoolPath: mc.composite.objtool?.argv[0] ?? objtoolPath },
+    };
+    const compileOutputs = [
+      ...mc.objects.flatMap((o) => [ws(o.object), ws(o.depfile)]),
+      ws(mc.modFile),
+      ...(mc.composite ? [ws(mc.composite.object), ws(mc.composite.cmdFile)] : []),
+    ];
+    const genksyms: GenksymsSpec = {
+      step: 'genksyms',
+      cwd,
+      env: model.env,
+      fixdep: mc.fixdep,
+      nm: mc.nm,
+      objtoolPath: mc.objects.find((o) => o.objtool)?.objtool?.argv[0],
+      objects: mc.objects.map((o) => ({
+        object: o.object,
+        depfile: o.depfile,
+        cmdFile: o.cmdFile,
+        savedcmd: o.savedcmd,
+        cpp: o.cpp,
+        genksyms: o.genksyms,
+        objtool: o.objtool !== undefined,
+      })),
+    };
+    const modpost: ModpostSpec = {
+      step: 'modpost',
+      cwd,
+      env: model.env,
+      moduleObject: mc.moduleObject,
+      order: mc.modpostOrder,
+      modpost: mc.modpost,
+      outputs: [mc.modC, mc.modpostOutput, mc.modpostOrder],
+    };
+    const link: LinkSpec = {
+      step: 'link',
+      cwd,
+      env: model.env,
+      fixdep: mc.fixdep,
+      modO: { object: mc.modO.object, depfile: mc.modO.depfile, cmdFile: mc.modO.cmdFile, cc: mc.modO.cc, savedcmd: mc.modO.savedcmd },
+      ko: mc.ko,
+      koCmdFile: dotTarget(mc.ko, '.cmd'),
+      ld: mc.koLink,
+      btf: mc.btf,
+    };
+
+    const targets: Record<string, TargetConfiguration> = {
+      [TARGETS.compile]: stepTarget(compile, {
+        inputs: [...sources, ...headerInputs, identityInput, external],
+        outputs: compileOutputs,
+        metadata: { description: `Compile ${m.members.length} object(s) of ${m.name}.ko as kbuild does (gcc, objtool${m.composite ? ', ld -r' : ''})` },
+      }),
+      [TARGETS.genksyms]: stepTarget(genksyms, {
+        dependsOn: [TARGETS.compile],
+        inputs: [...sources, ...headerInputs, identityInput, external, { dependentTasksOutputFiles: '**/*.o' }, { dependentTasksOutputFiles: '**/.*.d' }],
+        outputs: mc.objects.map((o) => ws(o.cmdFile)),
+        metadata: { description: `Record ${m.name}'s .cmd files with genksyms CRCs of its exports (#SYMVER lines)` },
+      }),
+      [TARGETS.modpost]: stepTarget(modpost, {
+        dependsOn: [TARGETS.compile, TARGETS.genksyms, `^${TARGETS.modpost}`],
+        inputs: [
+          identityInput,
+          external,
+          { dependentTasksOutputFiles: '**/*.o' },
+          { dependentTasksOutputFiles: '**/.*.cmd' },
+          { dependentTasksOutputFiles: '**/*.symvers' },
+        ],
+        outputs: [ws(mc.modC), ws(mc.modpostOutput), ws(mc.modpostOrder)],
+        metadata: { description: `modpost for ${m.name}: ${basename(mc.modC)} and its Module.symvers rows` },
+      }),
+      [TARGETS.link]: stepTarget(link, {
+        dependsOn: [TARGETS.compile, TARGETS.modpost, { projects: [treeProject], target: TARGETS.moduleCommon }],
+        inputs: [
+          identityInput,
+          external,
+          { dependentTasksOutputFiles: '**/*.o' },
+          { dependentTasksOutputFiles: '**/*.mod.c' },
+        ],
+        outputs: [ws(mc.modO.object), ws(mc.modO.cmdFile), ws(mc.ko), ws(dotTarget(mc.ko, '.cmd'))],
+        metadata: { description: `Link ${basename(mc.ko)} (ld -r with module.lds) and add its BTF (pahole, resolve_btfids)` },
+      }),
+    };
+    plans.push({
+      root,
+      config: {
+        name: m.name,
+        root,
+        projectType: 'library',
+        tags: ['kbuild:module'],
+        targets,
+        metadata: {
+          description: `${m.name}.ko, from ${relative(model.workspaceRoot, m.definedIn.file)}:${m.definedIn.line}`,
+        } as ProjectConfiguration['metadata'],
+      },
+    });
+  }
+
+  const commonSpec: FinalCompileSpec = {
+    step: 'compile-final',
+    cwd,
+    env: model.env,
+    fixdep: 'scripts/basic/fixdep',
+    compile: { object: common.object, depfile: common.depfile, cmdFile: common.cmdFile, cc: common.cc, savedcmd: common.savedcmd },
+  };
+  const treeLink: TreeLinkSpec = {
+    step: 'tree-link',
+    modules: model.commands.modules.map((mc) => mc.module.path),
+    symvers: join(model.root, 'Module.symvers'),
+    order: join(model.root, 'modules.order'),
+  };
+  const moduleNames = model.commands.modules.map((mc) => mc.module.name);
+  plans.push({
+    root: treeRootRel,
+    config: {
+      name: treeProject,
+      root: treeRootRel,
+      projectType: 'application',
+      tags: ['kbuild:tree'],
+      targets: {
+        [TARGETS.moduleCommon]: stepTarget(commonSpec, {
+          inputs: [identityInput, external],
+          outputs: [ws(common.object), ws(common.cmdFile)],
+          metadata: { description: 'Compile .module-common.o, linked into every module of the tree' },
+        }),
+        [TARGETS.link]: stepTarget(treeLink, {
+          dependsOn: [{ projects: moduleNames, target: TARGETS.link }],
+          inputs: [external, { dependentTasksOutputFiles: '**/*.symvers', transitive: true }],
+          outputs: [ws(treeLink.symvers), ws(treeLink.order)],
+          metadata: { description: "The tree's Module.symvers and modules.order, as `make M=` writes them" },
+        }),
+      },
+    },
+  });
+  return plans;
+}
+

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what nx-kbuild needs on a Debian 12 machine, idempotently:
+#  - the toolchain kbuild uses for external modules (gcc, make, binutils, libelf, pahole, kmod, ...)
+#  - the Debian 6.12 kernel headers (they must live in /usr/src: their Makefile uses absolute paths)
+#  - the 6.12 kernel source, unpacked into a gitignored cache for the engines' differential tests
+# Safe to run again: it installs only what is missing and unpacks only once.
+set -euo pipefail
+
+KVER="6.12.117+deb12"
+HEADERS="linux-headers-${KVER}-amd64"
+SOURCE_PKG="linux-source-6.12"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="${NX_KBUILD_CACHE:-$ROOT/.cache}"
+
+PKGS=(gcc make binutils libelf-dev dwarves kmod flex bison bc openssl libssl-dev xz-utils
+      "$HEADERS" "$SOURCE_PKG")
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+test -f "/usr/src/${HEADERS}/Makefile" || { echo "setup: /usr/src/${HEADERS} is missing" >&2; exit 1; }
+
+# The kernel source tarball, unpacked once into the cache.
+SRC_DIR="$CACHE/linux-source-6.12"
+if [ ! -f "$SRC_DIR/Makefile" ]; then
+  tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1)
+  test -n "$tarball" || { echo "setup: linux-source-6.12 tarball not found in /usr/src" >&2; exit 1; }
+  echo "setup: unpacking $tarball into $CACHE"
+  mkdir -p "$CACHE"
+  tmp="$CACHE/.unpack.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  tar -xf "$tarball" -C "$tmp"
+  rm -rf "$SRC_DIR"
+  mv "$tmp/linux-source-6.12" "$SRC_DIR"
+  rmdir "$tmp"
+fi
+echo "setup: ok (headers /usr/src/${HEADERS}, source $SRC_DIR)"
