@@ -1,4 +1,4 @@
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget } from '@nx-kbuild/kbuild-make';
@@ -64,11 +64,14 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const headerInputs = (model.headers.get(m.name) ?? []).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
     const sources = m.members.map((o) => ws(o.source));
     const objtoolPath = join(cwd, 'tools/objtool/objtool');
+    const linkOutputs = [mc.modO.object, mc.modO.cmdFile, mc.ko, dotTarget(mc.ko, '.cmd')];
+    const modpostOutputs = [mc.modC, mc.modpostOutput, mc.modpostOrder];
 
     const compile: CompileSpec = {
       step: 'compile',
       cwd,
       env: model.env,
+      downstream: [...modpostOutputs, ...linkOutputs],
       objects: mc.objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool })),
       modFile: mc.modFile,
       modContent: mc.modContent,
@@ -83,6 +86,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
       step: 'genksyms',
       cwd,
       env: model.env,
+      downstream: [...modpostOutputs, ...linkOutputs],
       fixdep: mc.fixdep,
       nm: mc.nm,
       objtoolPath: mc.objects.find((o) => o.objtool)?.objtool?.argv[0],
@@ -100,15 +104,17 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
       step: 'modpost',
       cwd,
       env: model.env,
+      downstream: linkOutputs,
       moduleObject: mc.moduleObject,
       order: mc.modpostOrder,
       modpost: mc.modpost,
-      outputs: [mc.modC, mc.modpostOutput, mc.modpostOrder],
+      outputs: modpostOutputs,
     };
     const link: LinkSpec = {
       step: 'link',
       cwd,
       env: model.env,
+      downstream: [],
       fixdep: mc.fixdep,
       modO: { object: mc.modO.object, depfile: mc.modO.depfile, cmdFile: mc.modO.cmdFile, cc: mc.modO.cc, savedcmd: mc.modO.savedcmd },
       ko: mc.ko,
@@ -138,7 +144,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
           { dependentTasksOutputFiles: '**/.*.cmd' },
           { dependentTasksOutputFiles: '**/*.symvers' },
         ],
-        outputs: [ws(mc.modC), ws(mc.modpostOutput), ws(mc.modpostOrder)],
+        outputs: modpostOutputs.map(ws),
         metadata: { description: `modpost for ${m.name}: ${basename(mc.modC)} and its Module.symvers rows` },
       }),
       [TARGETS.link]: stepTarget(link, {
@@ -149,7 +155,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
           { dependentTasksOutputFiles: '**/*.o' },
           { dependentTasksOutputFiles: '**/*.mod.c' },
         ],
-        outputs: [ws(mc.modO.object), ws(mc.modO.cmdFile), ws(mc.ko), ws(dotTarget(mc.ko, '.cmd'))],
+        outputs: linkOutputs.map(ws),
         metadata: { description: `Link ${basename(mc.ko)} (ld -r with module.lds) and add its BTF (pahole, resolve_btfids)` },
       }),
     };
@@ -172,6 +178,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     step: 'compile-final',
     cwd,
     env: model.env,
+    downstream: [],
     fixdep: 'scripts/basic/fixdep',
     compile: { object: common.object, depfile: common.depfile, cmdFile: common.cmdFile, cc: common.cc, savedcmd: common.savedcmd },
   };
@@ -179,7 +186,13 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     step: 'tree-link',
     modules: model.commands.modules.map((mc) => mc.module.path),
     symvers: join(model.root, 'Module.symvers'),
-    order: join(model.root, 'modules.order'),
+    orders: model.tree.makefiles.map((f) => {
+      const dir = dirname(f);
+      return {
+        file: join(dir, 'modules.order'),
+        modules: model.commands.modules.map((mc) => mc.module.path).filter((p) => p.startsWith(dir + '/')),
+      };
+    }),
   };
   const moduleNames = model.commands.modules.map((mc) => mc.module.name);
   plans.push({
@@ -198,7 +211,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
         [TARGETS.link]: stepTarget(treeLink, {
           dependsOn: [{ projects: moduleNames, target: TARGETS.link }],
           inputs: [external, { dependentTasksOutputFiles: '**/*.symvers', transitive: true }],
-          outputs: [ws(treeLink.symvers), ws(treeLink.order)],
+          outputs: [ws(treeLink.symvers), ...treeLink.orders.map((o) => ws(o.file))],
           metadata: { description: "The tree's Module.symvers and modules.order, as `make M=` writes them" },
         }),
       },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { compile, compileFinal, genksyms, link, modpost, treeLink } from './steps';
 import { SPEC_ENV, type StepSpec } from './spec';
-import { StepFailed } from './process';
+import { removeAll, StepFailed } from './process';
 
 /** Entry point of every nx-kbuild task: runs the pass its spec describes. */
 async function main(): Promise<void> {
@@ -9,7 +9,10 @@ async function main(): Promise<void> {
   if (!raw) throw new StepFailed(`${SPEC_ENV} is not set: this command is run by nx-kbuild's Nx targets`, 2);
   const spec = JSON.parse(raw) as StepSpec;
   // Every tool runs with the environment kbuild gives it.
-  if ('env' in spec) Object.assign(process.env, spec.env);
+  if ('env' in spec) {
+    Object.assign(process.env, spec.env);
+    removeAll(spec.downstream);
+  }
   switch (spec.step) {
     case 'compile':
       return compile(spec);

@@ -3,6 +3,11 @@ import type { Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make
 /** The environment kbuild exports to its commands (SRCARCH, KBUILD_*, ...). */
 export interface StepEnv {
   env: Record<string, string>;
+  /**
+   * Outputs of later passes of the same module, removed before this pass runs: when it fails,
+   * no .ko from an earlier build is left looking as if it came from these sources.
+   */
+  downstream: string[];
 }
 
 /**
@@ -59,7 +64,8 @@ export interface TreeLinkSpec {
   /** Module paths (without .o) in modules.order order. */
   modules: string[];
   symvers: string;
-  order: string;
+  /** modules.order of every directory kbuild visits: the modules at or below it, in order. */
+  orders: { file: string; modules: string[] }[];
 }
 
 export type StepSpec = CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec;

@@ -97,7 +97,7 @@ export function link(spec: LinkSpec): void {
 
 /** The tree's Module.symvers (modules in modules.order order, as modpost writes it) and modules.order. */
 export function treeLink(spec: TreeLinkSpec): void {
-  guarded([spec.symvers, spec.order], () => {
+  guarded([spec.symvers, ...spec.orders.map((o) => o.file)], () => {
     const owner = new Map<string, string>();
     let symvers = '';
     for (const m of spec.modules) {
@@ -113,6 +113,6 @@ export function treeLink(spec: TreeLinkSpec): void {
       symvers += text;
     }
     writeAtomic(spec.symvers, symvers);
-    writeAtomic(spec.order, spec.modules.map((m) => `${m}.o\n`).join(''));
+    for (const o of spec.orders) writeAtomic(o.file, o.modules.map((m) => `${m}.o\n`).join(''));
   });
 }
