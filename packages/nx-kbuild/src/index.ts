@@ -3,12 +3,14 @@ import {
   DependencyType,
   type CreateDependencies,
   type CreateNodes,
+  type PreTasksExecution,
   type CreateNodesResult,
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import { loadTreeModel, type TreeModel } from './model/tree-model';
 import { normalizeOptions, type KbuildPluginOptions } from './model/options';
-import { buildProjects } from './targets';
+import { buildProjects, IDENTITY_ENV } from './targets';
+import { computeIdentity } from './model/identity';
 
 export type { KbuildPluginOptions } from './model/options';
 
@@ -77,4 +79,13 @@ export const createDependencies: CreateDependencies<KbuildPluginOptions> = (rawO
   // The tree project collects every module's outputs (Module.symvers, modules.order).
   for (const m of model.tree.modules) deps.push(edge(treeProject, m.name, m.definedIn.file));
   return deps;
+};
+
+/**
+ * Before any task is hashed: one hash of the kernel build directory, the toolchain and nx-kbuild
+ * itself, given to every task's cache key through the NX_KBUILD_IDENTITY environment input.
+ */
+export const preTasksExecution: PreTasksExecution<KbuildPluginOptions> = (rawOptions, context) => {
+  const options = normalizeOptions(rawOptions);
+  process.env[IDENTITY_ENV] = computeIdentity(context.workspaceRoot, options.kernelDir);
 };

@@ -9,18 +9,17 @@ import { SPEC_ENV } from './runner/spec';
 export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common' } as const;
 
 const RUNNER = join(__dirname, 'runner', 'cli.js');
-const IDENTITY = join(__dirname, 'runner', 'identity.js');
 
 function shellPath(p: string): string {
   if (p.includes("'")) throw new Error(`nx-kbuild: unsupported character ' in install path ${p}`);
   return `'${p}'`;
 }
 
-/**
- * Kernel and toolchain identity, computed once per Nx run: the kernel build directory (headers,
- * .config, Module.symvers, vmlinux), every tool the passes run, and this plugin's own runner.
- */
-export const identityInput = { runtime: `node ${shellPath(IDENTITY)}` };
+/** Environment variable carrying the kernel and toolchain identity (see model/identity.ts). */
+export const IDENTITY_ENV = 'NX_KBUILD_IDENTITY';
+
+/** Kernel and toolchain identity, computed once per Nx run by preTasksExecution. */
+export const identityInput = { env: IDENTITY_ENV };
 
 /** A task that runs one kbuild pass through the runner: spawned directly, no Node fork of Nx's own. */
 function stepTarget(spec: StepSpec, extra: Partial<TargetConfiguration>): TargetConfiguration {

@@ -182,13 +182,14 @@ export class MakeEvaluator {
       }
       if (keyword === 'vpath' || keyword === 'unexport') continue;
 
-      let body = trimmed;
+      // Trailing whitespace is part of a variable's value in make (even before a comment).
+      let body = stripped.replace(/^[ \t]+/, '');
       let origin: Origin = 'file';
       for (;;) {
         const [k, r] = splitKeyword(body);
-        if (k === 'export' || k === 'private') body = r.trim();
+        if (k === 'export' || k === 'private') body = r.replace(/^[ \t]+/, '');
         else if (k === 'override') {
-          body = r.trim();
+          body = r.replace(/^[ \t]+/, '');
           origin = 'override';
         } else break;
       }
@@ -201,7 +202,8 @@ export class MakeEvaluator {
         this.assign(name, assignment.op, collapseContinuations(value), origin, loc, false);
         continue;
       }
-      if (body === 'export' || body.startsWith('export ')) continue; // `export` of names only
+      if (trimmed === 'export' || trimmed.startsWith('export ')) continue; // `export` of names only
+      body = body.trimEnd();
       if (hasTopLevelColon(body)) {
         // A rule (or target-specific variable). Recorded for the caller; recipes follow on tab lines.
         this.rules.push({ file, line: startLine, text: body });

@@ -1,0 +1,62 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { evaluateModuleTree } from './tree';
+
+let root: string | undefined;
+function tree(files: Record<string, string>): string {
+  root = mkdtempSync(join(tmpdir(), 'kbuild-tree-'));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+  return root;
+}
+afterEach(() => root && rmSync(root, { recursive: true, force: true }));
+
+const evaluate = (dir: string, variables: Record<string, string> = {}) =>
+  evaluateModuleTree({ root: dir, kernelDir: dir, variables, kbuildCflags: '-O2' });
+
+describe('evaluateModuleTree', () => {
+  it('follows kbuild: obj-y dirs first in modules.order, composites, config gating, per-dir flags', () => {
+    const dir = tree({
+      Kbuild: 'obj-m += b/\nobj-y += a/\nobj-$(CONFIG_OFF) += off/\n',
+      'a/Kbuild': 'subdir-ccflags-y += -DFROM_A\nobj-m += one.o\n',
+      'a/one.c': '',
+      'b/Kbuild': 'ccflags-y += -DB\nCFLAGS_x.o += -DX\nobj-$(CONFIG_TWO) += two.o\ntwo-y := x.o y.o x.o\nobj-m += three.o\n',
+      'b/x.c': '',
+      'b/y.c': '',
+      'b/three.c': '',
+    });
+    const t = evaluate(dir, { CONFIG_TWO: 'm' });
+    expect(t.modules.map((m) => m.name)).toEqual(['one', 'two', 'three']);
+    const two = t.modules[1];
+    expect(two.composite).toBe(true);
+    expect(two.members.map((m) => m.stem)).toEqual(['x', 'y']);
+    expect(two.flags.ccflags).toBe('-DB');
+    expect(two.flags.perObject.x.add).toBe('-DX');
+    expect(t.modules[0].flags.kbuildCflags).toBe('-O2 -DFROM_A');
+    expect(two.flags.kbuildCflags).toBe('-O2');
+  });
+
+  it('leaves a module out when its symbol is off', () => {
+    const dir = tree({ Kbuild: 'obj-$(CONFIG_A) += a.o\nobj-m += b.o\n', 'a.c': '', 'b.c': '' });
+    expect(evaluate(dir).modules.map((m) => m.name)).toEqual(['b']);
+    expect(evaluate(dir, { CONFIG_A: 'm' }).modules.map((m) => m.name)).toEqual(['a', 'b']);
+  });
+
+  it('warns about obj-y objects, which external builds do not build', () => {
+    const dir = tree({ Kbuild: 'obj-y += core.o\nobj-m += b.o\n', 'core.c': '', 'b.c': '' });
+    const t = evaluate(dir);
+    expect(t.diagnostics).toEqual([expect.objectContaining({ line: 1, severity: 'warning' })]);
+  });
+
+  it('rejects a missing source and a duplicate module name with file:line', () => {
+    const missing = tree({ Kbuild: '\nobj-m += ghost.o\n' });
+    expect(() => evaluate(missing)).toThrow(new RegExp(`^${missing}/Kbuild:2: no source for ghost.o`));
+    rmSync(missing, { recursive: true });
+    const dup = tree({ Kbuild: 'obj-m += a/ b/\n', 'a/Kbuild': 'obj-m += same.o\n', 'a/same.c': '', 'b/Kbuild': 'obj-m += same.o\n', 'b/same.c': '' });
+    expect(() => evaluate(dup)).toThrow(/b\/Kbuild:1: module name conflict: same\.ko/);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { MakeEvaluator } from './evaluator';
+
+function evaluate(text: string, commandLine: Record<string, string> = {}): MakeEvaluator {
+  const ev = new MakeEvaluator({ cwd: '/', commandLine });
+  ev.evalText('Makefile', text);
+  return ev;
+}
+
+describe('MakeEvaluator', () => {
+  it('distinguishes recursive and simple variables, += and ?=', () => {
+    const ev = evaluate(['a = $(b)', 'b := one', 'c := $(b)', 'b := two', 'd ?= x', 'd ?= y', 'c += more', 'a += end'].join('\n'));
+    expect(ev.get('a')).toBe('two end');
+    expect(ev.get('c')).toBe('one more');
+    expect(ev.get('d')).toBe('x');
+  });
+
+  it('lets command-line variables win, as make does', () => {
+    const ev = evaluate('CONFIG_FOO := n\nobj-$(CONFIG_FOO) += foo.o\n', { CONFIG_FOO: 'm' });
+    expect(ev.get('obj-m')).toBe('foo.o');
+  });
+
+  it('evaluates conditionals, nested and with else-if', () => {
+    const ev = evaluate(
+      ['X := 1', 'ifeq ($(X),1)', ' ifdef UNDEF', '  r := a', ' else ifeq "$(X)" "1"', '  r := b', ' endif', 'else', 'r := c', 'endif'].join('\n'),
+    );
+    expect(ev.get('r')).toBe('b');
+  });
+
+  it('implements the text functions kbuild uses', () => {
+    const ev = evaluate(
+      [
+        'objs := a.o b.o sub/c.o',
+        'p := $(patsubst %.o,%.c,$(objs))',
+        's := $(objs:.o=.s)',
+        'f := $(filter-out b.o,$(objs))',
+        'n := $(notdir $(objs))',
+        'd := $(sort $(dir $(objs)))',
+        'w := $(word 2,$(objs)) $(words $(objs)) $(lastword $(objs))',
+        'i := $(if $(objs),yes,no) $(or ,x) $(and a,b)',
+        'e := $(foreach o,$(objs),[$(o)])',
+        'pair = $(1)-$(2)',
+        'c := $(call pair,x,y)',
+        'st := $(strip   a    b  )',
+        'sub := $(subst -,_,a-b-c)',
+      ].join('\n'),
+    );
+    expect(ev.get('p')).toBe('a.c b.c sub/c.c');
+    expect(ev.get('s')).toBe('a.s b.s sub/c.s');
+    expect(ev.get('f')).toBe('a.o sub/c.o');
+    expect(ev.get('n')).toBe('a.o b.o c.o');
+    expect(ev.get('d')).toBe('./ sub/');
+    expect(ev.get('w')).toBe('b.o 3 sub/c.o');
+    expect(ev.get('i')).toBe('yes x b');
+    expect(ev.get('e')).toBe('[a.o] [b.o] [sub/c.o]');
+    expect(ev.get('c')).toBe('x-y');
+    expect(ev.get('st')).toBe('a b');
+    expect(ev.get('sub')).toBe('a_b_c');
+  });
+
+  it('joins continuation lines and strips comments', () => {
+    const ev = evaluate('x := a \\\n     b # comment\ny := \\# not a comment\n');
+    expect(ev.get('x')).toBe('a b ');
+    expect(ev.get('y')).toBe('# not a comment');
+  });
+
+  it('reads define/endef bodies', () => {
+    const ev = evaluate('define two\nline1\nline2\nendef\n');
+    expect(ev.get('two')).toBe('line1\nline2');
+  });
+
+  it('reports errors with file:line', () => {
+    expect(() => evaluate('x := $(frobnicate a)\n')).toThrow(/^Makefile:1: unknown function 'frobnicate'/);
+    expect(() => evaluate('\nifeq (a,a)\nx := 1\n')).toThrow(/^Makefile:2: missing 'endif'/);
+    expect(() => evaluate('x := 1\nthis is not make\n')).toThrow(/^Makefile:2: missing separator/);
+    expect(() => evaluate('endif\n')).toThrow(/^Makefile:1: extraneous 'endif'/);
+    expect(() => evaluate('$(error stop here)\n')).toThrow(/^Makefile:1: stop here/);
+    expect(() => evaluate('a = $(a)\nb := $(a)\n')).toThrow(/recursive variable 'a' references itself/);
+  });
+
+  it('records rules without running them', () => {
+    const ev = evaluate('$(obj)/gen.h: $(src)/gen.sh\n\t$(CONFIG_SHELL) $< > $@\nx := 1\n');
+    expect(ev.rules).toHaveLength(1);
+    expect(ev.get('x')).toBe('1');
+  });
+});

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The project's test command, from a fresh clone: installs what it needs, builds, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup-debian.sh
+npm ci --no-audit --no-fund
+npm run build
+mkdir -p .cache
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json || status=$?
+node -e '
+  const r = require("./.cache/vitest-report.json");
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit "$status"
