@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-debian.sh
-[ -d node_modules/nx ] || npm ci --no-audit --no-fund
+[ -d node_modules/nx ] || npm install --no-audit --no-fund
 npm run build
 cd examples/modtree
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
