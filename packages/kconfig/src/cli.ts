@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { SourceError } from '@nx-kbuild/diagnostics';
+import { kbuildEnvironment, loadKconfig, readOptional, runOperation, type Operation } from './conf';
+import { CachedShell } from './parse/shell-cache';
+
+const USAGE = `usage: nx-kconfig <operation> [--srctree DIR] [--objtree DIR] [Kconfig]
+operations: --olddefconfig --syncconfig --defconfig=FILE --savedefconfig=FILE
+            --allnoconfig --allyesconfig --allmodconfig --alldefconfig
+Works like scripts/kconfig/conf run by kbuild in the build directory (objtree):
+reads and writes .config there (KCONFIG_CONFIG), and include/config/auto.conf,
+include/generated/autoconf.h. KCONFIG_ALLCONFIG is honoured for all*config.
+Toolchain probes are cached in $NX_KCONFIG_CACHE (default ~/.cache/nx-kbuild/kconfig-shell.json).`;
+
+function writeAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp.${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+function main(argv: string[]): number {
+  let op: Operation | undefined;
+  let opFile: string | undefined;
+  let srctree = process.env.srctree ?? '.';
+  let objtree = '.';
+  let kconfig = 'Kconfig';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const m = /^--(olddefconfig|syncconfig|allnoconfig|allyesconfig|allmodconfig|alldefconfig|defconfig|savedefconfig)(?:=(.*))?$/.exec(a);
+    if (m) {
+      op = m[1] as Operation;
+      opFile = m[2];
+    } else if (a === '--srctree') srctree = argv[++i];
+    else if (a === '--objtree') objtree = argv[++i];
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    } else if (!a.startsWith('-')) kconfig = a;
+    else {
+      process.stderr.write(`nx-kconfig: unknown option ${a}\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  if (!op) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if ((op === 'defconfig' || op === 'savedefconfig') && !opFile) {
+    process.stderr.write(`nx-kconfig: --${op} needs a file (--${op}=FILE)\n`);
+    return 2;
+  }
+  srctree = resolve(srctree);
+  objtree = resolve(objtree);
+  const cacheFile = process.env.NX_KCONFIG_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nx-kbuild', 'kconfig-shell.json');
+  const shell = new CachedShell(cacheFile, objtree, process.env);
+  const env = kbuildEnvironment(srctree, process.env, shell);
+  const tree = loadKconfig({ srctree, kconfig, env, shell: new CachedShell(cacheFile, objtree, env) });
+  for (const m of tree.messages) process.stderr.write(m + '\n');
+
+  const configName = process.env.KCONFIG_CONFIG ?? '.config';
+  const configPath = resolve(objtree, configName);
+  const inSrc = (f: string) => (existsSync(resolve(objtree, f)) ? resolve(objtree, f) : resolve(srctree, f));
+  const allconfigEnv = process.env.KCONFIG_ALLCONFIG;
+  let allconfig: { file: string; text: string } | undefined;
+  if (allconfigEnv !== undefined && op.startsWith('all')) {
+    const name = allconfigEnv !== '' && allconfigEnv !== '1' ? allconfigEnv : `${op.replace('config', '')}.config`;
+    allconfig = readOptional(inSrc(name)) ?? readOptional(inSrc('all.config'));
+    if (!allconfig) throw new SourceError(name, 0, `KCONFIG_ALLCONFIG set, but no "${name}" or "all.config" file found`);
+  }
+  const defconfig = op === 'defconfig' ? readOptional(inSrc(opFile!)) : undefined;
+  if (op === 'defconfig' && !defconfig) throw new SourceError(opFile!, 0, `Can't find default configuration "${opFile}"`);
+  const autoConfPath = join(objtree, 'include/config/auto.conf');
+  const out = runOperation(tree, op, {
+    config: op === 'savedefconfig' || op === 'olddefconfig' || op === 'syncconfig' ? readOptional(configPath) : undefined,
+    defconfig,
+    allconfig,
+    previousAutoConf: existsSync(autoConfPath) ? readFileSync(autoConfPath, 'utf8') : undefined,
+  });
+  for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}:warning: ${m.text}\n`);
+  if (op === 'savedefconfig') {
+    writeAtomic(resolve(objtree, opFile!), out.config);
+    return 0;
+  }
+  if (!existsSync(configPath) || readFileSync(configPath, 'utf8') !== out.config) {
+    if (existsSync(configPath)) renameSync(configPath, `${configPath}.old`);
+    writeAtomic(configPath, out.config);
+  }
+  // Like conf: syncconfig always writes auto.conf; other operations only create it when missing.
+  if (op === 'syncconfig' || !existsSync(autoConfPath)) {
+    writeAtomic(join(objtree, 'include/config/auto.conf.cmd'), out.autoConfCmd!);
+    for (const sym of out.touched ?? []) {
+      const f = join(objtree, 'include/config', sym);
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, '');
+    }
+    writeAtomic(join(objtree, 'include/generated/autoconf.h'), out.autoconfH!);
+    writeAtomic(join(objtree, 'include/generated/rustc_cfg'), out.rustcCfg!);
+    writeAtomic(autoConfPath, out.autoConf!);
+  }
+  shell.save();
+  return 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof SourceError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+  } else throw e;
+}

@@ -1,0 +1,163 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SourceError } from '@nx-kbuild/diagnostics';
+import {
+  calcAll,
+  changedSymbols,
+  readConfig,
+  setAllNewSymbols,
+  writeAutoconf,
+  writeAutoconfCmd,
+  writeConfig,
+  writeDefconfig,
+  type AllMode,
+  type ConfigMessage,
+} from './model/confdata';
+import { checkDependencyLoops } from './model/dependency-loops';
+import { finalizeMenus } from './model/finalize';
+import { Kconfig } from './model/kconfig';
+import { KconfigParser } from './parse/parser';
+import type { ShellRunner } from './parse/shell-cache';
+
+export interface KconfigTree {
+  kc: Kconfig;
+  /** Kconfig files read, as auto.conf.cmd lists them. */
+  files: string[];
+  env: Map<string, string>;
+  messages: string[];
+}
+
+export interface LoadOptions {
+  srctree: string;
+  /** The top Kconfig file, relative to srctree (KBUILD_KCONFIG). */
+  kconfig?: string;
+  env: Record<string, string | undefined>;
+  shell: ShellRunner;
+}
+
+/** conf_parse: reads the whole Kconfig tree and finalizes it. */
+export function loadKconfig(options: LoadOptions): KconfigTree {
+  const kc = new Kconfig();
+  const messages: string[] = [];
+  const parser = new KconfigParser(kc, {
+    srctree: options.srctree,
+    env: options.env,
+    shell: options.shell,
+    onMessage: (t) => messages.push(t),
+  });
+  const result = parser.parse(options.kconfig ?? 'Kconfig');
+  if (!kc.rootmenu.prompt) {
+    kc.rootmenu.prompt = { type: 'menu', text: 'Main menu', visible: { tri: 0 }, menu: kc.rootmenu, file: '', line: 0 };
+  }
+  finalizeMenus(kc);
+  checkDependencyLoops(kc);
+  return { kc, files: result.files, env: result.env, messages };
+}
+
+export type Operation = 'olddefconfig' | 'syncconfig' | 'defconfig' | 'savedefconfig' | 'allnoconfig' | 'allyesconfig' | 'allmodconfig' | 'alldefconfig';
+
+export interface OperationInput {
+  /** The current .config (olddefconfig, syncconfig, savedefconfig). */
+  config?: { file: string; text: string };
+  /** The defconfig file for `defconfig`. */
+  defconfig?: { file: string; text: string };
+  /** KCONFIG_ALLCONFIG for all*config: a fragment whose values are kept. */
+  allconfig?: { file: string; text: string };
+  /** The previous include/config/auto.conf, to know which include/config/<SYM> files to touch. */
+  previousAutoConf?: string;
+}
+
+export interface OperationOutput {
+  /** The new .config (or, for savedefconfig, the minimal defconfig). */
+  config: string;
+  autoConf?: string;
+  autoconfH?: string;
+  rustcCfg?: string;
+  autoConfCmd?: string;
+  /** include/config/<SYMBOL> files to touch. */
+  touched?: string[];
+  messages: ConfigMessage[];
+}
+
+const ALL_MODES: Partial<Record<Operation, AllMode>> = {
+  allnoconfig: 'no',
+  allyesconfig: 'yes',
+  allmodconfig: 'mod',
+  alldefconfig: 'default',
+  defconfig: 'default',
+};
+
+/** What `conf --<operation>` computes, without touching the disk. */
+export function runOperation(tree: KconfigTree, op: Operation, input: OperationInput): OperationOutput {
+  const { kc } = tree;
+  const messages: ConfigMessage[] = [];
+  switch (op) {
+    case 'defconfig':
+      if (!input.defconfig) throw new SourceError('defconfig', 0, "Can't find default configuration");
+      messages.push(...readConfig(kc, input.defconfig.file, input.defconfig.text, 'user', true));
+      break;
+    case 'allnoconfig':
+    case 'allyesconfig':
+    case 'allmodconfig':
+    case 'alldefconfig':
+      if (input.allconfig) messages.push(...readConfig(kc, input.allconfig.file, input.allconfig.text, 'user', true));
+      break;
+    default:
+      if (input.config) messages.push(...readConfig(kc, input.config.file, input.config.text, 'user', true));
+  }
+  calcAll(kc);
+  const mode = ALL_MODES[op];
+  if (mode) setAllNewSymbols(kc, mode);
+  if (op === 'savedefconfig') return { config: writeDefconfig(kc), messages };
+  kc.clearAllValid();
+  const config = writeConfig(kc);
+  const touched = changedSymbols(kc, input.previousAutoConf);
+  const auto = writeAutoconf(kc);
+  return {
+    config,
+    autoConf: auto.autoConf,
+    autoconfH: auto.autoconfH,
+    rustcCfg: auto.rustcCfg,
+    autoConfCmd: writeAutoconfCmd(tree.files, tree.env),
+    touched,
+    messages,
+  };
+}
+
+/** KERNELVERSION from the top Makefile (VERSION.PATCHLEVEL.SUBLEVEL plus EXTRAVERSION). */
+export function kernelVersion(srctree: string): string {
+  const mk = readFileSync(join(srctree, 'Makefile'), 'utf8');
+  const get = (k: string) => new RegExp(`^${k}[ \t]*=[ \t]*(.*)$`, 'm').exec(mk)?.[1].trim() ?? '';
+  return `${get('VERSION')}.${get('PATCHLEVEL')}.${get('SUBLEVEL')}${get('EXTRAVERSION')}`;
+}
+
+const SRCARCH: Record<string, string> = { x86_64: 'x86', i386: 'x86', sparc64: 'sparc', sh64: 'sh', parisc64: 'parisc' };
+
+/**
+ * The environment kbuild exports to conf: ARCH/SRCARCH, KERNELVERSION, the toolchain names
+ * (CROSS_COMPILE-prefixed), srctree and the compiler's version text. Values already in `base` win.
+ */
+export function kbuildEnvironment(srctree: string, base: Record<string, string | undefined>, shell: ShellRunner): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...base };
+  const cross = base.CROSS_COMPILE ?? '';
+  env.ARCH ??= 'x86';
+  env.SRCARCH ??= SRCARCH[env.ARCH] ?? env.ARCH;
+  env.KERNELVERSION ??= kernelVersion(srctree);
+  env.srctree ??= srctree;
+  env.CC ??= `${cross}gcc`;
+  env.LD ??= `${cross}ld`;
+  env.AR ??= `${cross}ar`;
+  env.NM ??= `${cross}nm`;
+  env.OBJCOPY ??= `${cross}objcopy`;
+  env.PAHOLE ??= 'pahole';
+  env.RUSTC ??= 'rustc';
+  env.BINDGEN ??= 'bindgen';
+  env.PYTHON3 ??= 'python3';
+  env.CC_VERSION_TEXT ??= shell.run(`LC_ALL=C ${env.CC} --version 2>/dev/null | head -n 1`).replace(/#/g, '');
+  env.RUSTC_VERSION_TEXT ??= shell.run(`${env.RUSTC} --version 2>/dev/null`);
+  return env;
+}
+
+export function readOptional(file: string): { file: string; text: string } | undefined {
+  return existsSync(file) ? { file, text: readFileSync(file, 'utf8') } : undefined;
+}

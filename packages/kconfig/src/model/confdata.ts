@@ -1,0 +1,344 @@
+import { Tri } from './expr';
+import { allEntries, type Kconfig } from './kconfig';
+import { Flag, type KSymbol, type Menu } from './symbol';
+
+export interface ConfigMessage {
+  file: string;
+  line: number;
+  text: string;
+}
+
+/** sym_string_valid */
+export function stringValid(sym: KSymbol, str: string): boolean {
+  switch (sym.type) {
+    case 'string':
+      return true;
+    case 'int':
+      return /^-?(0|[1-9][0-9]*)$/.test(str);
+    case 'hex':
+      return /^(0[xX])?[0-9a-fA-F]+$/.test(str);
+    case 'bool':
+    case 'tristate':
+      return /^[yYmMnN]/.test(str);
+    default:
+      return false;
+  }
+}
+
+function setValidated(sym: KSymbol, def: { val: string }, flag: number, p: string, which: 'user' | 'auto', raw: string, warn: (t: string) => void): boolean {
+  if (stringValid(sym, p)) {
+    def.val = p;
+    sym.flags |= flag;
+    return true;
+  }
+  if (which === 'user') warn(`symbol value '${raw}' invalid for ${sym.name}`);
+  return false;
+}
+
+/** conf_set_sym_val: returns false when the value is invalid for the symbol. */
+function setSymVal(sym: KSymbol, which: 'user' | 'auto', raw: string, warn: (t: string) => void): boolean {
+  const flag = which === 'user' ? Flag.DefUser : Flag.DefAuto;
+  const def = sym[which];
+  let p = raw;
+  switch (sym.type) {
+    case 'tristate':
+    case 'bool':
+      if (p[0] === 'm' && sym.type === 'tristate') def.tri = Tri.Mod;
+      else if (p[0] === 'y') def.tri = Tri.Yes;
+      else if (p[0] === 'n') def.tri = Tri.No;
+      else {
+        if (which === 'user') warn(`symbol value '${raw}' invalid for ${sym.name}`);
+        return false;
+      }
+      sym.flags |= flag;
+      return true;
+    case 'string':
+      if (which === 'user') {
+        if (p[0] !== '"') return true; // conf moves on without a value or a warning
+        let out = '';
+        let i = 1;
+        let closed = false;
+        for (; i < p.length; i++) {
+          if (p[i] === '"') {
+            closed = true;
+            break;
+          }
+          if (p[i] === '\\') i++;
+          if (i < p.length) out += p[i];
+        }
+        if (!closed) {
+          warn('invalid string found');
+          return false;
+        }
+        p = out;
+      }
+      return setValidated(sym, def, flag, p, which, raw, warn);
+    case 'int':
+    case 'hex':
+      return setValidated(sym, def, flag, p, which, raw, warn);
+    default:
+      return true;
+  }
+}
+
+/**
+ * conf_read_simple: loads a .config (def 'user') or auto.conf (def 'auto'). Unknown symbols and
+ * malformed lines are warnings with file:line, as in conf; the last assignment wins.
+ */
+export function readConfig(kc: Kconfig, file: string, text: string, which: 'user' | 'auto', warnUnknown: boolean): ConfigMessage[] {
+  const messages: ConfigMessage[] = [];
+  const flag = which === 'user' ? Flag.DefUser : Flag.DefAuto;
+  for (const sym of kc.allSymbols()) {
+    sym.flags &= ~flag;
+    sym[which] = { val: '', tri: Tri.No };
+  }
+  if (which === 'user') for (const sym of kc.allSymbols()) sym.flags &= ~Flag.Valid;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((raw, idx) => {
+    const line = raw.replace(/\r$/, '');
+    const lineNo = idx + 1;
+    const warn = (t: string) => messages.push({ file, line: lineNo, text: t });
+    if (line === '') return;
+    let name: string;
+    let val: string;
+    if (line[0] === '#') {
+      const m = /^# CONFIG_([^ ]*) (.*)$/.exec(line);
+      if (!m || m[2] !== 'is not set') return;
+      name = m[1];
+      val = 'n';
+    } else {
+      if (!line.startsWith('CONFIG_')) {
+        warn(`unexpected data: ${line}`);
+        return;
+      }
+      const eq = line.indexOf('=');
+      if (eq < 0) {
+        warn(`unexpected data: ${line}`);
+        return;
+      }
+      name = line.slice(7, eq);
+      val = line.slice(eq + 1);
+    }
+    const sym = kc.find(name);
+    if (!sym) {
+      if (which === 'user' && warnUnknown) warn(`unknown symbol: ${name}`);
+      return;
+    }
+    if (sym.flags & flag) warn(`override: reassigning to symbol ${sym.name}`);
+    if (!setSymVal(sym, which, val, warn)) return;
+    if (which !== 'user') return;
+    const choice = kc.choiceMenuOf(sym);
+    if (choice?.choiceMembers && sym.choice) {
+      // A choice member read from the file gets the highest priority; the last one wins.
+      const list = choice.choiceMembers;
+      list.splice(list.indexOf(sym), 1);
+      list.unshift(sym);
+    }
+  });
+  return messages;
+}
+
+/** conf_read's second half: calculates every symbol once. */
+export function calcAll(kc: Kconfig): void {
+  kc.calcValue(kc.modulesSym);
+  for (const sym of kc.allSymbols()) kc.calcValue(sym);
+}
+
+function heading(kc: Kconfig, style: 'pound' | 'c'): string {
+  const title = kc.rootmenu.prompt?.text ?? 'Main menu';
+  return style === 'pound'
+    ? `#\n# Automatically generated file; DO NOT EDIT.\n# ${title}\n#\n`
+    : `/*\n * Automatically generated file; DO NOT EDIT.\n * ${title}\n */\n`;
+}
+
+function escapeString(v: string): string {
+  return `"${v.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** __print_symbol for .config (n as "is not set", strings escaped) or auto.conf (n omitted, raw strings). */
+function printSymbol(kc: Kconfig, sym: KSymbol, forDotConfig: boolean): string {
+  if (sym.type === 'unknown') return '';
+  let val = kc.stringValue(sym);
+  if ((sym.type === 'bool' || sym.type === 'tristate') && val[0] === 'n') {
+    return forDotConfig ? `# CONFIG_${sym.name} is not set\n` : '';
+  }
+  if (sym.type === 'string' && forDotConfig) val = escapeString(val);
+  return `CONFIG_${sym.name}=${val}\n`;
+}
+
+/** menu_is_visible */
+export function menuIsVisible(kc: Kconfig, menu: Menu): boolean {
+  if (!menu.prompt) return false;
+  if (menu.visibility && kc.calcExpr(menu.visibility) === Tri.No) return false;
+  const sym = menu.sym;
+  let visible: Tri;
+  if (sym) {
+    kc.calcValue(sym);
+    visible = menu.prompt.visible.tri;
+  } else {
+    visible = menu.prompt.visible.tri = kc.calcExpr(menu.prompt.visible.expr);
+  }
+  if (visible !== Tri.No) return true;
+  if (!sym || sym.curr.tri === Tri.No) return false;
+  for (let c = menu.list; c; c = c.next) if (menuIsVisible(kc, c)) return true;
+  return false;
+}
+
+/** conf_write: the .config text, with the menu comment blocks and order conf writes. */
+export function writeConfig(kc: Kconfig): string {
+  let out = heading(kc, 'pound');
+  let needNewline = false;
+  const written = new Set<KSymbol>();
+  let menu: Menu | undefined = kc.rootmenu.list;
+  while (menu) {
+    const sym = menu.sym;
+    if (!sym) {
+      if (menuIsVisible(kc, menu)) {
+        out += `\n#\n# ${menu.prompt!.text}\n#\n`;
+        needNewline = false;
+      }
+    } else if (!sym.isChoice() && !written.has(sym)) {
+      kc.calcValue(sym);
+      if (sym.flags & Flag.Write) {
+        if (needNewline) {
+          out += '\n';
+          needNewline = false;
+        }
+        written.add(sym);
+        out += printSymbol(kc, sym, true);
+      }
+    }
+    if (menu.list) {
+      menu = menu.list;
+      continue;
+    }
+    for (;;) {
+      if (!menu.sym && menu !== kc.rootmenu && menu.prompt?.type === 'menu' && menuIsVisible(kc, menu)) {
+        out += `# end of ${menu.prompt.text}\n`;
+        needNewline = true;
+      }
+      if (menu.next) {
+        menu = menu.next;
+        break;
+      }
+      menu = menu.parent;
+      if (!menu) break;
+    }
+  }
+  return out;
+}
+
+export interface AutoconfFiles {
+  autoConf: string;
+  autoconfH: string;
+  rustcCfg: string;
+}
+
+/** conf_write_autoconf's three files, symbols in conf's hash-table order. */
+export function writeAutoconf(kc: Kconfig): AutoconfFiles {
+  for (const sym of kc.allSymbols()) kc.calcValue(sym);
+  let autoConf = heading(kc, 'pound');
+  let autoconfH = heading(kc, 'c');
+  let rustcCfg = '';
+  for (const sym of kc.allSymbols()) {
+    if (!(sym.flags & Flag.Write) || sym.name === null || sym.type === 'unknown') continue;
+    autoConf += printSymbol(kc, sym, false);
+    const val = kc.stringValue(sym);
+    switch (sym.type) {
+      case 'bool':
+      case 'tristate':
+        if (val !== 'n') {
+          autoconfH += `#define CONFIG_${sym.name}${val === 'm' ? '_MODULE' : ''} 1\n`;
+          rustcCfg += `--cfg=CONFIG_${sym.name}\n--cfg=CONFIG_${sym.name}="${val}"\n`;
+        }
+        break;
+      case 'hex': {
+        const prefixed = /^0[xX]/.test(val) ? val : `0x${val}`;
+        autoconfH += `#define CONFIG_${sym.name} ${prefixed}\n`;
+        rustcCfg += `--cfg=CONFIG_${sym.name}=${escapeString(prefixed)}\n`;
+        break;
+      }
+      case 'string':
+        autoconfH += `#define CONFIG_${sym.name} ${escapeString(val)}\n`;
+        rustcCfg += `--cfg=CONFIG_${sym.name}=${escapeString(val)}\n`;
+        break;
+      default:
+        autoconfH += `#define CONFIG_${sym.name} ${val}\n`;
+        rustcCfg += `--cfg=CONFIG_${sym.name}=${escapeString(val)}\n`;
+    }
+  }
+  return { autoConf, autoconfH, rustcCfg };
+}
+
+/** conf_write_autoconf_cmd: auto.conf.cmd, which makes kbuild re-run syncconfig when inputs change. */
+export function writeAutoconfCmd(files: string[], env: Map<string, string>): string {
+  let s = 'autoconfig := include/config/auto.conf\n\ndeps_config := \\\n';
+  for (const f of files) s += `\t${f} \\\n`;
+  s += '\n$(autoconfig): $(deps_config)\n$(deps_config): ;\n';
+  for (const [k, v] of env) s += `\nifneq "$(${k})" "${v}"\n$(autoconfig): FORCE\nendif\n`;
+  return s;
+}
+
+/**
+ * conf_touch_deps: the include/config/<SYMBOL> files whose timestamps tell kbuild which
+ * symbols changed since the previous auto.conf (fixdep makes objects depend on them).
+ */
+export function changedSymbols(kc: Kconfig, previousAutoConf: string | undefined): string[] {
+  const touched: string[] = [];
+  if (previousAutoConf !== undefined) readConfig(kc, 'include/config/auto.conf', previousAutoConf, 'auto', false);
+  const previous = new Set(
+    previousAutoConf === undefined ? [] : previousAutoConf.split('\n').filter((l) => l.startsWith('CONFIG_')).map((l) => l.slice(7, l.indexOf('='))),
+  );
+  for (const sym of kc.allSymbols()) {
+    if (sym.isChoice() || sym.name === null) continue;
+    if (sym.flags & Flag.Write) {
+      if (sym.flags & Flag.DefAuto) {
+        if (sym.type === 'bool' || sym.type === 'tristate') {
+          if (sym.curr.tri === sym.auto.tri) continue;
+        } else if (kc.stringValue(sym) === sym.auto.val) continue;
+      } else if ((sym.type === 'bool' || sym.type === 'tristate') && sym.curr.tri === Tri.No) continue;
+    } else if (!(sym.flags & Flag.DefAuto)) continue;
+    touched.push(sym.name);
+    previous.delete(sym.name);
+  }
+  // Symbols in the old auto.conf that no longer exist at all.
+  for (const name of previous) if (!kc.find(name)) touched.push(name);
+  return touched;
+}
+
+/** conf_write_defconfig: the minimal config (savedefconfig). */
+export function writeDefconfig(kc: Kconfig): string {
+  kc.clearAllValid();
+  let out = '';
+  for (const menu of allEntries(kc.rootmenu)) {
+    const sym = menu.sym;
+    if (!sym || sym.isChoice()) continue;
+    kc.calcValue(sym);
+    if (!(sym.flags & Flag.Write)) continue;
+    sym.flags &= ~Flag.Write;
+    if (!kc.isChangeable(sym)) continue;
+    if (kc.stringValue(sym) === kc.stringDefault(sym)) continue;
+    const choice = kc.choiceMenuOf(sym);
+    if (choice) {
+      const ds = kc.choiceDefault(choice);
+      if (sym === ds && sym.curr.tri === Tri.Yes) continue;
+    }
+    out += printSymbol(kc, sym, true);
+  }
+  return out;
+}
+
+export type AllMode = 'default' | 'yes' | 'mod' | 'no';
+
+/** conf_set_all_new_symbols (all*config, defconfig): every prompted bool/tristate without a value. */
+export function setAllNewSymbols(kc: Kconfig, mode: AllMode): void {
+  for (const menu of allEntries(kc.rootmenu)) {
+    const sym = menu.sym;
+    if (!sym || !menu.prompt || sym.hasValue() || (sym.type !== 'bool' && sym.type !== 'tristate') || sym.isChoiceValue()) continue;
+    if (sym.isChoice() || mode === 'default') continue;
+    sym.user = { val: '', tri: mode === 'yes' ? Tri.Yes : mode === 'mod' ? Tri.Mod : Tri.No };
+    sym.flags |= Flag.DefUser;
+  }
+  kc.clearAllValid();
+}

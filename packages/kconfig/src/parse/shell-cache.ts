@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
+
+export interface ShellRunner {
+  run(command: string): string;
+}
+
+/**
+ * Runs `$(shell ...)` as conf does (popen: /bin/sh -c, first 4095 bytes of output, trailing
+ * newlines dropped, inner newlines turned into spaces) and caches results on disk.
+ *
+ * The key is the command text plus the identity (real path, size, mtime) of every word of it
+ * that names an existing file or a program on PATH: the compiler, the linker, the scripts it
+ * runs. A new toolchain or script changes the key; a warm evaluation runs no process at all.
+ */
+export class CachedShell implements ShellRunner {
+  private readonly memo = new Map<string, string>();
+  private readonly identities = new Map<string, string>();
+  private cache: Record<string, string> = {};
+  private dirty = false;
+  runs = 0;
+  hits = 0;
+
+  constructor(
+    private readonly cacheFile: string | undefined,
+    private readonly cwd: string,
+    private readonly env: Record<string, string | undefined>,
+  ) {
+    if (cacheFile && existsSync(cacheFile)) {
+      try {
+        this.cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+      } catch {
+        this.cache = {};
+      }
+    }
+  }
+
+  private identity(word: string): string {
+    let id = this.identities.get(word);
+    if (id !== undefined) return id;
+    id = '';
+    const candidates = isAbsolute(word) || word.includes('/') ? [isAbsolute(word) ? word : join(this.cwd, word)] : (this.env.PATH ?? '').split(delimiter).map((d) => join(d, word));
+    for (const c of candidates) {
+      try {
+        const real = realpathSync(c);
+        const st = statSync(real);
+        if (!st.isFile()) continue;
+        id = `${real}:${st.size}:${st.mtimeMs}`;
+        break;
+      } catch {
+        /* not this one */
+      }
+    }
+    this.identities.set(word, id);
+    return id;
+  }
+
+  private key(command: string): string {
+    const h = createHash('sha256').update(command);
+    for (const w of new Set(command.split(/[\s;|&(){}<>"'=,]+/))) {
+      if (/^[A-Za-z0-9_./+-]+$/.test(w) && !/^-/.test(w)) h.update('\0').update(this.identity(w));
+    }
+    return h.digest('hex');
+  }
+
+  run(command: string): string {
+    const memo = this.memo.get(command);
+    if (memo !== undefined) return memo;
+    const key = this.key(command);
+    let out = this.cache[key];
+    if (out === undefined) {
+      out = this.exec(command);
+      this.cache[key] = out;
+      this.dirty = true;
+      this.runs++;
+    } else this.hits++;
+    this.memo.set(command, out);
+    return out;
+  }
+
+  private exec(command: string): string {
+    // conf runs probes in the build directory; they create and remove .tmp_$$ directories there.
+    let raw: Buffer;
+    try {
+      raw = execFileSync('/bin/sh', ['-c', command], { cwd: this.cwd, env: this.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    } catch (e) {
+      raw = ((e as { stdout?: Buffer }).stdout ?? Buffer.alloc(0)) as Buffer;
+    }
+    let n = Math.min(raw.length, 4095);
+    while (n > 0 && raw[n - 1] === 0x0a) n--;
+    return raw.subarray(0, n).toString('utf8').replace(/\n/g, ' ');
+  }
+
+  /** Writes new results back (temp file + rename). */
+  save(): void {
+    if (!this.cacheFile || !this.dirty) return;
+    mkdirSync(join(this.cacheFile, '..'), { recursive: true });
+    const tmp = `${this.cacheFile}.tmp.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(this.cache));
+    renameSync(tmp, this.cacheFile);
+    this.dirty = false;
+  }
+}
+
+/** A scratch build directory for probes when the caller has none. */
+export function scratchDir(): { dir: string; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-kconfig-'));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
