@@ -57,7 +57,8 @@ function main(argv: string[]): number {
   const cacheFile = process.env.NX_KCONFIG_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nx-kbuild', 'kconfig-shell.json');
   const shell = new CachedShell(cacheFile, objtree, process.env);
   const env = kbuildEnvironment(srctree, process.env, shell);
-  const tree = loadKconfig({ srctree, kconfig, env, shell: new CachedShell(cacheFile, objtree, env) });
+  shell.env = env;
+  const tree = loadKconfig({ srctree, kconfig, env, shell });
   for (const m of tree.messages) process.stderr.write(m + '\n');
 
   const configName = process.env.KCONFIG_CONFIG ?? '.config';

@@ -27,7 +27,8 @@ export class CachedShell implements ShellRunner {
   constructor(
     private readonly cacheFile: string | undefined,
     private readonly cwd: string,
-    private readonly env: Record<string, string | undefined>,
+    /** Environment the probes run with; kbuild's variables (CC, LD, ...) are added once known. */
+    public env: Record<string, string | undefined>,
   ) {
     if (cacheFile && existsSync(cacheFile)) {
       try {

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_DIR, REPO } from './helpers/workspace';
+
+/** The Linux 6.12 source unpacked by tools/setup-debian.sh. */
+const SRCTREE = process.env.NX_KBUILD_LINUX_SRC ?? join(REPO, '.cache', 'linux-source-6.12');
+const CLI = join(REPO, 'packages', 'kconfig', 'dist', 'cli.js');
+const OUTPUTS = ['.config', 'include/config/auto.conf', 'include/generated/autoconf.h', 'include/config/auto.conf.cmd'];
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return `${r.stdout}${r.stderr}`;
+}
+
+/** conf, as kbuild runs it: `make O=<dir> <target>` then `syncconfig` for auto.conf. */
+function kconfigReference(dir: string, target: string[]): void {
+  run('make', ['-s', '-C', SRCTREE, `O=${dir}`, ...target], SRCTREE);
+  run('make', ['-s', '-C', SRCTREE, `O=${dir}`, 'syncconfig'], SRCTREE);
+}
+
+/** nx-kconfig in its own build directory, same steps. */
+function kconfigOurs(dir: string, op: string[], cache: string, env: Record<string, string> = {}): void {
+  run(process.execPath, [CLI, ...op, '--srctree', SRCTREE], dir, { NX_KCONFIG_CACHE: cache, ...env });
+  run(process.execPath, [CLI, '--syncconfig', '--srctree', SRCTREE], dir, { NX_KCONFIG_CACHE: cache, ...env });
+}
+
+function touchedSymbols(dir: string): string[] {
+  const d = join(dir, 'include', 'config');
+  return readdirSync(d).filter((f) => /^[A-Z0-9_]+$/.test(f)).sort();
+}
+
+describe('Kconfig engine against scripts/kconfig/conf (Linux 6.12, x86_64)', () => {
+  let work: string;
+  beforeAll(() => {
+    if (!existsSync(join(SRCTREE, 'Kconfig'))) throw new Error(`${SRCTREE} is missing: run tools/setup-debian.sh first`);
+    work = mkdtempSync(join(tmpdir(), 'nx-kconfig-diff-'));
+  });
+  afterAll(() => work && rmSync(work, { recursive: true, force: true }));
+
+  const cases: { name: string; conf: string[]; ours: string[]; seed?: string; allconfig?: string }[] = [
+    { name: 'defconfig', conf: ['defconfig'], ours: ['--defconfig=arch/x86/configs/x86_64_defconfig'] },
+    { name: 'allnoconfig', conf: ['allnoconfig'], ours: ['--allnoconfig'] },
+    { name: 'allmodconfig', conf: ['allmodconfig'], ours: ['--allmodconfig'] },
+    { name: 'allyesconfig', conf: ['allyesconfig'], ours: ['--allyesconfig'] },
+    { name: 'alldefconfig', conf: ['alldefconfig'], ours: ['--alldefconfig'] },
+    { name: "Debian's config through olddefconfig", conf: ['olddefconfig'], ours: ['--olddefconfig'], seed: join(KERNEL_DIR, '.config') },
+    { name: 'tinyconfig (allnoconfig with KCONFIG_ALLCONFIG)', conf: ['tinyconfig'], ours: ['--allnoconfig'], allconfig: 'kernel/configs/tiny-base.config' },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: .config, auto.conf, autoconf.h and auto.conf.cmd are byte-identical`, () => {
+      const ref = join(work, `${c.name.replace(/\W+/g, '_')}-conf`);
+      const ours = join(work, `${c.name.replace(/\W+/g, '_')}-ours`);
+      mkdirSync(ref, { recursive: true });
+      mkdirSync(ours, { recursive: true });
+      if (c.seed) {
+        copyFileSync(c.seed, join(ref, '.config'));
+        copyFileSync(c.seed, join(ours, '.config'));
+      }
+      kconfigReference(ref, c.conf);
+      if (c.allconfig) {
+        // make tinyconfig = allnoconfig with tiny-base.config, then tiny.config merged by olddefconfig.
+        kconfigOurs(ours, c.ours, join(work, 'cache.json'), { KCONFIG_ALLCONFIG: c.allconfig });
+        run('bash', [join(SRCTREE, 'scripts/kconfig/merge_config.sh'), '-m', '.config', join(SRCTREE, 'kernel/configs/tiny.config'), join(SRCTREE, 'arch/x86/configs/tiny.config')], ours);
+        kconfigOurs(ours, ['--olddefconfig'], join(work, 'cache.json'));
+      } else kconfigOurs(ours, c.ours, join(work, 'cache.json'));
+      for (const f of OUTPUTS) {
+        const a = readFileSync(join(ref, f), 'utf8');
+        const b = readFileSync(join(ours, f), 'utf8');
+        expect(b === a, `${f} differs from conf's`).toBe(true);
+      }
+      expect(touchedSymbols(ours)).toEqual(touchedSymbols(ref));
+    });
+  }
+});
