@@ -80,7 +80,7 @@ function main(argv: string[]): number {
     allconfig,
     previousAutoConf: existsSync(autoConfPath) ? readFileSync(autoConfPath, 'utf8') : undefined,
   });
-  for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}:warning: ${m.text}\n`);
+  for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}: warning: ${m.text}\n`);
   if (op === 'savedefconfig') {
     writeAtomic(resolve(objtree, opFile!), out.config);
     return 0;
@@ -110,6 +110,10 @@ try {
 } catch (e) {
   if (e instanceof SourceError) {
     process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+  } else if (e instanceof Error && 'code' in e && 'path' in e) {
+    // A file the user named (or one conf would need) cannot be read or written.
+    process.stderr.write(`nx-kconfig: ${e.message}\n`);
     process.exitCode = 1;
   } else throw e;
 }

@@ -105,6 +105,10 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
     default:
       if (input.config) messages.push(...readConfig(kc, input.config.file, input.config.text, 'user', true));
   }
+  const errors = messages.filter((m) => m.severity === 'error');
+  if (errors.length) {
+    throw new SourceError(errors[0].file, errors[0].line, errors.map((e, i) => (i === 0 ? e.text : `${e.file}:${e.line}: ${e.text}`)).join('\n'));
+  }
   calcAll(kc);
   const mode = ALL_MODES[op];
   if (mode) setAllNewSymbols(kc, mode);
@@ -125,8 +129,10 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
 }
 
 /** KERNELVERSION from the top Makefile (VERSION.PATCHLEVEL.SUBLEVEL plus EXTRAVERSION). */
-export function kernelVersion(srctree: string): string {
-  const mk = readFileSync(join(srctree, 'Makefile'), 'utf8');
+export function kernelVersion(srctree: string): string | undefined {
+  const makefile = join(srctree, 'Makefile');
+  if (!existsSync(makefile)) return undefined; // a Kconfig tree that is not a kernel
+  const mk = readFileSync(makefile, 'utf8');
   const get = (k: string) => new RegExp(`^${k}[ \t]*=[ \t]*(.*)$`, 'm').exec(mk)?.[1].trim() ?? '';
   return `${get('VERSION')}.${get('PATCHLEVEL')}.${get('SUBLEVEL')}${get('EXTRAVERSION')}`;
 }

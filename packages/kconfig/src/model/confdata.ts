@@ -6,6 +6,8 @@ export interface ConfigMessage {
   file: string;
   line: number;
   text: string;
+  /** Invalid values and malformed lines are errors; unknown symbols and overrides are warnings. */
+  severity: 'warning' | 'error';
 }
 
 /** sym_string_valid */
@@ -98,7 +100,8 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
   lines.forEach((raw, idx) => {
     const line = raw.replace(/\r$/, '');
     const lineNo = idx + 1;
-    const warn = (t: string) => messages.push({ file, line: lineNo, text: t });
+    const warn = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'warning' });
+    const fail = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'error' });
     if (line === '') return;
     let name: string;
     let val: string;
@@ -109,12 +112,12 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
       val = 'n';
     } else {
       if (!line.startsWith('CONFIG_')) {
-        warn(`unexpected data: ${line}`);
+        fail(`unexpected data: ${line}`);
         return;
       }
       const eq = line.indexOf('=');
       if (eq < 0) {
-        warn(`unexpected data: ${line}`);
+        fail(`unexpected data: ${line}`);
         return;
       }
       name = line.slice(7, eq);
@@ -126,7 +129,7 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
       return;
     }
     if (sym.flags & flag) warn(`override: reassigning to symbol ${sym.name}`);
-    if (!setSymVal(sym, which, val, warn)) return;
+    if (!setSymVal(sym, which, val, fail)) return;
     if (which !== 'user') return;
     const choice = kc.choiceMenuOf(sym);
     if (choice?.choiceMembers && sym.choice) {

@@ -28,8 +28,15 @@ export function checkDependencyLoops(kc: Kconfig): void {
     if (s === 'visiting') {
       const cycle = stack.slice(stack.indexOf(sym));
       const where = sym.menus[0] ?? sym.props[0];
-      const lines = cycle.map((c, i) => `\tsymbol ${c.displayName()} depends on ${cycle[(i + 1) % cycle.length].displayName()}`);
-      throw new SourceError(where?.file ?? 'Kconfig', where?.line ?? 0, `error: recursive dependency detected!\n${lines.join('\n')}`);
+      const lines = cycle.map((c, i) => {
+        const at = c.menus[0] ?? c.props[0];
+        return `${at ? `${at.file}:${at.line}:` : ''}\tsymbol ${c.displayName()} depends on ${cycle[(i + 1) % cycle.length].displayName()}`;
+      });
+      throw new SourceError(
+        where?.file ?? 'Kconfig',
+        where?.line ?? 0,
+        `error: recursive dependency detected!\n${lines.join('\n')}\nFor a resolution refer to Documentation/kbuild/kconfig-language.rst\nsubsection "Kconfig recursive dependency limitations"`,
+      );
     }
     state.set(sym, 'visiting');
     stack.push(sym);
