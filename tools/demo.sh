@@ -7,6 +7,8 @@ bash tools/setup-debian.sh
 npm run build
 cd examples/modtree
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+echo "== the tree's configuration (./Kconfig with the choices in ./config)"
+node ../../packages/nx-kbuild/dist/cli/tree-config.js .
 echo "== projects (one per configured module; exm_debug is switched off in ./config)"
 npx nx show projects
 echo "== build: nx run-many -t link"

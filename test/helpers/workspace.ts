@@ -69,12 +69,16 @@ export function nx(ws: string, args: string[]): NxRun {
   return { status: r.status ?? 1, output, ran, cached };
 }
 
-/** `make -C <kernel> M=<ws> CONFIG_...=... modules`: the reference build. */
+/** The tree's resolved configuration, as the plugin computes it (Kconfig + config file). */
+export function treeConfigArgs(ws: string): string[] {
+  const r = spawnSync(process.execPath, [join(REPO, 'packages/nx-kbuild/dist/cli/tree-config.js'), ws, '--kernel', KERNEL_DIR], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nx-kbuild-config failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+/** `make -C <kernel> M=<ws> CONFIG_...=... modules`: the reference build, with the same config values. */
 export function kbuildMake(ws: string, extra: string[] = []): { status: number; output: string } {
-  const config = readFileSync(join(ws, 'config'), 'utf8')
-    .split('\n')
-    .filter((l) => /^CONFIG_\w+=/.test(l));
-  const r = spawnSync('make', ['-s', '-C', KERNEL_DIR, `M=${ws}`, ...config, ...extra, 'modules'], { encoding: 'utf8' });
+  const r = spawnSync('make', ['-s', '-C', KERNEL_DIR, `M=${ws}`, ...treeConfigArgs(ws), ...extra, 'modules'], { encoding: 'utf8' });
   return { status: r.status ?? 1, output: `${r.stdout}\n${r.stderr}` };
 }
 

@@ -5,12 +5,18 @@
 #include <exm/stats.h>
 #include "led_hw.h"
 
+#ifdef EXM_LED_PWM
+#define EXM_LED_LEVEL (EXM_LED_DEFAULT_LEVEL / 2)
+#else
+#define EXM_LED_LEVEL EXM_LED_DEFAULT_LEVEL
+#endif
+
 static int __init exm_led_init(void)
 {
 	int i;
 
 	for (i = 0; i < EXM_LED_COUNT; i++)
-		exm_stats_add("led", EXM_LED_DEFAULT_LEVEL);
+		exm_stats_add("led", EXM_LED_LEVEL);
 	pr_info("exm_led: core v%d, total %ld\n", exm_core_version(), exm_stats_total());
 	return 0;
 }

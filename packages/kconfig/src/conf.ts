@@ -33,6 +33,8 @@ export interface LoadOptions {
   kconfig?: string;
   env: Record<string, string | undefined>;
   shell: ShellRunner;
+  /** Kconfig files given in memory (generated ones), by the name `source` uses. */
+  files?: Record<string, string>;
 }
 
 /** conf_parse: reads the whole Kconfig tree and finalizes it. */
@@ -43,6 +45,7 @@ export function loadKconfig(options: LoadOptions): KconfigTree {
     srctree: options.srctree,
     env: options.env,
     shell: options.shell,
+    files: options.files,
     onMessage: (t) => messages.push(t),
   });
   const result = parser.parse(options.kconfig ?? 'Kconfig');
@@ -113,7 +116,7 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
   const mode = ALL_MODES[op];
   if (mode) setAllNewSymbols(kc, mode);
   if (op === 'savedefconfig') return { config: writeDefconfig(kc), messages };
-  kc.clearAllValid();
+  // Values are valid here (calcAll, or setAllNewSymbols' recalculation): conf_write reuses them.
   const config = writeConfig(kc);
   const touched = changedSymbols(kc, input.previousAutoConf);
   const auto = writeAutoconf(kc);

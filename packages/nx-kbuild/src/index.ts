@@ -40,6 +40,7 @@ export const createNodes: CreateNodes<KbuildPluginOptions> = [
     const anchor = anchors.find((f) => f.endsWith('Kbuild')) ?? anchors[0];
     if (!anchor) return [];
     const model = modelFor(context.workspaceRoot, options, true);
+    for (const w of model.configWarnings) process.stderr.write(`${w}\n`);
     for (const d of model.tree.diagnostics) {
       process.stderr.write(`${relative(context.workspaceRoot, d.file)}:${d.line}: ${d.severity}: ${d.message}\n`);
     }

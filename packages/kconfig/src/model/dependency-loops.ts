@@ -9,7 +9,7 @@ import type { KSymbol } from './symbol';
  * the cycle as conf reports it ("recursive dependency detected!").
  */
 export function checkDependencyLoops(kc: Kconfig): void {
-  const state = new Map<KSymbol, 'visiting' | 'done'>();
+  const state = new Map<KSymbol, 1 | 2>(); // 1 visiting, 2 done
   const stack: KSymbol[] = [];
   const depsOf = (sym: KSymbol): KSymbol[] => {
     const out = [...exprSymbols(sym.revDep.expr), ...exprSymbols(sym.dirDep.expr), ...exprSymbols(sym.implied.expr)];
@@ -24,8 +24,8 @@ export function checkDependencyLoops(kc: Kconfig): void {
   const visit = (sym: KSymbol): void => {
     if (sym.flags & 1 /* Const */) return;
     const s = state.get(sym);
-    if (s === 'done') return;
-    if (s === 'visiting') {
+    if (s === 2) return;
+    if (s === 1) {
       const cycle = stack.slice(stack.indexOf(sym));
       const where = sym.menus[0] ?? sym.props[0];
       const lines = cycle.map((c, i) => {
@@ -38,11 +38,11 @@ export function checkDependencyLoops(kc: Kconfig): void {
         `error: recursive dependency detected!\n${lines.join('\n')}\nFor a resolution refer to Documentation/kbuild/kconfig-language.rst\nsubsection "Kconfig recursive dependency limitations"`,
       );
     }
-    state.set(sym, 'visiting');
+    state.set(sym, 1);
     stack.push(sym);
     for (const d of depsOf(sym)) visit(d);
     stack.pop();
-    state.set(sym, 'done');
+    state.set(sym, 2);
   };
   for (const sym of kc.allSymbols()) visit(sym);
 }

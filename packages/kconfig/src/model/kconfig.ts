@@ -132,11 +132,16 @@ export class Kconfig {
 
   /** sym_get_choice_menu: the choice a symbol's prompt sits in, if any. */
   choiceMenuOf(sym: KSymbol): Menu | undefined {
+    // The menu tree is fixed once finalized, so the answer is memoized per symbol.
+    if (sym.choiceMenu !== undefined) return sym.choiceMenu || undefined;
     let menu = sym.menus.find((m) => m.prompt);
-    if (!menu) return undefined;
-    do menu = menu.parent;
-    while (menu && !menu.sym);
-    return menu?.sym?.isChoice() ? menu : undefined;
+    if (menu) {
+      do menu = menu.parent;
+      while (menu && !menu.sym);
+    }
+    const result = menu?.sym?.isChoice() ? menu : undefined;
+    sym.choiceMenu = result ?? null;
+    return result;
   }
 
   private defaultProp(sym: KSymbol): Property | undefined {

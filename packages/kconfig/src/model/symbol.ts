@@ -67,6 +67,8 @@ export class KSymbol {
   menus: Menu[] = [];
   /** The choice whose member list holds this symbol (choice_link). */
   choice?: Menu;
+  /** Memo of sym_get_choice_menu (null: not in a choice); set after the tree is finalized. */
+  choiceMenu?: Menu | null;
 
   constructor(
     /** null for a choice (a choice is a symbol with no name). */

@@ -20,7 +20,11 @@ const KEYWORDS = new Set<string>([
   'on', 'prompt', 'range', 'select', 'source', 'string', 'tristate', 'visible',
 ]);
 const OPERATORS = ['||', '&&', '!=', '<=', '>=', ':=', '+=', '=', '<', '>', '!', '(', ')'] as const;
-const isTokenChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_-]/.test(c);
+const isTokenChar = (c: string | undefined): boolean => {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || x === 45;
+};
 
 /**
  * One Kconfig file's scanner, mirroring scripts/kconfig/lexer.l: words and keywords, quoted
@@ -33,23 +37,18 @@ export class FileLexer {
 
   constructor(
     readonly file: string,
-    private text: string,
+    private readonly text: string,
     private readonly pp: Preprocessor,
     private readonly warn: (msg: string) => void,
   ) {}
 
-  /** Replaces the unread input after the current position (flex's unput of an expansion's rest). */
-  private pushBack(rest: string, consumedTo: number): void {
-    this.text = rest + this.text.slice(consumedTo);
-    this.pos = 0;
-  }
 
   enterAssignValue(): void {
     this.state = 'assign';
   }
 
   next(): Token {
-    let t = this.text;
+    const t = this.text;
     if (this.state === 'assign') {
       while (this.pos < t.length && (t[this.pos] === ' ' || t[this.pos] === '\t')) this.pos++;
       const line = this.line;
@@ -70,7 +69,6 @@ export class FileLexer {
       return { type: 'ASSIGN_VAL', text: value, line };
     }
     for (;;) {
-      t = this.text; // an expansion may have replaced the unread input
       if (this.pos >= t.length) return { type: 'EOF', text: '', line: this.line };
       const c = t[this.pos];
       const line = this.line;
@@ -106,11 +104,11 @@ export class FileLexer {
           return KEYWORDS.has(word) ? { type: word as TokenType, text: word, line } : { type: 'WORD', text: word, line };
         }
         // expand_token: expand from the token's start over the rest of the line, push back the rest.
+        // flex pushes the unexpanded rest of the line back: it is the original text, so just move on.
         const lineEnd = t.indexOf('\n', this.pos);
         const stop = lineEnd < 0 ? t.length : lineEnd;
-        const segment = t.slice(this.pos, stop);
-        const [value, used] = this.pp.expandOneToken(segment, 0);
-        this.pushBack(segment.slice(used), stop);
+        const [value, used] = this.pp.expandOneToken(t.slice(this.pos, stop), 0);
+        this.pos += used;
         if (value !== '') return { type: 'WORD', text: value, line };
         continue;
       }
@@ -128,17 +126,16 @@ export class FileLexer {
     const line = this.line;
     this.pos++;
     let out = '';
+    const t = this.text;
     for (;;) {
-      const t = this.text;
       if (this.pos >= t.length) return { type: 'WORD_QUOTE', text: out, line };
       const c = t[this.pos];
       if (c === '$') {
         const lineEnd = t.indexOf('\n', this.pos);
         const stop = lineEnd < 0 ? t.length : lineEnd;
-        const segment = t.slice(this.pos + 1, stop);
-        const [value, used] = this.pp.expandDollar(segment, 0);
+        const [value, used] = this.pp.expandDollar(t.slice(this.pos + 1, stop), 0);
         out += value;
-        this.pushBack(segment.slice(used), stop);
+        this.pos += 1 + used;
         continue;
       }
       if (c === '\\') {

@@ -14,6 +14,8 @@ export interface ParseOptions {
   /** Environment the preprocessor reads (ARCH, SRCARCH, CC, ...). */
   env: Record<string, string | undefined>;
   shell: ShellRunner;
+  /** Files given in memory, by the name `source` uses (they win over the disk). */
+  files?: Record<string, string>;
   /** Messages conf prints: warnings and $(info ...). */
   onMessage?: (text: string, kind: 'warning' | 'info') => void;
 }
@@ -78,6 +80,7 @@ export class KconfigParser {
   }
 
   private resolve(name: string): string | undefined {
+    if (this.options.files?.[name] !== undefined) return name;
     if (existsSync(name) && isAbsolute(name)) return name;
     const p = join(this.options.srctree, name);
     return existsSync(p) ? p : undefined;
@@ -93,7 +96,7 @@ export class KconfigParser {
       const chain = [...this.stack].reverse().map((f) => `  included from: ${f.lexer.file}:${f.sourceLine}`);
       throw new SourceError(this.curFile(), fromLine, `Recursive inclusion detected.\nInclusion path:\n  current file : ${name}\n${chain.join('\n')}`);
     }
-    const text = readFileSync(path, 'utf8');
+    const text = this.options.files?.[name] ?? readFileSync(path, 'utf8');
     this.files.push(name);
     this.stack.push({ lexer: new FileLexer(name, text, this.pp, (m) => this.warn(m)), sourceLine: fromLine });
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readConfigFile } from '@nx-kbuild/kconfig';
+import { resolveTreeConfig } from './tree-config';
 import {
   evaluateModuleTree,
   moduleCommands,
@@ -38,6 +39,8 @@ export interface TreeModel {
   headers: Map<string, string[]>;
   /** The config file of the tree (absolute). */
   configFile: string;
+  /** Warnings from evaluating the tree's Kconfig and config file. */
+  configWarnings: string[];
 }
 
 function atomicWrite(path: string, content: string): void {
@@ -121,7 +124,7 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
   const globals = loadKbuildGlobals(workspaceRoot, kernelDir);
   const kernelConfig = readConfigFile(join(kernelDir, 'include/config/auto.conf'), 'auto.conf');
   const configFile = resolve(root, options.config ?? 'config');
-  const treeConfig = readConfigFile(configFile);
+  const treeConfig = resolveTreeConfig(root, configFile, kernelDir, join(workspaceRoot, '.nx-kbuild'));
   const variables: Record<string, string> = {};
   for (const name of ['srctree', 'objtree', 'SRCARCH', 'KERNELRELEASE', 'CC', 'LD']) variables[name] = globals.vars[name] ?? '';
   for (const [k, v] of kernelConfig.values) variables[k] = v;
@@ -141,5 +144,5 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
     for (const o of mc.objects) for (const h of includedWorkspaceHeaders(o.source, o.cc.argv, kernelDir, workspaceRoot)) set.add(h);
     headers.set(mc.module.name, [...set].sort());
   }
-  return { workspaceRoot, root, kernelDir, tree, commands, env: globals.env, edges, headers, configFile };
+  return { workspaceRoot, root, kernelDir, tree, commands, env: globals.env, edges, headers, configFile, configWarnings: treeConfig.warnings };
 }
