@@ -67,6 +67,20 @@ describe('Kconfig engine against scripts/kconfig/conf (Linux 6.12)', () => {
     cases.push({ name: `ARCH=${arch} ${defconfig}`, conf: [`ARCH=${arch}`, defconfig], ours: [`--defconfig=arch/${arch}/configs/${defconfig}`], env });
   }
 
+  it("savedefconfig of Debian's config: the minimal defconfig is byte-identical", () => {
+    const ref = join(work, 'savedefconfig-conf');
+    const ours = join(work, 'savedefconfig-ours');
+    for (const d of [ref, ours]) {
+      mkdirSync(d, { recursive: true });
+      copyFileSync(join(KERNEL_DIR, '.config'), join(d, '.config'));
+    }
+    run('make', ['-s', '-C', SRCTREE, `O=${ref}`, 'olddefconfig'], SRCTREE);
+    run('make', ['-s', '-C', SRCTREE, `O=${ref}`, 'savedefconfig'], SRCTREE);
+    kconfigOurs(ours, ['--olddefconfig'], join(work, 'cache.json'));
+    run(process.execPath, [CLI, '--savedefconfig=defconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: join(work, 'cache.json') });
+    expect(readFileSync(join(ours, 'defconfig'), 'utf8') === readFileSync(join(ref, 'defconfig'), 'utf8')).toBe(true);
+  });
+
   for (const c of cases) {
     it(`${c.name}: .config, auto.conf, autoconf.h and auto.conf.cmd are byte-identical`, () => {
       const ref = join(work, `${c.name.replace(/\W+/g, '_')}-conf`);
