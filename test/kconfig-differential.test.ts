@@ -81,6 +81,17 @@ describe('Kconfig engine against scripts/kconfig/conf (Linux 6.12)', () => {
     expect(readFileSync(join(ours, 'defconfig'), 'utf8') === readFileSync(join(ref, 'defconfig'), 'utf8')).toBe(true);
   });
 
+  it('defconfig with the kvm_guest.config fragment merged (make defconfig kvm_guest.config)', () => {
+    const ref = join(work, 'merge-conf');
+    const ours = join(work, 'merge-ours');
+    for (const d of [ref, ours]) mkdirSync(d, { recursive: true });
+    kconfigReference(ref, ['defconfig', 'kvm_guest.config']);
+    const cache = join(work, 'cache.json');
+    run(process.execPath, [CLI, '--defconfig=arch/x86/configs/x86_64_defconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: cache });
+    kconfigOurs(ours, ['--olddefconfig', '--merge=kernel/configs/kvm_guest.config'], cache);
+    for (const f of OUTPUTS.slice(0, 3)) expect(readFileSync(join(ours, f), 'utf8') === readFileSync(join(ref, f), 'utf8'), f).toBe(true);
+  });
+
   for (const c of cases) {
     it(`${c.name}: .config, auto.conf, autoconf.h and auto.conf.cmd are byte-identical`, () => {
       const ref = join(work, `${c.name.replace(/\W+/g, '_')}-conf`);

@@ -4,11 +4,16 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { kbuildEnvironment, loadKconfig, readOptional, runOperation, type Operation } from './conf';
+import { explainAll, explainSymbol, formatReport } from './model/explain';
 import { CachedShell } from './parse/shell-cache';
 
 const USAGE = `usage: nx-kconfig <operation> [--srctree DIR] [--objtree DIR] [Kconfig]
 operations: --olddefconfig --syncconfig --defconfig=FILE --savedefconfig=FILE
             --allnoconfig --allyesconfig --allmodconfig --alldefconfig
+options:    --why=SYMBOL   explain a symbol's value (repeatable)
+            --dump=FILE    every symbol's value, type, visibility and what decided it (JSON)
+            --merge=FILE   merge a config fragment over the input, later ones winning
+                           (scripts/kconfig/merge_config.sh; repeatable)
 Works like scripts/kconfig/conf run by kbuild in the build directory (objtree):
 reads and writes .config there (KCONFIG_CONFIG), and include/config/auto.conf,
 include/generated/autoconf.h. KCONFIG_ALLCONFIG is honoured for all*config.
@@ -27,8 +32,23 @@ function main(argv: string[]): number {
   let srctree = process.env.srctree ?? '.';
   let objtree = '.';
   let kconfig = 'Kconfig';
+  const why: string[] = [];
+  const merge: string[] = [];
+  let dump: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a.startsWith('--why=')) {
+      why.push(a.slice(6).replace(/^CONFIG_/, ''));
+      continue;
+    }
+    if (a.startsWith('--merge=')) {
+      merge.push(a.slice(8));
+      continue;
+    }
+    if (a.startsWith('--dump=')) {
+      dump = a.slice(7);
+      continue;
+    }
     const m = /^--(olddefconfig|syncconfig|allnoconfig|allyesconfig|allmodconfig|alldefconfig|defconfig|savedefconfig)(?:=(.*))?$/.exec(a);
     if (m) {
       op = m[1] as Operation;
@@ -79,8 +99,19 @@ function main(argv: string[]): number {
     defconfig,
     allconfig,
     previousAutoConf: existsSync(autoConfPath) ? readFileSync(autoConfPath, 'utf8') : undefined,
+    fragments: merge.map((f) => {
+      const frag = readOptional(inSrc(f));
+      if (!frag) throw new SourceError(f, 0, `config fragment ${f} not found`);
+      return frag;
+    }),
   });
   for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}: warning: ${m.text}\n`);
+  for (const name of why) {
+    const sym = tree.kc.find(name);
+    if (!sym || sym.type === 'unknown') throw new SourceError(kconfig, 0, `no symbol ${name} in this Kconfig tree`);
+    process.stdout.write(formatReport(explainSymbol(tree.kc, sym)) + '\n');
+  }
+  if (dump) writeAtomic(resolve(objtree, dump), JSON.stringify(explainAll(tree.kc), null, 1) + '\n');
   if (op === 'savedefconfig') {
     writeAtomic(resolve(objtree, opFile!), out.config);
     return 0;

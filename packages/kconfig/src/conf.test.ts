@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKconfig, runOperation, type Operation, type OperationInput } from './conf';
+import { explainSymbol } from './model/explain';
 
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -186,6 +187,55 @@ config C
     expect(values(evaluate(k, 'allnoconfig').config)).toEqual(['# CONFIG_A is not set', '# CONFIG_B is not set', 'CONFIG_C=y']);
     expect(values(evaluate(k, 'allyesconfig').config)).toEqual(['CONFIG_A=y', 'CONFIG_B=y', 'CONFIG_C=y']);
     expect(evaluate(k, 'savedefconfig', { config: config('CONFIG_A=y\nCONFIG_B=y\n') }).config).toBe('CONFIG_B=y\n');
+  });
+});
+
+describe('explaining values and merging fragments', () => {
+  const k = `
+config MODULES
+	bool "modules"
+	modules
+	default y
+config DEP
+	bool "dep"
+config A
+	tristate "a"
+	depends on DEP
+config B
+	tristate "b"
+	select C
+	default m
+config C
+	tristate "c"
+config D
+	int "d"
+	range 0 5
+`;
+  it('says what decided each value', () => {
+    const t = tree({ Kconfig: k });
+    const kc = t.load();
+    runOperation(kc, 'olddefconfig', { config: config('CONFIG_A=y\nCONFIG_D=9\n') });
+    const why = (n: string) => explainSymbol(kc.kc, kc.kc.find(n)!).decision;
+    expect(why('A')).toMatchObject({ by: 'unset', detail: expect.stringContaining('ignored') });
+    expect(why('B')).toMatchObject({ by: 'default', at: { file: 'Kconfig', line: 14 } });
+    expect(why('C')).toMatchObject({ by: 'select' });
+    expect(why('D')).toMatchObject({ by: 'range' });
+    expect(explainSymbol(kc.kc, kc.kc.find('C')!).selectedBy).toEqual([{ expr: 'B', value: 'm' }]);
+  });
+
+  it('merges fragments over the config, the last value winning, and reports requests that did not stick', () => {
+    const out = evaluate(k, 'olddefconfig', {
+      config: config('CONFIG_DEP=y\n'),
+      fragments: [
+        { file: 'one.config', text: 'CONFIG_A=m\n' },
+        { file: 'two.config', text: 'CONFIG_A=y\n# CONFIG_C is not set\n' },
+      ],
+    });
+    expect(values(out.config)).toContain('CONFIG_A=y');
+    expect(out.messages.map((m) => `${m.file}:${m.line}: ${m.text}`)).toEqual([
+      'two.config:1: value of CONFIG_A is redefined by fragment: m -> y',
+      'two.config:2: value requested for CONFIG_C not in final .config: requested n, actual m',
+    ]);
   });
 });
 

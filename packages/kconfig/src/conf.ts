@@ -66,6 +66,8 @@ export interface OperationInput {
   defconfig?: { file: string; text: string };
   /** KCONFIG_ALLCONFIG for all*config: a fragment whose values are kept. */
   allconfig?: { file: string; text: string };
+  /** Fragments merged over the input config, in order (scripts/kconfig/merge_config.sh). */
+  fragments?: { file: string; text: string }[];
   /** The previous include/config/auto.conf, to know which include/config/<SYM> files to touch. */
   previousAutoConf?: string;
 }
@@ -108,6 +110,7 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
     default:
       if (input.config) messages.push(...readConfig(kc, input.config.file, input.config.text, 'user', true));
   }
+  for (const f of input.fragments ?? []) messages.push(...readConfig(kc, f.file, f.text, 'user', true, true));
   const errors = messages.filter((m) => m.severity === 'error');
   if (errors.length) {
     throw new SourceError(errors[0].file, errors[0].line, errors.map((e, i) => (i === 0 ? e.text : `${e.file}:${e.line}: ${e.text}`)).join('\n'));
@@ -116,6 +119,7 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
   const mode = ALL_MODES[op];
   if (mode) setAllNewSymbols(kc, mode);
   if (op === 'savedefconfig') return { config: writeDefconfig(kc), messages };
+  if (input.fragments?.length) messages.push(...unmetRequests(kc, input.fragments));
   // Values are valid here (calcAll, or setAllNewSymbols' recalculation): conf_write reuses them.
   const config = writeConfig(kc);
   const touched = changedSymbols(kc, input.previousAutoConf);
@@ -129,6 +133,29 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
     touched,
     messages,
   };
+}
+
+/** merge_config.sh's check: values a fragment asked for that the final configuration does not have. */
+function unmetRequests(kc: Kconfig, fragments: { file: string; text: string }[]): ConfigMessage[] {
+  const wanted = new Map<string, { file: string; line: number; value: string }>();
+  for (const f of fragments) {
+    f.text.split('\n').forEach((l, i) => {
+      const m = /^CONFIG_(\w+)=(.*)$/.exec(l) ?? /^# CONFIG_(\w+) is not set$/.exec(l);
+      if (m) wanted.set(m[1], { file: f.file, line: i + 1, value: m[2] ?? 'n' });
+    });
+  }
+  const out: ConfigMessage[] = [];
+  for (const [name, w] of wanted) {
+    const sym = kc.find(name);
+    if (!sym || sym.type === 'unknown') continue;
+    kc.calcValue(sym);
+    const actual = sym.type === 'string' ? `"${kc.stringValue(sym)}"` : kc.stringValue(sym);
+    const written = (sym.flags & 4) /* Write */ ? actual : 'n';
+    if (written !== w.value && !(w.value === 'n' && written === 'n')) {
+      out.push({ file: w.file, line: w.line, severity: 'warning', text: `value requested for CONFIG_${name} not in final .config: requested ${w.value}, actual ${written}` });
+    }
+  }
+  return out;
 }
 
 /** KERNELVERSION from the top Makefile (VERSION.PATCHLEVEL.SUBLEVEL plus EXTRAVERSION). */

@@ -5,3 +5,5 @@ export { kbuildEnvironment, kernelVersion, loadKconfig, runOperation } from './c
 export type { KconfigTree, LoadOptions, Operation, OperationInput, OperationOutput } from './conf';
 export { CachedShell } from './parse/shell-cache';
 export { Kconfig } from './model/kconfig';
+export { explainAll, explainSymbol, formatReport } from './model/explain';
+export type { Decision, SymbolReport } from './model/explain';

@@ -87,12 +87,15 @@ function setSymVal(sym: KSymbol, which: 'user' | 'auto', raw: string, warn: (t: 
  * conf_read_simple: loads a .config (def 'user') or auto.conf (def 'auto'). Unknown symbols and
  * malformed lines are warnings with file:line, as in conf; the last assignment wins.
  */
-export function readConfig(kc: Kconfig, file: string, text: string, which: 'user' | 'auto', warnUnknown: boolean): ConfigMessage[] {
+export function readConfig(kc: Kconfig, file: string, text: string, which: 'user' | 'auto', warnUnknown: boolean, merge = false): ConfigMessage[] {
   const messages: ConfigMessage[] = [];
   const flag = which === 'user' ? Flag.DefUser : Flag.DefAuto;
-  for (const sym of kc.allSymbols()) {
-    sym.flags &= ~flag;
-    sym[which] = { val: '', tri: Tri.No };
+  // A fragment merged on top (merge_config.sh) keeps the values read before it.
+  if (!merge) {
+    for (const sym of kc.allSymbols()) {
+      sym.flags &= ~flag;
+      sym[which] = { val: '', tri: Tri.No };
+    }
   }
   if (which === 'user') for (const sym of kc.allSymbols()) sym.flags &= ~Flag.Valid;
   const lines = text.split('\n');
@@ -128,8 +131,13 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
       if (which === 'user' && warnUnknown) warn(`unknown symbol: ${name}`);
       return;
     }
-    if (sym.flags & flag) warn(`override: reassigning to symbol ${sym.name}`);
+    const show = () => (sym.type === 'bool' || sym.type === 'tristate' ? ['n', 'm', 'y'][sym[which].tri] : sym[which].val);
+    const had = (sym.flags & flag) !== 0;
+    const before = show();
+    if (had && !merge) warn(`override: reassigning to symbol ${sym.name}`);
     if (!setSymVal(sym, which, val, fail)) return;
+    // merge_config.sh reports a fragment's value only when it changes the one before it.
+    if (had && merge && show() !== before) warn(`value of CONFIG_${sym.name} is redefined by fragment: ${before} -> ${show()}`);
     if (which !== 'user') return;
     const choice = kc.choiceMenuOf(sym);
     if (choice?.choiceMembers && sym.choice) {
