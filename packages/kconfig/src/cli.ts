@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
-import { kbuildEnvironment, loadKconfig, readOptional, runOperation, type Operation } from './conf';
+import { kbuildEnvironment, loadKconfig, readOptional, runOperation, type KconfigTree, type Operation } from './conf';
+import { readCachedResult, resultKey, writeCachedResult } from './result-cache';
 import { explainAll, explainSymbol, formatReport } from './model/explain';
 import { CachedShell } from './parse/shell-cache';
 
@@ -78,8 +79,6 @@ function main(argv: string[]): number {
   const shell = new CachedShell(cacheFile, objtree, process.env);
   const env = kbuildEnvironment(srctree, process.env, shell);
   shell.env = env;
-  const tree = loadKconfig({ srctree, kconfig, env, shell });
-  for (const m of tree.messages) process.stderr.write(m + '\n');
 
   const configName = process.env.KCONFIG_CONFIG ?? '.config';
   const configPath = resolve(objtree, configName);
@@ -94,7 +93,7 @@ function main(argv: string[]): number {
   const defconfig = op === 'defconfig' ? readOptional(inSrc(opFile!)) : undefined;
   if (op === 'defconfig' && !defconfig) throw new SourceError(opFile!, 0, `Can't find default configuration "${opFile}"`);
   const autoConfPath = join(objtree, 'include/config/auto.conf');
-  const out = runOperation(tree, op, {
+  const input = {
     config: op === 'savedefconfig' || op === 'olddefconfig' || op === 'syncconfig' ? readOptional(configPath) : undefined,
     defconfig,
     allconfig,
@@ -104,14 +103,37 @@ function main(argv: string[]): number {
       if (!frag) throw new SourceError(f, 0, `config fragment ${f} not found`);
       return frag;
     }),
-  });
+  };
+
+  // Nothing that the last evaluation read has changed: write its outputs again.
+  const resultFile = join(objtree, 'include/config/.nx-kconfig-result.json');
+  const keyInputs = {
+    srctree,
+    argv: [op, opFile ?? '', kconfig, ...merge],
+    env,
+    inputs: [input.config?.text, input.defconfig?.text, input.allconfig?.text, input.previousAutoConf, ...input.fragments.map((f) => f.text)],
+    probeKey: (c: string) => shell.key(c),
+  };
+  const previous = why.length || dump ? undefined : readCachedResult(resultFile);
+  let out = previous && resultKey(keyInputs, previous) === previous.key ? previous.output : undefined;
+  let tree: KconfigTree | undefined;
+  if (out) {
+    for (const m of previous!.parseMessages ?? []) process.stderr.write(m + '\n');
+  } else {
+    tree = loadKconfig({ srctree, kconfig, env, shell });
+    for (const m of tree.messages) process.stderr.write(m + '\n');
+    out = runOperation(tree, op, input);
+    const entry = { key: '', files: tree.files, envNames: [...tree.env.keys()], shellCommands: [...new Set(shell.used)], output: out, parseMessages: tree.messages };
+    const key = resultKey(keyInputs, entry);
+    if (key) writeCachedResult(resultFile, { ...entry, key });
+  }
   for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}: warning: ${m.text}\n`);
   for (const name of why) {
-    const sym = tree.kc.find(name);
+    const sym = tree!.kc.find(name);
     if (!sym || sym.type === 'unknown') throw new SourceError(kconfig, 0, `no symbol ${name} in this Kconfig tree`);
-    process.stdout.write(formatReport(explainSymbol(tree.kc, sym)) + '\n');
+    process.stdout.write(formatReport(explainSymbol(tree!.kc, sym)) + '\n');
   }
-  if (dump) writeAtomic(resolve(objtree, dump), JSON.stringify(explainAll(tree.kc), null, 1) + '\n');
+  if (dump) writeAtomic(resolve(objtree, dump), JSON.stringify(explainAll(tree!.kc), null, 1) + '\n');
   if (op === 'savedefconfig') {
     writeAtomic(resolve(objtree, opFile!), out.config);
     return 0;

@@ -23,6 +23,8 @@ export class CachedShell implements ShellRunner {
   private dirty = false;
   runs = 0;
   hits = 0;
+  /** Every command asked for in this process, in first-use order. */
+  readonly used: string[] = [];
 
   constructor(
     private readonly cacheFile: string | undefined,
@@ -59,7 +61,7 @@ export class CachedShell implements ShellRunner {
     return id;
   }
 
-  private key(command: string): string {
+  key(command: string): string {
     const h = createHash('sha256').update(command);
     for (const w of new Set(command.split(/[\s;|&(){}<>"'=,]+/))) {
       if (/^[A-Za-z0-9_./+-]+$/.test(w) && !/^-/.test(w)) h.update('\0').update(this.identity(w));
@@ -70,6 +72,7 @@ export class CachedShell implements ShellRunner {
   run(command: string): string {
     const memo = this.memo.get(command);
     if (memo !== undefined) return memo;
+    this.used.push(command);
     const key = this.key(command);
     let out = this.cache[key];
     if (out === undefined) {

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { OperationOutput } from './conf';
+
+/**
+ * The last evaluation of a build directory, keyed by the content hash of everything it read:
+ * each Kconfig file, every input file, the environment values and $(shell) probes it used (with
+ * the identity of the tools they run), and nx-kbuild's own code. When nothing changed, the
+ * outputs are written again without parsing or evaluating anything.
+ */
+export interface CachedResult {
+  key: string;
+  /** Kconfig files read (relative to srctree), environment names used, probe commands run. */
+  files: string[];
+  envNames: string[];
+  shellCommands: string[];
+  output: OperationOutput;
+  /** Warnings the parse printed, printed again on a hit. */
+  parseMessages?: string[];
+}
+
+export interface KeyInputs {
+  srctree: string;
+  argv: string[];
+  env: Record<string, string | undefined>;
+  inputs: (string | undefined)[];
+  /** Returns the cache key of a probe command (its text and the identity of what it runs). */
+  probeKey: (command: string) => string;
+}
+
+let engineDigest: string | undefined;
+
+/** nx-kconfig's own code: a new build of the engine never reuses an old result. */
+function engine(): string {
+  if (engineDigest) return engineDigest;
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) {
+        const st = statSync(p);
+        h.update(`${p}:${st.size}:${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(__dirname);
+  engineDigest = h.digest('hex');
+  return engineDigest;
+}
+
+/** The key of an evaluation, given what the previous one read (undefined if a file is gone). */
+export function resultKey(k: KeyInputs, previous: Pick<CachedResult, 'files' | 'envNames' | 'shellCommands'>): string | undefined {
+  const h = createHash('sha256');
+  h.update(`v1\0${engine()}\0${k.srctree}\0${k.argv.join('\0')}\0`);
+  for (const name of previous.envNames) h.update(`${name}=${k.env[name] ?? '\u0000unset'}\0`);
+  for (const name of Object.keys(k.env).filter((n) => n.startsWith('KCONFIG_')).sort()) h.update(`${name}=${k.env[name]}\0`);
+  for (const c of previous.shellCommands) h.update(`${k.probeKey(c)}\0`);
+  for (const input of k.inputs) h.update(input === undefined ? '\u0000none' : input).update('\0');
+  for (const f of previous.files) {
+    const p = join(k.srctree, f);
+    if (!existsSync(p)) return undefined;
+    h.update(f).update('\0').update(readFileSync(p)).update('\0');
+  }
+  return h.digest('hex');
+}
+
+export function readCachedResult(file: string): CachedResult | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as CachedResult;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedResult(file: string, entry: CachedResult): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(entry));
+  renameSync(tmp, file);
+}
