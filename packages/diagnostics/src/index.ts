@@ -9,3 +9,21 @@ export class SourceError extends Error {
     this.name = 'SourceError';
   }
 }
+
+/**
+ * Runs a command-line entry point: user mistakes (a SourceError, a file that cannot be read or
+ * written) print one clear line and exit 1; anything else is a bug and keeps its stack trace.
+ */
+export function runCli(name: string, main: () => number): void {
+  try {
+    process.exitCode = main();
+  } catch (e) {
+    if (e instanceof SourceError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exitCode = 1;
+    } else if (e instanceof Error && 'code' in e && 'path' in e) {
+      process.stderr.write(`${name}: ${e.message}\n`);
+      process.exitCode = 1;
+    } else throw e;
+  }
+}

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { SourceError } from '@nx-kbuild/diagnostics';
+import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { kbuildEnvironment, loadKconfig, readOptional, runOperation, type KconfigTree, type Operation } from './conf';
 import { readCachedResult, resultKey, writeCachedResult } from './result-cache';
 import { explainAll, explainSymbol, formatReport } from './model/explain';
@@ -158,15 +158,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof SourceError) {
-    process.stderr.write(`${e.message}\n`);
-    process.exitCode = 1;
-  } else if (e instanceof Error && 'code' in e && 'path' in e) {
-    // A file the user named (or one conf would need) cannot be read or written.
-    process.stderr.write(`nx-kconfig: ${e.message}\n`);
-    process.exitCode = 1;
-  } else throw e;
-}
+runCli('nx-kconfig', () => main(process.argv.slice(2)));

@@ -623,23 +623,17 @@ export class KconfigParser {
   }
 
   private expr(): Expr | undefined {
-    let l = this.andExpr();
-    while (l && this.tok.type === '||') {
-      this.advance();
-      const r = this.andExpr();
-      if (!r) return undefined;
-      l = { kind: 'or', l, r };
-    }
-    return l;
+    return this.binary('||', 'or', () => this.binary('&&', 'and', () => this.unary()));
   }
 
-  private andExpr(): Expr | undefined {
-    let l = this.unary();
-    while (l && this.tok.type === '&&') {
+  /** A left-associative chain `operand (op operand)*`. */
+  private binary(op: '||' | '&&', kind: 'or' | 'and', operand: () => Expr | undefined): Expr | undefined {
+    let l = operand();
+    while (l && this.tok.type === op) {
       this.advance();
-      const r = this.unary();
+      const r = operand();
       if (!r) return undefined;
-      l = { kind: 'and', l, r };
+      l = { kind, l, r };
     }
     return l;
   }

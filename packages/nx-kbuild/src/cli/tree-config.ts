@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
-import { SourceError } from '@nx-kbuild/kconfig';
+import { runCli } from '@nx-kbuild/diagnostics';
 import { resolveTreeConfig } from '../model/tree-config';
 
 const USAGE = `usage: nx-kbuild-config <tree> [--kernel DIR] [--config FILE]
@@ -32,11 +32,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof SourceError) {
-    process.stderr.write(`${e.message}\n`);
-    process.exitCode = 1;
-  } else throw e;
-}
+runCli('nx-kbuild-config', () => main(process.argv.slice(2)));
