@@ -9,7 +9,7 @@ import {
 } from '@nx/devkit';
 import { loadTreeModel, type TreeModel } from './model/tree-model';
 import { normalizeOptions, type KbuildPluginOptions } from './model/options';
-import { buildProjects, IDENTITY_ENV } from './targets';
+import { buildProjects, identityEnv } from './targets';
 import { computeIdentity } from './model/identity';
 
 export type { KbuildPluginOptions } from './model/options';
@@ -84,9 +84,9 @@ export const createDependencies: CreateDependencies<KbuildPluginOptions> = (rawO
 
 /**
  * Before any task is hashed: one hash of the kernel build directory, the toolchain and nx-kbuild
- * itself, given to every task's cache key through the NX_KBUILD_IDENTITY environment input.
+ * itself, given to every task's cache key through an environment input (one per kernel directory).
  */
 export const preTasksExecution: PreTasksExecution<KbuildPluginOptions> = (rawOptions, context) => {
   const options = normalizeOptions(rawOptions);
-  process.env[IDENTITY_ENV] = computeIdentity(context.workspaceRoot, options.kernelDir);
+  process.env[identityEnv(options.kernelDir)] = computeIdentity(context.workspaceRoot, options.kernelDir);
 };

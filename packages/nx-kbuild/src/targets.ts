@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, relative } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
@@ -15,21 +16,23 @@ function shellPath(p: string): string {
   return `'${p}'`;
 }
 
-/** Environment variable carrying the kernel and toolchain identity (see model/identity.ts). */
-export const IDENTITY_ENV = 'NX_KBUILD_IDENTITY';
-
-/** Kernel and toolchain identity, computed once per Nx run by preTasksExecution. */
-export const identityInput = { env: IDENTITY_ENV };
+/**
+ * Environment variable carrying the identity of one kernel build directory and its toolchain
+ * (see model/identity.ts): one per kernel, so workspaces with several plugin entries stay exact.
+ */
+export function identityEnv(kernelDir: string): string {
+  return `NX_KBUILD_IDENTITY_${createHash('sha256').update(kernelDir).digest('hex').slice(0, 12)}`;
+}
 
 /** A task that runs one kbuild pass through the runner: spawned directly, no Node fork of Nx's own. */
-function stepTarget(spec: StepSpec, extra: Partial<TargetConfiguration>): TargetConfiguration {
+function stepTarget(spec: StepSpec, identity: string, extra: Partial<TargetConfiguration>): TargetConfiguration {
   return {
     executor: 'nx:run-commands',
     cache: true,
     ...extra,
     options: {
       command: `node ${shellPath(RUNNER)}`,
-      env: { [SPEC_ENV]: JSON.stringify(spec) },
+      env: { [SPEC_ENV]: JSON.stringify(spec), NX_KBUILD_IDENTITY_VAR: identity },
       forwardAllArgs: false,
     },
   };
@@ -56,6 +59,8 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
   const common = model.commands.moduleCommon;
   const plans: ProjectPlan[] = [];
   const external = { externalDependencies: [] as string[] };
+  // Kernel and toolchain identity, computed once per Nx run by preTasksExecution.
+  const identityInput = { env: identityEnv(model.kernelDir) };
 
   for (const mc of model.commands.modules) {
     const m = mc.module;
@@ -123,18 +128,18 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     };
 
     const targets: Record<string, TargetConfiguration> = {
-      [TARGETS.compile]: stepTarget(compile, {
+      [TARGETS.compile]: stepTarget(compile, identityInput.env, {
         inputs: [...sources, ...headerInputs, identityInput, external],
         outputs: compileOutputs,
         metadata: { description: `Compile ${m.members.length} object(s) of ${m.name}.ko as kbuild does (gcc, objtool${m.composite ? ', ld -r' : ''})` },
       }),
-      [TARGETS.genksyms]: stepTarget(genksyms, {
+      [TARGETS.genksyms]: stepTarget(genksyms, identityInput.env, {
         dependsOn: [TARGETS.compile],
         inputs: [...sources, ...headerInputs, identityInput, external, { dependentTasksOutputFiles: '**/*.o' }, { dependentTasksOutputFiles: '**/.*.d' }],
         outputs: mc.objects.map((o) => ws(o.cmdFile)),
         metadata: { description: `Record ${m.name}'s .cmd files with genksyms CRCs of its exports (#SYMVER lines)` },
       }),
-      [TARGETS.modpost]: stepTarget(modpost, {
+      [TARGETS.modpost]: stepTarget(modpost, identityInput.env, {
         dependsOn: [TARGETS.compile, TARGETS.genksyms, `^${TARGETS.modpost}`],
         inputs: [
           identityInput,
@@ -146,7 +151,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
         outputs: modpostOutputs.map(ws),
         metadata: { description: `modpost for ${m.name}: ${basename(mc.modC)} and its Module.symvers rows` },
       }),
-      [TARGETS.link]: stepTarget(link, {
+      [TARGETS.link]: stepTarget(link, identityInput.env, {
         dependsOn: [TARGETS.compile, TARGETS.modpost, { projects: [treeProject], target: TARGETS.moduleCommon }],
         inputs: [
           identityInput,
@@ -202,12 +207,12 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
       projectType: 'application',
       tags: ['kbuild:tree'],
       targets: {
-        [TARGETS.moduleCommon]: stepTarget(commonSpec, {
+        [TARGETS.moduleCommon]: stepTarget(commonSpec, identityInput.env, {
           inputs: [identityInput, external],
           outputs: [ws(common.object), ws(common.cmdFile)],
           metadata: { description: 'Compile .module-common.o, linked into every module of the tree' },
         }),
-        [TARGETS.link]: stepTarget(treeLink, {
+        [TARGETS.link]: stepTarget(treeLink, identityInput.env, {
           dependsOn: [{ projects: moduleNames, target: TARGETS.link }],
           inputs: [external, { dependentTasksOutputFiles: '**/*.symvers', transitive: true }],
           outputs: [ws(treeLink.symvers), ...treeLink.orders.map((o) => ws(o.file))],

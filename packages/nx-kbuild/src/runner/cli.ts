@@ -7,9 +7,10 @@ import { removeAll, StepFailed } from './process';
 async function main(): Promise<void> {
   const raw = process.env[SPEC_ENV];
   if (!raw) throw new StepFailed(`${SPEC_ENV} is not set: this command is run by nx-kbuild's Nx targets`, 2);
-  if (!process.env.NX_KBUILD_IDENTITY) {
+  const identity = process.env.NX_KBUILD_IDENTITY_VAR;
+  if (!identity || !process.env[identity]) {
     // Without it the task's cache key would not cover the kernel and toolchain: refuse to run.
-    throw new StepFailed('NX_KBUILD_IDENTITY is not set: run this target through Nx (the plugin computes it before tasks run)', 2);
+    throw new StepFailed(`${identity ?? 'the kernel identity'} is not set: run this target through Nx (the plugin computes it before tasks run)`, 2);
   }
   const spec = JSON.parse(raw) as StepSpec;
   // Every tool runs with the environment kbuild gives it.
