@@ -1,31 +1,30 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_DIR, REPO } from './helpers/workspace';
+import { KERNEL_DIR, REPO, run as spawnAsync } from './helpers/workspace';
 
 /** The Linux 6.12 source unpacked by tools/setup-debian.sh. */
 const SRCTREE = process.env.NX_KBUILD_LINUX_SRC ?? join(REPO, '.cache', 'linux-source-6.12');
 const CLI = join(REPO, 'packages', 'kconfig', 'dist', 'cli.js');
 const OUTPUTS = ['.config', 'include/config/auto.conf', 'include/generated/autoconf.h', 'include/config/auto.conf.cmd'];
 
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+  const r = await spawnAsync(cmd, args, { cwd, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return `${r.stdout}${r.stderr}`;
 }
 
 /** conf, as kbuild runs it: `make O=<dir> <target>` then `syncconfig` for auto.conf. */
-function kconfigReference(dir: string, target: string[]): void {
-  run('make', ['-s', '-C', SRCTREE, `O=${dir}`, ...target], SRCTREE);
-  run('make', ['-s', '-C', SRCTREE, `O=${dir}`, ...target.filter((t) => t.startsWith('ARCH=')), 'syncconfig'], SRCTREE);
+async function kconfigReference(dir: string, target: string[]): Promise<void> {
+  await run('make', ['-s', '-C', SRCTREE, `O=${dir}`, ...target], SRCTREE);
+  await run('make', ['-s', '-C', SRCTREE, `O=${dir}`, ...target.filter((t) => t.startsWith('ARCH=')), 'syncconfig'], SRCTREE);
 }
 
 /** nx-kconfig in its own build directory, same steps. */
-function kconfigOurs(dir: string, op: string[], cache: string, env: Record<string, string> = {}): void {
-  run(process.execPath, [CLI, ...op, '--srctree', SRCTREE], dir, { NX_KCONFIG_CACHE: cache, ...env });
-  run(process.execPath, [CLI, '--syncconfig', '--srctree', SRCTREE], dir, { NX_KCONFIG_CACHE: cache, ...env });
+async function kconfigOurs(dir: string, op: string[], cache: string, env: Record<string, string> = {}): Promise<void> {
+  await run(process.execPath, [CLI, ...op, '--srctree', SRCTREE], dir, { NX_KCONFIG_CACHE: cache, ...env });
+  await run(process.execPath, [CLI, '--syncconfig', '--srctree', SRCTREE], dir, { NX_KCONFIG_CACHE: cache, ...env });
 }
 
 function touchedSymbols(dir: string): string[] {
@@ -67,33 +66,33 @@ describe('Kconfig engine against scripts/kconfig/conf (Linux 6.12)', () => {
     cases.push({ name: `ARCH=${arch} ${defconfig}`, conf: [`ARCH=${arch}`, defconfig], ours: [`--defconfig=arch/${arch}/configs/${defconfig}`], env });
   }
 
-  it("savedefconfig of Debian's config: the minimal defconfig is byte-identical", () => {
+  it("savedefconfig of Debian's config: the minimal defconfig is byte-identical", async () => {
     const ref = join(work, 'savedefconfig-conf');
     const ours = join(work, 'savedefconfig-ours');
     for (const d of [ref, ours]) {
       mkdirSync(d, { recursive: true });
       copyFileSync(join(KERNEL_DIR, '.config'), join(d, '.config'));
     }
-    run('make', ['-s', '-C', SRCTREE, `O=${ref}`, 'olddefconfig'], SRCTREE);
-    run('make', ['-s', '-C', SRCTREE, `O=${ref}`, 'savedefconfig'], SRCTREE);
-    kconfigOurs(ours, ['--olddefconfig'], join(work, 'cache.json'));
-    run(process.execPath, [CLI, '--savedefconfig=defconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: join(work, 'cache.json') });
+    await run('make', ['-s', '-C', SRCTREE, `O=${ref}`, 'olddefconfig'], SRCTREE);
+    await run('make', ['-s', '-C', SRCTREE, `O=${ref}`, 'savedefconfig'], SRCTREE);
+    await kconfigOurs(ours, ['--olddefconfig'], join(work, 'cache.json'));
+    await run(process.execPath, [CLI, '--savedefconfig=defconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: join(work, 'cache.json') });
     expect(readFileSync(join(ours, 'defconfig'), 'utf8') === readFileSync(join(ref, 'defconfig'), 'utf8')).toBe(true);
   });
 
-  it('defconfig with the kvm_guest.config fragment merged (make defconfig kvm_guest.config)', () => {
+  it('defconfig with the kvm_guest.config fragment merged (make defconfig kvm_guest.config)', async () => {
     const ref = join(work, 'merge-conf');
     const ours = join(work, 'merge-ours');
     for (const d of [ref, ours]) mkdirSync(d, { recursive: true });
-    kconfigReference(ref, ['defconfig', 'kvm_guest.config']);
+    await kconfigReference(ref, ['defconfig', 'kvm_guest.config']);
     const cache = join(work, 'cache.json');
-    run(process.execPath, [CLI, '--defconfig=arch/x86/configs/x86_64_defconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: cache });
-    kconfigOurs(ours, ['--olddefconfig', '--merge=kernel/configs/kvm_guest.config'], cache);
+    await run(process.execPath, [CLI, '--defconfig=arch/x86/configs/x86_64_defconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: cache });
+    await kconfigOurs(ours, ['--olddefconfig', '--merge=kernel/configs/kvm_guest.config'], cache);
     for (const f of OUTPUTS.slice(0, 3)) expect(readFileSync(join(ours, f), 'utf8') === readFileSync(join(ref, f), 'utf8'), f).toBe(true);
   });
 
   for (const c of cases) {
-    it(`${c.name}: .config, auto.conf, autoconf.h and auto.conf.cmd are byte-identical`, () => {
+    it(`${c.name}: .config, auto.conf, autoconf.h and auto.conf.cmd are byte-identical`, async () => {
       const ref = join(work, `${c.name.replace(/\W+/g, '_')}-conf`);
       const ours = join(work, `${c.name.replace(/\W+/g, '_')}-ours`);
       mkdirSync(ref, { recursive: true });
@@ -102,13 +101,13 @@ describe('Kconfig engine against scripts/kconfig/conf (Linux 6.12)', () => {
         copyFileSync(c.seed, join(ref, '.config'));
         copyFileSync(c.seed, join(ours, '.config'));
       }
-      kconfigReference(ref, c.conf);
+      await kconfigReference(ref, c.conf);
       if (c.allconfig) {
         // make tinyconfig = allnoconfig with tiny-base.config, then tiny.config merged by olddefconfig.
-        kconfigOurs(ours, c.ours, join(work, 'cache.json'), { KCONFIG_ALLCONFIG: c.allconfig });
-        run('bash', [join(SRCTREE, 'scripts/kconfig/merge_config.sh'), '-m', '.config', join(SRCTREE, 'kernel/configs/tiny.config'), join(SRCTREE, 'arch/x86/configs/tiny.config')], ours);
-        kconfigOurs(ours, ['--olddefconfig'], join(work, 'cache.json'));
-      } else kconfigOurs(ours, c.ours, join(work, 'cache.json'), c.env ?? {});
+        await kconfigOurs(ours, c.ours, join(work, 'cache.json'), { KCONFIG_ALLCONFIG: c.allconfig });
+        await run('bash', [join(SRCTREE, 'scripts/kconfig/merge_config.sh'), '-m', '.config', join(SRCTREE, 'kernel/configs/tiny.config'), join(SRCTREE, 'arch/x86/configs/tiny.config')], ours);
+        await kconfigOurs(ours, ['--olddefconfig'], join(work, 'cache.json'));
+      } else await kconfigOurs(ours, c.ours, join(work, 'cache.json'), c.env ?? {});
       for (const f of OUTPUTS) {
         const a = readFileSync(join(ref, f), 'utf8');
         const b = readFileSync(join(ours, f), 'utf8');

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -44,11 +44,26 @@ export interface NxRun {
   cached: string[];
 }
 
+/**
+ * Runs a command without blocking the test worker's event loop (a blocked worker misses the
+ * runner's messages), collecting its output.
+ */
+export function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? 1, stdout, stderr }));
+  });
+}
+
 /** Runs the repo's Nx in `ws` with the daemon, cloud and TUI off and a cache private to `ws`. */
-export function nx(ws: string, args: string[]): NxRun {
-  const r = spawnSync(process.execPath, [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--outputStyle=static'], {
+export async function nx(ws: string, args: string[]): Promise<NxRun> {
+  const r = await run(process.execPath, [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--outputStyle=static'], {
     cwd: ws,
-    encoding: 'utf8',
     env: {
       ...process.env,
       NX_DAEMON: 'false',
@@ -58,7 +73,6 @@ export function nx(ws: string, args: string[]): NxRun {
       NX_WORKSPACE_DATA_DIRECTORY: join(ws, '.nx', 'workspace-data'),
       FORCE_COLOR: '0',
     },
-    maxBuffer: 1 << 28,
   });
   const output = `${r.stdout}\n${r.stderr}`;
   const ran: string[] = [];
@@ -66,20 +80,20 @@ export function nx(ws: string, args: string[]): NxRun {
   for (const m of output.matchAll(/^> nx run (\S+?)(?:\s+\[(.*?)\])?\s*$/gm)) {
     (m[2] ? cached : ran).push(m[1]);
   }
-  return { status: r.status ?? 1, output, ran, cached };
+  return { status: r.status, output, ran, cached };
 }
 
 /** The tree's resolved configuration, as the plugin computes it (Kconfig + config file). */
-export function treeConfigArgs(ws: string): string[] {
-  const r = spawnSync(process.execPath, [join(REPO, 'packages/nx-kbuild/dist/cli/tree-config.js'), ws, '--kernel', KERNEL_DIR], { encoding: 'utf8' });
+export async function treeConfigArgs(ws: string): Promise<string[]> {
+  const r = await run(process.execPath, [join(REPO, 'packages/nx-kbuild/dist/cli/tree-config.js'), ws, '--kernel', KERNEL_DIR]);
   if (r.status !== 0) throw new Error(`nx-kbuild-config failed: ${r.stderr}`);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
 /** `make -C <kernel> M=<ws> CONFIG_...=... modules`: the reference build, with the same config values. */
-export function kbuildMake(ws: string, extra: string[] = []): { status: number; output: string } {
-  const r = spawnSync('make', ['-s', '-C', KERNEL_DIR, `M=${ws}`, ...treeConfigArgs(ws), ...extra, 'modules'], { encoding: 'utf8' });
-  return { status: r.status ?? 1, output: `${r.stdout}\n${r.stderr}` };
+export async function kbuildMake(ws: string, extra: string[] = []): Promise<{ status: number; output: string }> {
+  const r = await run('make', ['-s', '-C', KERNEL_DIR, `M=${ws}`, ...(await treeConfigArgs(ws)), ...extra, 'modules']);
+  return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
 }
 
 /** Every build output under `ws` (relative paths), skipping Nx's own directories. */
