@@ -47,15 +47,11 @@ export class CachedShell implements ShellRunner {
     id = '';
     const candidates = isAbsolute(word) || word.includes('/') ? [isAbsolute(word) ? word : join(this.cwd, word)] : (this.env.PATH ?? '').split(delimiter).map((d) => join(d, word));
     for (const c of candidates) {
-      try {
-        const real = realpathSync(c);
-        const st = statSync(real);
-        if (!st.isFile()) continue;
-        id = `${real}:${st.size}:${st.mtimeMs}`;
-        break;
-      } catch {
-        /* not this one */
-      }
+      // Most candidates do not exist: check without throwing, resolve links only for hits.
+      const st = statSync(c, { throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      id = `${realpathSync(c)}:${st.size}:${st.mtimeMs}`;
+      break;
     }
     this.identities.set(word, id);
     return id;
