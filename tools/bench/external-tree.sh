@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 cp -r "$ROOT/examples/modtree" "$TREE"
 rm -rf "$TREE/.nx" "$TREE/.nx-kbuild"
 ln -s "$ROOT/node_modules" "$TREE/node_modules"
-CONFIG_ARGS="$(grep '^CONFIG_' "$TREE/config" | tr '\n' ' ')"
+CONFIG_ARGS="$(node "$ROOT/packages/nx-kbuild/dist/cli/tree-config.js" "$TREE" --kernel "$KDIR" | tr "\n" " ")"
 
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 export NX_CACHE_DIRECTORY="$WORK/nx-cache" NX_WORKSPACE_DATA_DIRECTORY="$WORK/nx-data"
