@@ -39,14 +39,21 @@ function kernelPreamble(referenced: Iterable<string>, kernel: Map<string, string
  * choices (.config syntax) and the values come from the Kconfig engine (olddefconfig): defaults,
  * dependencies, selects. Without one, the config file is taken as it is.
  */
-export function resolveTreeConfig(treeRoot: string, configFile: string, kernelDir: string, cacheDir: string): TreeConfig {
+export function resolveTreeConfig(
+  treeRoot: string,
+  configFile: string,
+  kernelDir: string,
+  cacheDir: string,
+  /** The kernel's auto.conf values, when the caller has read them already. */
+  kernelValues?: Map<string, string>,
+): TreeConfig {
   const kconfig = join(treeRoot, 'Kconfig');
   if (!existsSync(kconfig)) {
     const plain = readConfigFile(configFile);
     const values = new Map([...plain.values].map(([k, v]) => [k, v.replace(/^"(.*)"$/, '$1')]));
     return { values, kconfigFiles: [], ownSymbols: [...values.keys()], warnings: [] };
   }
-  const kernel = readConfigFile(join(kernelDir, 'include/config/auto.conf'), 'auto.conf').values;
+  const kernel = kernelValues ?? readConfigFile(join(kernelDir, 'include/config/auto.conf'), 'auto.conf').values;
   const release = existsSync(join(kernelDir, 'include/config/kernel.release'))
     ? readFileSync(join(kernelDir, 'include/config/kernel.release'), 'utf8').trim()
     : '';

@@ -124,7 +124,7 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
   const globals = loadKbuildGlobals(workspaceRoot, kernelDir);
   const kernelConfig = readConfigFile(join(kernelDir, 'include/config/auto.conf'), 'auto.conf');
   const configFile = resolve(root, options.config ?? 'config');
-  const treeConfig = resolveTreeConfig(root, configFile, kernelDir, join(workspaceRoot, '.nx-kbuild'));
+  const treeConfig = resolveTreeConfig(root, configFile, kernelDir, join(workspaceRoot, '.nx-kbuild'), kernelConfig.values);
   const variables: Record<string, string> = {};
   for (const name of ['srctree', 'objtree', 'SRCARCH', 'KERNELRELEASE', 'CC', 'LD']) variables[name] = globals.vars[name] ?? '';
   for (const [k, v] of kernelConfig.values) variables[k] = v;
