@@ -52,6 +52,42 @@ describe('evaluateModuleTree', () => {
     expect(t.diagnostics).toEqual([expect.objectContaining({ line: 1, severity: 'warning' })]);
   });
 
+  it('lists an object named twice in obj-m once, at its first place (make\'s $^)', () => {
+    const dir = tree({ Kbuild: 'obj-m += core.o a.o\nobj-m += core.o b.o\n', 'core.c': '', 'a.c': '', 'b.c': '' });
+    expect(evaluate(dir).modules.map((m) => m.name)).toEqual(['core', 'a', 'b']);
+  });
+
+  it("in whole-tree mode, takes assembler and generated sources (targets, pattern rules, kbuild's generic ones)", () => {
+    const dir = tree({
+      Kbuild: [
+        'obj-m += asm.o perl.o asn.o shared.o',
+        'perl-y := gen-x86.o glue.o',
+        'targets += gen-x86.S',
+        '$(obj)/%.S: $(src)/%.pl FORCE',
+        '\t$(call cmd,perlasm)',
+        'asn-y := spnego.asn1.o asn_main.o',
+        'shared-y := sub/util.o',
+        '$(obj)/sub/%.o: $(srctree)/other/%.c FORCE',
+        '\t$(call if_changed_rule,cc_o_c)',
+      ].join('\n') + '\n',
+      'asm.S': '',
+      'gen-x86.pl': '',
+      'glue.c': '',
+      'spnego.asn1': '',
+      'asn_main.c': '',
+      'other/util.c': '',
+    });
+    expect(() => evaluate(dir)).toThrow(/asm\.S: only C sources are supported so far/);
+    const t = evaluateModuleTree({ root: dir, kernelDir: dir, variables: { srctree: dir }, kbuildCflags: '', sources: 'any' });
+    const members = Object.fromEntries(t.modules.map((m) => [m.name, m.members.map((o) => [o.source.slice(dir.length + 1), o.generated ?? false])]));
+    expect(members).toEqual({
+      asm: [['asm.S', false]],
+      perl: [['gen-x86.S', true], ['glue.c', false]],
+      asn: [['spnego.asn1.c', true], ['asn_main.c', false]],
+      shared: [['other/util.c', false]],
+    });
+  });
+
   it('rejects a missing source and a duplicate module name with file:line', () => {
     const missing = tree({ Kbuild: '\nobj-m += ghost.o\n' });
     expect(() => evaluate(missing)).toThrow(new RegExp(`^${missing}/Kbuild:2: no source for ghost.o`));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { MakeEvaluator } from '../make/evaluator';
-import { words } from '../make/words';
+import { matchPattern, words } from '../make/words';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
 export interface DirFlags {
@@ -25,6 +25,8 @@ export interface ObjectSpec {
   source: string;
   /** Path of the object relative to its directory, without suffix (kbuild's target-stem). */
   stem: string;
+  /** The source is made by a rule of the directory's Makefile (it need not exist yet). */
+  generated?: boolean;
 }
 
 export interface ModuleSpec {
@@ -66,9 +68,24 @@ export interface TreeOptions {
   variables: Record<string, string>;
   /** KBUILD_CFLAGS from the probe. */
   kbuildCflags: string;
+  /**
+   * 'c': every object must have a C source (what the build passes support today).
+   * 'any': also assembler sources, and sources a rule of the directory generates (the structure of
+   * a whole kernel tree; the commands for those come later).
+   */
+  sources?: 'c' | 'any';
 }
 
 const SOURCE_SUFFIXES = ['.c', '.S', '.rs'];
+
+/** kbuild's generic generated sources (scripts/Makefile.lib): object stem suffix -> the input it is made from. */
+const GENERIC_GENERATORS: [stemSuffix: string, source: string, input: string][] = [
+  ['.asn1', '.asn1.c', '.asn1'],
+  ['.tab', '.tab.c', '.y'],
+  ['.lex', '.lex.c', '.l'],
+  ['.dtb', '.dtb.S', '.dts'],
+  ['.dtbo', '.dtbo.S', '.dtso'],
+];
 
 function kbuildFile(dir: string): string | undefined {
   for (const name of ['Kbuild', 'Makefile']) {
@@ -76,6 +93,43 @@ function kbuildFile(dir: string): string | undefined {
     if (existsSync(f)) return f;
   }
   return undefined;
+}
+
+/**
+ * An object built by a rule of its own directory (`$(obj)/sub/%.o: $(srctree)/other/%.c`): the
+ * source is the rule's first prerequisite with the stem filled in.
+ */
+function objectRuleSource(ev: MakeEvaluator, dir: string, object: string): string | undefined {
+  for (const r of ev.rules) {
+    let text: string;
+    try {
+      text = ev.expand(r.text, r);
+    } catch {
+      continue;
+    }
+    const colon = text.indexOf(':');
+    if (colon < 0) continue;
+    const prereqs = words(text.slice(colon + 1)).filter((w) => w !== 'FORCE');
+    for (const target of words(text.slice(0, colon))) {
+      const rel = target.startsWith(dir + '/') ? target.slice(dir.length + 1) : target;
+      const stemOf = matchPattern(rel, object);
+      if (stemOf === undefined || !prereqs[0]) continue;
+      const src = prereqs[0].replace('%', stemOf);
+      const abs = src.startsWith('/') ? src : join(dir, src);
+      if (existsSync(abs)) return abs;
+    }
+  }
+  return undefined;
+}
+
+/** The file names a rule line makes, relative to its directory (`$(obj)/foo.c foo.h: ...`). */
+function ruleTargets(text: string): string[] {
+  const colon = text.indexOf(':');
+  return text
+    .slice(0, colon < 0 ? 0 : colon)
+    .split(/\s+/)
+    .map((t) => t.replace(/^\$\(obj\)\//, '').replace(/^\$\(src\)\//, '').replace(/^.*\//, ''))
+    .filter((t) => t !== '');
 }
 
 /** Best-effort line of the first mention of `word` in a Makefile (for diagnostics). */
@@ -154,8 +208,33 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       objtoolSkip: {},
     };
 
+    // Files a rule of this directory makes: named in `targets`, or matched by a rule or pattern rule.
+    const declared = new Set(words(get('targets')));
+    const expandedRules = ev.rules.flatMap((r) => {
+      try {
+        const text = ev.expand(r.text, r);
+        const colon = text.indexOf(':');
+        return colon < 0 ? [] : [{ targets: ruleTargets(text), prereq: words(text.slice(colon + 1)).find((w) => w !== 'FORCE') }];
+      } catch {
+        return []; // a rule whose targets need a recipe-time variable: it makes no listed source
+      }
+    });
+    // An explicit target is made here; a pattern rule only when its input exists (make's rule).
+    const madeHere = (name: string) =>
+      declared.has(name) ||
+      expandedRules.some(({ targets, prereq }) =>
+        targets.some((t) => {
+          if (t === name) return true;
+          const stemOf = t.includes('%') ? matchPattern(t, name) : undefined;
+          if (stemOf === undefined || !prereq) return false;
+          const input = prereq.replace('%', stemOf);
+          return existsSync(input.startsWith('/') ? input : join(dir, input));
+        }),
+      );
+
     // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
-    const ordered = [...objY.filter((o) => o.endsWith('/')), ...objM];
+    // make's $^ lists a prerequisite once: an object named twice in obj-m is one module, first place.
+    const ordered = [...new Set([...objY.filter((o) => o.endsWith('/')), ...objM])];
     for (const entry of ordered) {
       if (entry.endsWith('/')) {
         visit(join(dir, entry.slice(0, -1)), dirCflags);
@@ -174,14 +253,28 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           throw new SourceError(file, lineOf(file, m), `'${m}' in ${base}-y/-objs is not an object (.o)`);
         }
         const stem = m.slice(0, -2);
-        const source = SOURCE_SUFFIXES.map((s) => join(dir, stem + s)).find((p) => existsSync(p));
+        let source = SOURCE_SUFFIXES.map((s) => join(dir, stem + s)).find((p) => existsSync(p));
+        let generated = false;
+        if (!source && options.sources === 'any') source = objectRuleSource(ev, dir, m);
+        if (!source && options.sources === 'any') {
+          // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
+          const made = SOURCE_SUFFIXES.map((s) => `${stem}${s}`).find((name) => madeHere(name));
+          const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && existsSync(join(dir, stem.slice(0, -suffix.length) + input)));
+          if (made) {
+            source = join(dir, made);
+            generated = true;
+          } else if (generic) {
+            source = join(dir, stem.slice(0, -generic[0].length) + generic[1]);
+            generated = true;
+          }
+        }
         if (!source) {
           throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, stem)}.c does not exist`);
         }
-        if (!source.endsWith('.c')) {
+        if (!source.endsWith('.c') && options.sources !== 'any') {
           throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
         }
-        members.push({ object: join(dir, m), source, stem });
+        members.push({ object: join(dir, m), source, stem, ...(generated ? { generated } : {}) });
         flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
         flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
       }
