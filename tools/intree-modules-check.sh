@@ -42,6 +42,8 @@ const so = new Set(ours), sd = new Set(deb);
 const missing = deb.filter((m) => !so.has(m)), extra = ours.filter((m) => !sd.has(m));
 const same = JSON.stringify(ours) === JSON.stringify(deb);
 console.log(`${tree.makefiles.length} Makefiles evaluated in ${ms.toFixed(0)} ms (one process)`);
+const objects = tree.modules.reduce((n, m) => n + m.members.length, 0);
+console.log(`objects: ${objects} in modules, ${tree.builtin.length} linked into vmlinux (${tree.builtin.filter((b) => b.kind === 'lib').length} of them through lib.a)`);
 console.log(`modules: ${ours.length} evaluated, ${deb.length} in Debian's modules.order; missing ${missing.length}, extra ${extra.length}; identical order: ${same}`);
 for (const m of missing.slice(0, 20)) console.log(`  missing ${m}`);
 for (const m of extra.slice(0, 20)) console.log(`  extra   ${m}`);

@@ -4,7 +4,7 @@ export { words } from './make/words';
 export { probeKbuildGlobals, PROBE_VARIABLES } from './kbuild/probe';
 export type { KbuildGlobals } from './kbuild/probe';
 export { evaluateModuleTree } from './kbuild/tree';
-export type { DirFlags, ModuleSpec, ModuleTree, ObjectSpec, TreeDiagnostic, TreeOptions } from './kbuild/tree';
+export type { BuiltinObject, DirFlags, ModuleSpec, ModuleTree, ObjectSpec, TreeDiagnostic, TreeOptions } from './kbuild/tree';
 export { moduleCommands, verifyProbe, dotTarget } from './kbuild/commands';
 export type { Command, CompileStep, CompositeLink, ModuleCommands, TreeCommands } from './kbuild/commands';
 export { shellWords, shellQuote } from './kbuild/shell-words';

@@ -88,6 +88,29 @@ describe('evaluateModuleTree', () => {
     });
   });
 
+  it('whole-tree mode lists built-in objects in link order: composites expanded, subdirectories in place, lib-y sorted', () => {
+    const dir = tree({
+      Kbuild: 'obj-y += z.o sub/ core.o z.o\ncore-y := c1.o c2.o\nlib-y += libb.o liba.o\n',
+      'sub/Kbuild': 'obj-y += s.o\n',
+      'z.c': '',
+      'c1.c': '',
+      'c2.c': '',
+      'liba.c': '',
+      'libb.c': '',
+      'sub/s.c': '',
+    });
+    const t = evaluateModuleTree({ root: dir, kernelDir: dir, variables: {}, kbuildCflags: '', sources: 'any' });
+    expect(t.builtin.map((b) => [b.object.slice(dir.length + 1), b.kind, b.composite?.slice(dir.length + 1)])).toEqual([
+      ['z.o', 'built-in', undefined],
+      ['sub/s.o', 'built-in', undefined],
+      ['c1.o', 'built-in', 'core.o'],
+      ['c2.o', 'built-in', 'core.o'],
+      ['liba.o', 'lib', undefined],
+      ['libb.o', 'lib', undefined],
+    ]);
+    expect(t.diagnostics).toEqual([]);
+  });
+
   it('rejects a missing source and a duplicate module name with file:line', () => {
     const missing = tree({ Kbuild: '\nobj-m += ghost.o\n' });
     expect(() => evaluate(missing)).toThrow(new RegExp(`^${missing}/Kbuild:2: no source for ghost.o`));

@@ -50,10 +50,21 @@ export interface TreeDiagnostic {
   message: string;
 }
 
+export interface BuiltinObject {
+  /** Absolute path of the object. */
+  object: string;
+  /** The composite built-in object it is linked into (foo.o for foo-y), if any. */
+  composite?: string;
+  /** `lib` objects go into the directory's lib.a (lib-y); the others into built-in.a. */
+  kind: 'built-in' | 'lib';
+}
+
 export interface ModuleTree {
   root: string;
   /** Modules in kbuild's modules.order order. */
   modules: ModuleSpec[];
+  /** Whole-tree mode: objects linked into vmlinux, in link order (built-in.a, then lib.a, per directory). */
+  builtin: BuiltinObject[];
   /** Every Makefile/Kbuild file read. */
   makefiles: string[];
   diagnostics: TreeDiagnostic[];
@@ -152,9 +163,11 @@ function lineOf(file: string, word: string): number {
  */
 export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   const modules: ModuleSpec[] = [];
+  const builtin: BuiltinObject[] = [];
   const makefiles: string[] = [];
   const diagnostics: TreeDiagnostic[] = [];
 
+  const builtinByDir = new Map<string, { own: BuiltinObject[]; order: string[] }>();
   const visit = (dir: string, inheritedCflags: string): void => {
     const file = kbuildFile(dir);
     if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
@@ -177,7 +190,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     const subdirCflags = get('subdir-ccflags-y');
     const dirCflags = subdirCflags.trim() === '' ? inheritedCflags : `${inheritedCflags} ${subdirCflags}`;
 
-    for (const o of objY) {
+    for (const o of options.sources === 'any' ? [] : objY) {
       if (!o.endsWith('/')) {
         diagnostics.push({
           file,
@@ -232,9 +245,24 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         }),
       );
 
+    // Whole-tree mode: the built-in objects, in link order (obj-y, composites expanded, then lib-y).
+    const builtinHere: BuiltinObject[] = [];
+    if (options.sources === 'any') {
+      for (const o of new Set(objY)) {
+        if (o.endsWith('/')) continue;
+        const base = o.slice(0, -2);
+        const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
+        if (parts.length) for (const p of parts) builtinHere.push({ object: join(dir, p), composite: join(dir, o), kind: 'built-in' });
+        else builtinHere.push({ object: join(dir, o), kind: 'built-in' });
+      }
+      const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
+      for (const o of libY) builtinHere.push({ object: join(dir, o), kind: 'lib' });
+    }
+
     // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
     // make's $^ lists a prerequisite once: an object named twice in obj-m is one module, first place.
     const ordered = [...new Set([...objY.filter((o) => o.endsWith('/')), ...objM])];
+    builtinByDir.set(dir, { own: builtinHere, order: objY });
     for (const entry of ordered) {
       if (entry.endsWith('/')) {
         visit(join(dir, entry.slice(0, -1)), dirCflags);
@@ -292,6 +320,18 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   };
 
   visit(options.root, options.kbuildCflags);
+  // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
+  const link = (dir: string): void => {
+    const entry = builtinByDir.get(dir);
+    if (!entry) return;
+    const own = entry.own.filter((b) => b.kind === 'built-in');
+    for (const o of new Set(entry.order)) {
+      if (o.endsWith('/')) link(join(dir, o.slice(0, -1)));
+      else builtin.push(...own.filter((b) => (b.composite ?? b.object) === join(dir, o)));
+    }
+    builtin.push(...entry.own.filter((b) => b.kind === 'lib'));
+  };
+  if (options.sources === 'any') link(options.root);
 
   // scripts/modules-check.sh: two modules with one basename would collide at load time.
   const seen = new Map<string, ModuleSpec>();
@@ -306,5 +346,5 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
     seen.set(m.name, m);
   }
-  return { root: options.root, modules, makefiles, diagnostics };
+  return { root: options.root, modules, builtin, makefiles, diagnostics };
 }
