@@ -2,7 +2,8 @@
 # Whole-tree check of the kbuild evaluator (issue 4 groundwork): evaluates every Makefile of the
 # Linux 6.12 tree with Debian's configuration (computed by nx-kconfig) and compares the modules,
 # in order, with the modules.order Debian's own build shipped (linux-image-...-unsigned).
-# Usage: tools/intree-modules-check.sh
+# With --dry-run it also runs kbuild's own `make -n -k all` (about 30 s) and compares every module's
+# member list, object by object. Usage: tools/intree-modules-check.sh [--dry-run]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
@@ -24,10 +25,17 @@ OUT="$(mktemp -d /tmp/nx-kbuild-intree-XXXXXX)"
 cp "$KDIR/.config" "$OUT/.config"
 (cd "$OUT" && node "$ROOT/packages/kconfig/dist/cli.js" --syncconfig --srctree "$SRC" 2>/dev/null)
 # The globals the top and arch Makefiles export to the root Kbuild.
+DRY=""
+if [ "${1:-}" = "--dry-run" ]; then
+  # -n does not create the tool build directories its sub-makes cd into.
+  mkdir -p "$OUT/tools/objtool/libsubcmd" "$OUT/tools/bpf/resolve_btfids/libbpf" "$OUT/tools/bpf/resolve_btfids/libsubcmd"
+  DRY="$OUT/dry-run.txt"
+  make -n -k -C "$SRC" O="$OUT" all > "$DRY" 2>/dev/null || true
+fi
 VARS="$(make -s -C "$SRC" O="$OUT" --eval 'nxkb-vars: ; @echo "$(ARCH_LIB)|$(ARCH_CORE)|$(ARCH_DRIVERS)"' nxkb-vars 2>/dev/null | tail -n 1)"
 
-node - "$SRC" "$OUT/include/config/auto.conf" "$ORDER" "$VARS" <<'JS'
-const [src, autoConf, order, vars] = process.argv.slice(2);
+node - "$SRC" "$OUT/include/config/auto.conf" "$ORDER" "$VARS" "$DRY" <<'JS'
+const [src, autoConf, order, vars, dry] = process.argv.slice(2);
 const fs = require('fs');
 const k = require(require.resolve('@nx-kbuild/kbuild-make', { paths: [process.cwd()] }));
 const { readConfigFile } = require(require.resolve('@nx-kbuild/kconfig', { paths: [process.cwd()] }));
@@ -45,8 +53,23 @@ console.log(`${tree.makefiles.length} Makefiles evaluated in ${ms.toFixed(0)} ms
 const objects = tree.modules.reduce((n, m) => n + m.members.length, 0);
 console.log(`objects: ${objects} in modules, ${tree.builtin.length} linked into vmlinux (${tree.builtin.filter((b) => b.kind === 'lib').length} of them through lib.a)`);
 console.log(`modules: ${ours.length} evaluated, ${deb.length} in Debian's modules.order; missing ${missing.length}, extra ${extra.length}; identical order: ${same}`);
+if (dry) {
+  // kbuild's cmd_mod: printf '%s\n' <objects> | awk '!x[$0]++ { print("<dir>/"$0) }' > <dir>/<mod>.mod
+  const re = /printf '%s\\n'\s+(.*?) \| awk '!x\[\$0\]\+\+ \{ print\("([^"]*)\/"\$0\) \}' > (\S+)\.mod(?:;|$)/;
+  const theirs = new Map();
+  for (const line of fs.readFileSync(dry, 'utf8').split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const seen = new Set();
+    theirs.set(m[3], m[1].trim().split(/\s+/).filter((o) => !seen.has(o) && seen.add(o)).map((o) => `${m[2]}/${o}`));
+  }
+  const mine = new Map(tree.modules.map((m) => [m.path.slice(src.length + 1), m.members.map((o) => o.object.slice(src.length + 1))]));
+  const same = [...theirs].filter(([mod, list]) => JSON.stringify(mine.get(mod)) === JSON.stringify(list)).length;
+  console.log(`member lists against make -n: ${same} of ${theirs.size} identical (objects and order)`);
+  if (same !== theirs.size) process.exitCode = 1;
+}
 for (const m of missing.slice(0, 20)) console.log(`  missing ${m}`);
 for (const m of extra.slice(0, 20)) console.log(`  extra   ${m}`);
-process.exitCode = same ? 0 : 1;
+if (!same) process.exitCode = 1;
 JS
 rm -rf "$OUT"

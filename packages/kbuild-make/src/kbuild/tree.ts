@@ -252,11 +252,11 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         if (o.endsWith('/')) continue;
         const base = o.slice(0, -2);
         const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
-        if (parts.length) for (const p of parts) builtinHere.push({ object: join(dir, p), composite: join(dir, o), kind: 'built-in' });
-        else builtinHere.push({ object: join(dir, o), kind: 'built-in' });
+        if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in' });
+        else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in' });
       }
       const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
-      for (const o of libY) builtinHere.push({ object: join(dir, o), kind: 'lib' });
+      for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib' });
     }
 
     // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
@@ -281,7 +281,8 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           throw new SourceError(file, lineOf(file, m), `'${m}' in ${base}-y/-objs is not an object (.o)`);
         }
         const stem = m.slice(0, -2);
-        let source = SOURCE_SUFFIXES.map((s) => join(dir, stem + s)).find((p) => existsSync(p));
+        // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
+        let source = SOURCE_SUFFIXES.map((s) => `${dir}/${stem}${s}`).find((p) => existsSync(p));
         let generated = false;
         if (!source && options.sources === 'any') source = objectRuleSource(ev, dir, m);
         if (!source && options.sources === 'any') {
@@ -289,10 +290,10 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           const made = SOURCE_SUFFIXES.map((s) => `${stem}${s}`).find((name) => madeHere(name));
           const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && existsSync(join(dir, stem.slice(0, -suffix.length) + input)));
           if (made) {
-            source = join(dir, made);
+            source = `${dir}/${made}`;
             generated = true;
           } else if (generic) {
-            source = join(dir, stem.slice(0, -generic[0].length) + generic[1]);
+            source = `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`;
             generated = true;
           }
         }
@@ -302,7 +303,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         if (!source.endsWith('.c') && options.sources !== 'any') {
           throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
         }
-        members.push({ object: join(dir, m), source, stem, ...(generated ? { generated } : {}) });
+        members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}) });
         flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
         flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
       }
@@ -327,7 +328,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     const own = entry.own.filter((b) => b.kind === 'built-in');
     for (const o of new Set(entry.order)) {
       if (o.endsWith('/')) link(join(dir, o.slice(0, -1)));
-      else builtin.push(...own.filter((b) => (b.composite ?? b.object) === join(dir, o)));
+      else builtin.push(...own.filter((b) => (b.composite ?? b.object) === `${dir}/${o}`));
     }
     builtin.push(...entry.own.filter((b) => b.kind === 'lib'));
   };
