@@ -32,15 +32,15 @@ if [ "${1:-}" = "--dry-run" ]; then
   DRY="$OUT/dry-run.txt"
   make -n -k -C "$SRC" O="$OUT" all > "$DRY" 2>/dev/null || true
 fi
-VARS="$(make -s -C "$SRC" O="$OUT" --eval 'nxkb-vars: ; @echo "$(ARCH_LIB)|$(ARCH_CORE)|$(ARCH_DRIVERS)"' nxkb-vars 2>/dev/null | tail -n 1)"
+VARS="$(make -s -C "$SRC" O="$OUT" --eval 'nxkb-vars: ; @echo "$(ARCH_LIB)|$(ARCH_CORE)|$(ARCH_DRIVERS)|$(BITS)"' nxkb-vars 2>/dev/null | tail -n 1)"
 
 node - "$SRC" "$OUT/include/config/auto.conf" "$ORDER" "$VARS" "$DRY" <<'JS'
 const [src, autoConf, order, vars, dry] = process.argv.slice(2);
 const fs = require('fs');
 const k = require(require.resolve('@nx-kbuild/kbuild-make', { paths: [process.cwd()] }));
 const { readConfigFile } = require(require.resolve('@nx-kbuild/kconfig', { paths: [process.cwd()] }));
-const [ARCH_LIB, ARCH_CORE, ARCH_DRIVERS] = vars.split('|');
-const variables = { ...Object.fromEntries(readConfigFile(autoConf, 'auto.conf').values), srctree: src, objtree: '.', SRCARCH: 'x86', ARCH: 'x86', ARCH_LIB, ARCH_CORE, ARCH_DRIVERS };
+const [ARCH_LIB, ARCH_CORE, ARCH_DRIVERS, BITS] = vars.split('|');
+const variables = { ...Object.fromEntries(readConfigFile(autoConf, 'auto.conf').values), srctree: src, objtree: '.', SRCARCH: 'x86', ARCH: 'x86', ARCH_LIB, ARCH_CORE, ARCH_DRIVERS, BITS };
 const t0 = process.hrtime.bigint();
 const tree = k.evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any' });
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -67,6 +67,24 @@ if (dry) {
   const same = [...theirs].filter(([mod, list]) => JSON.stringify(mine.get(mod)) === JSON.stringify(list)).length;
   console.log(`member lists against make -n: ${same} of ${theirs.size} identical (objects and order)`);
   if (same !== theirs.size) process.exitCode = 1;
+  // Each built-in.a / lib.a the dry run archives: its objects (not sub-archives), in order.
+  const archives = new Map();
+  const text = fs.readFileSync(dry, 'utf8');
+  for (const m of text.matchAll(/printf "([^"%]*)%s " ([^|]*?) \| xargs ar cDPrST (\S+?)(?:;|'|$| )/g)) if (!archives.has(m[3])) archives.set(m[3], m[2].trim().split(/\s+/).map((o) => m[1] + o));
+  for (const m of text.matchAll(/ar cDPrsT (\S+lib\.a) ([^;']*)/g)) if (!archives.has(m[1])) archives.set(m[1], m[2].trim().split(/\s+/));
+  let archSame = 0, archTotal = 0;
+  for (const [a, members] of archives) {
+    const kind = a.endsWith('/built-in.a') ? 'built-in' : a.endsWith('/lib.a') ? 'lib' : undefined;
+    if (!kind) continue;
+    const d = a.slice(0, a.lastIndexOf('/'));
+    const mineObjs = tree.builtin.filter((b) => b.kind === kind && b.dir.slice(src.length + 1) === d).map((b) => b.object.slice(src.length + 1));
+    // libstub's lib.a is reached through subdir-y only: built, not linked into vmlinux.
+    if (kind === 'lib' && mineObjs.length === 0 && d.includes('libstub')) continue;
+    archTotal++;
+    if (JSON.stringify(mineObjs) === JSON.stringify(members.filter((x) => !x.endsWith('.a')))) archSame++;
+  }
+  console.log(`archives against make -n: ${archSame} of ${archTotal} built-in.a/lib.a object lists identical`);
+  if (archSame !== archTotal) process.exitCode = 1;
 }
 for (const m of missing.slice(0, 20)) console.log(`  missing ${m}`);
 for (const m of extra.slice(0, 20)) console.log(`  extra   ${m}`);

@@ -57,6 +57,8 @@ export interface BuiltinObject {
   composite?: string;
   /** `lib` objects go into the directory's lib.a (lib-y); the others into built-in.a. */
   kind: 'built-in' | 'lib';
+  /** The kbuild directory whose Makefile lists it (its built-in.a or lib.a holds it). */
+  dir: string;
 }
 
 export interface ModuleTree {
@@ -252,11 +254,11 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         if (o.endsWith('/')) continue;
         const base = o.slice(0, -2);
         const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
-        if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in' });
-        else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in' });
+        if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir });
+        else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir });
       }
       const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
-      for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib' });
+      for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir });
     }
 
     // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
