@@ -351,11 +351,7 @@ export class KconfigParser {
       this.beginStatement();
       const startLine = this.stmtLine;
       if (t === 'depends') {
-        this.advance();
-        if (!this.expect('on')) return this.skipToEol();
-        const e = this.expr();
-        if (!e || this.expect('EOL') === undefined) return this.skipToEol();
-        this.currentEntry.dep = exprAnd(this.currentEntry.dep, e);
+        if (!this.dependsOption(this.currentEntry)) return;
         continue;
       }
       if (t === 'help') {
@@ -508,6 +504,23 @@ export class KconfigParser {
     this.endMenu();
   }
 
+  /** `depends on <expr>` of an entry; false after a syntax error (the rest of the line is skipped). */
+  private dependsOption(entry: Menu): boolean {
+    this.beginStatement();
+    this.advance();
+    if (!this.expect('on')) {
+      this.skipToEol();
+      return false;
+    }
+    const e = this.expr();
+    if (!e || this.expect('EOL') === undefined) {
+      this.skipToEol();
+      return false;
+    }
+    entry.dep = exprAnd(entry.dep, e);
+    return true;
+  }
+
   private ifStatement(inChoice: boolean): void {
     this.beginStatement();
     this.advance();
@@ -541,18 +554,7 @@ export class KconfigParser {
         continue;
       }
       if (this.tok.type === 'depends') {
-        this.beginStatement();
-        this.advance();
-        if (!this.expect('on')) {
-          this.skipToEol();
-          continue;
-        }
-        const e = this.expr();
-        if (!e || this.expect('EOL') === undefined) {
-          this.skipToEol();
-          continue;
-        }
-        entry.dep = exprAnd(entry.dep, e);
+        this.dependsOption(entry);
         continue;
       }
       break;
@@ -570,12 +572,7 @@ export class KconfigParser {
     const entry = this.addEntry(undefined);
     this.addPrompt('comment', text.text, undefined);
     while (this.tok.type === 'depends') {
-      this.beginStatement();
-      this.advance();
-      if (!this.expect('on')) return this.skipToEol();
-      const e = this.expr();
-      if (!e || this.expect('EOL') === undefined) return this.skipToEol();
-      entry.dep = exprAnd(entry.dep, e);
+      if (!this.dependsOption(entry)) return;
     }
   }
 
