@@ -16,6 +16,7 @@ import {
 import { checkDependencyLoops } from './model/dependency-loops';
 import { finalizeMenus } from './model/finalize';
 import { Kconfig } from './model/kconfig';
+import { Flag } from './model/symbol';
 import { KconfigParser } from './parse/parser';
 import type { ShellRunner } from './parse/shell-cache';
 
@@ -150,7 +151,7 @@ function unmetRequests(kc: Kconfig, fragments: { file: string; text: string }[])
     if (!sym || sym.type === 'unknown') continue;
     kc.calcValue(sym);
     const actual = sym.type === 'string' ? `"${kc.stringValue(sym)}"` : kc.stringValue(sym);
-    const written = (sym.flags & 4) /* Write */ ? actual : 'n';
+    const written = sym.flags & Flag.Write ? actual : 'n';
     if (written !== w.value && !(w.value === 'n' && written === 'n')) {
       out.push({ file: w.file, line: w.line, severity: 'warning', text: `value requested for CONFIG_${name} not in final .config: requested ${w.value}, actual ${written}` });
     }

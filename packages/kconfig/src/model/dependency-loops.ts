@@ -22,7 +22,7 @@ export function checkDependencyLoops(kc: Kconfig): void {
     return out;
   };
   const visit = (sym: KSymbol): void => {
-    if (sym.flags & 1 /* Const */) return;
+    if (sym.isConst()) return;
     const s = state.get(sym);
     if (s === 2) return;
     if (s === 1) {

@@ -77,28 +77,22 @@ function decide(kc: Kconfig, sym: KSymbol, value: string, selected: boolean): De
     }
     if (sym.hasValue() && sym.visible === Tri.No) {
       // The .config value is ignored: the prompt is not visible.
-      const p = defaultProp(kc, sym);
+      const p = kc.defaultProp(sym);
       return p
         ? { by: 'default', detail: `the .config value is ignored (not visible); default ${exprToString(p.expr)}${p.visible.expr ? ` if ${exprToString(p.visible.expr)}` : ''}`, at: { file: p.file, line: p.line } }
         : { by: 'unset', detail: 'the .config value is ignored: its dependencies are not met' };
     }
     if (sym.implied.tri !== Tri.No && sym.curr.tri !== Tri.No) return { by: 'imply', detail: `suggested by imply (${TRI[sym.implied.tri]})` };
-    const p = defaultProp(kc, sym);
+    const p = kc.defaultProp(sym);
     if (p) return { by: 'default', detail: `default ${exprToString(p.expr)}${p.visible.expr ? ` if ${exprToString(p.visible.expr)}` : ''}`, at: { file: p.file, line: p.line } };
     return { by: 'unset', detail: sym.visible === Tri.No ? 'not visible and no default applies' : 'no default applies' };
   }
   if (sym.visible !== Tri.No && sym.hasValue()) {
     return value === sym.user.val ? { by: 'user', detail: 'set in the configuration' } : { by: 'range', detail: `clamped to ${value} by its range` };
   }
-  const p = defaultProp(kc, sym);
+  const p = kc.defaultProp(sym);
   if (p) return { by: 'default', detail: `default ${exprToString(p.expr)}`, at: { file: p.file, line: p.line } };
   return { by: 'unset', detail: 'no default applies' };
-}
-
-/** The default that applies, with only its location kept (reports are plain data). */
-function defaultProp(kc: Kconfig, sym: KSymbol) {
-  const p = sym.props.find((q) => q.type === 'default' && kc.calcExpr(q.visible.expr) !== Tri.No);
-  return p && { expr: p.expr, visible: p.visible, file: p.file, line: p.line };
 }
 
 /** Every named symbol, in conf's order, for a machine-readable dump. */

@@ -144,7 +144,8 @@ export class Kconfig {
     return result;
   }
 
-  private defaultProp(sym: KSymbol): Property | undefined {
+  /** sym_get_default_prop: the first default whose condition is not n. */
+  defaultProp(sym: KSymbol): Property | undefined {
     for (const p of sym.props) {
       if (p.type !== 'default') continue;
       p.visible.tri = this.calcExpr(p.visible.expr);

@@ -8,12 +8,8 @@ export const enum Flag {
   Const = 1 << 0,
   Valid = 1 << 1,
   Write = 1 << 2,
-  Written = 1 << 3,
   DefUser = 1 << 4,
   DefAuto = 1 << 5,
-  Warned = 1 << 6,
-  Check = 1 << 7,
-  Checked = 1 << 8,
 }
 
 export interface SourceLoc {
@@ -79,6 +75,11 @@ export class KSymbol {
     readonly seq: number,
   ) {
     this.flags = flags;
+  }
+
+  /** A quoted constant ("foo", 64) rather than a symbol of the tree. */
+  isConst(): boolean {
+    return (this.flags & Flag.Const) !== 0;
   }
 
   isChoice(): boolean {

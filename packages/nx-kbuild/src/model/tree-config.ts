@@ -88,7 +88,7 @@ export function resolveTreeConfig(
 function undefinedSymbols(kc: Kconfig): string[] {
   return kc
     .allSymbols()
-    .filter((s) => s.name !== null && s.type === 'unknown' && (s.flags & 1) === 0 && s.menus.length === 0)
+    .filter((s) => s.name !== null && s.type === 'unknown' && !s.isConst() && s.menus.length === 0)
     .map((s) => s.name!)
     .sort();
 }
