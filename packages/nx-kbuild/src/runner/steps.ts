@@ -7,17 +7,7 @@ import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec
 const objtoolDep = (object: string, objtool: string) => `\n${object}: $(wildcard ${objtool})\n`;
 
 /** On failure, remove what the pass writes so nothing stale looks fresh (make's .DELETE_ON_ERROR). */
-function guarded<T>(outputs: readonly string[], body: () => T): T {
-  removeAll(outputs);
-  try {
-    return body();
-  } catch (e) {
-    removeAll(outputs);
-    throw e;
-  }
-}
-
-async function guardedAsync(outputs: readonly string[], body: () => Promise<void>): Promise<void> {
+async function guarded(outputs: readonly string[], body: () => void | Promise<void>): Promise<void> {
   removeAll(outputs);
   try {
     await body();
@@ -28,13 +18,13 @@ async function guardedAsync(outputs: readonly string[], body: () => Promise<void
 }
 
 /** rule_cc_o_c's compile (with objtool where kbuild runs it) and, for composite modules, rule_ld_multi_m. */
-export function compile(spec: CompileSpec): void {
+export function compile(spec: CompileSpec): Promise<void> {
   const outputs = [
     ...spec.objects.flatMap((o) => [o.object, o.depfile]),
     spec.modFile,
     ...(spec.composite ? [spec.composite.object, spec.composite.cmdFile] : []),
   ];
-  guarded(outputs, () => {
+  return guarded(outputs, () => {
     for (const o of spec.objects) {
       run(o.cc, spec.cwd);
       if (o.objtool) run(o.objtool, spec.cwd);
@@ -51,7 +41,7 @@ export function compile(spec: CompileSpec): void {
 
 /** fixdep, gen_objtooldep and gen_symversions_c: the object's .cmd file with its #SYMVER lines. */
 export async function genksyms(spec: GenksymsSpec): Promise<void> {
-  await guardedAsync(
+  await guarded(
     spec.objects.map((o) => o.cmdFile),
     async () => {
       for (const o of spec.objects) {
@@ -67,8 +57,8 @@ export async function genksyms(spec: GenksymsSpec): Promise<void> {
 }
 
 /** modpost for one module, with the kernel's and its dependencies' Module.symvers as inputs. */
-export function modpost(spec: ModpostSpec): void {
-  guarded(spec.outputs, () => {
+export function modpost(spec: ModpostSpec): Promise<void> {
+  return guarded(spec.outputs, () => {
     writeAtomic(spec.order, `${spec.moduleObject}\n`);
     run(spec.modpost, spec.cwd);
   });
@@ -81,13 +71,13 @@ function compileWithFixdep(c: FinalCompileSpec['compile'], cwd: string, fixdep: 
 }
 
 /** Makefile.modfinal's `.module-common.o`. */
-export function compileFinal(spec: FinalCompileSpec): void {
-  guarded([spec.compile.object, spec.compile.cmdFile, spec.compile.depfile], () => compileWithFixdep(spec.compile, spec.cwd, spec.fixdep));
+export function compileFinal(spec: FinalCompileSpec): Promise<void> {
+  return guarded([spec.compile.object, spec.compile.cmdFile, spec.compile.depfile], () => compileWithFixdep(spec.compile, spec.cwd, spec.fixdep));
 }
 
 /** Makefile.modfinal: `<mod>.mod.o`, `ld -r -T module.lds` into the .ko, then its BTF. */
-export function link(spec: LinkSpec): void {
-  guarded([spec.modO.object, spec.modO.cmdFile, spec.modO.depfile, spec.ko, spec.koCmdFile], () => {
+export function link(spec: LinkSpec): Promise<void> {
+  return guarded([spec.modO.object, spec.modO.cmdFile, spec.modO.depfile, spec.ko, spec.koCmdFile], () => {
     compileWithFixdep(spec.modO, spec.cwd, spec.fixdep);
     run(spec.ld, spec.cwd);
     writeAtomic(spec.koCmdFile, `savedcmd_${spec.ko} := ${makeCmd(spec.ld.text)}\n`);
@@ -96,8 +86,8 @@ export function link(spec: LinkSpec): void {
 }
 
 /** The tree's Module.symvers (modules in modules.order order, as modpost writes it) and modules.order. */
-export function treeLink(spec: TreeLinkSpec): void {
-  guarded([spec.symvers, ...spec.orders.map((o) => o.file)], () => {
+export function treeLink(spec: TreeLinkSpec): Promise<void> {
+  return guarded([spec.symvers, ...spec.orders.map((o) => o.file)], () => {
     const owner = new Map<string, string>();
     let symvers = '';
     for (const m of spec.modules) {
