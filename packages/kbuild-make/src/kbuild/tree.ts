@@ -108,41 +108,44 @@ function kbuildFile(dir: string): string | undefined {
   return undefined;
 }
 
-/**
- * An object built by a rule of its own directory (`$(obj)/sub/%.o: $(srctree)/other/%.c`): the
- * source is the rule's first prerequisite with the stem filled in.
- */
-function objectRuleSource(ev: MakeEvaluator, dir: string, object: string): string | undefined {
-  for (const r of ev.rules) {
+/** A rule of a directory's Makefile, expanded: targets relative to the directory, first real prerequisite. */
+interface DirRule {
+  targets: string[];
+  prereq?: string;
+}
+
+function dirRules(ev: MakeEvaluator, dir: string): DirRule[] {
+  return ev.rules.flatMap((r) => {
     let text: string;
     try {
       text = ev.expand(r.text, r);
     } catch {
-      continue;
+      return []; // targets that need a recipe-time variable: it makes no listed file
     }
     const colon = text.indexOf(':');
-    if (colon < 0) continue;
-    const prereqs = words(text.slice(colon + 1)).filter((w) => w !== 'FORCE');
-    for (const target of words(text.slice(0, colon))) {
-      const rel = target.startsWith(dir + '/') ? target.slice(dir.length + 1) : target;
-      const stemOf = matchPattern(rel, object);
-      if (stemOf === undefined || !prereqs[0]) continue;
-      const src = prereqs[0].replace('%', stemOf);
-      const abs = src.startsWith('/') ? src : join(dir, src);
+    if (colon < 0) return [];
+    const targets = words(text.slice(0, colon)).map((t) => (t.startsWith(dir + '/') ? t.slice(dir.length + 1) : t));
+    return [{ targets, prereq: words(text.slice(colon + 1)).find((w) => w !== 'FORCE') }];
+  });
+}
+
+/**
+ * The existing input a rule of the directory makes `name` from (`$(obj)/%.S: $(src)/%.pl`,
+ * `$(obj)/sub/%.o: $(srctree)/other/%.c`): the first prerequisite with the stem filled in. make
+ * applies a pattern rule only when that input exists.
+ */
+function ruleInput(rules: DirRule[], dir: string, name: string): string | undefined {
+  for (const { targets, prereq } of rules) {
+    if (!prereq) continue;
+    for (const t of targets) {
+      const stemOf = matchPattern(t, name);
+      if (stemOf === undefined) continue;
+      const input = prereq.replace('%', stemOf);
+      const abs = input.startsWith('/') ? input : join(dir, input);
       if (existsSync(abs)) return abs;
     }
   }
   return undefined;
-}
-
-/** The file names a rule line makes, relative to its directory (`$(obj)/foo.c foo.h: ...`). */
-function ruleTargets(text: string): string[] {
-  const colon = text.indexOf(':');
-  return text
-    .slice(0, colon < 0 ? 0 : colon)
-    .split(/\s+/)
-    .map((t) => t.replace(/^\$\(obj\)\//, '').replace(/^\$\(src\)\//, '').replace(/^.*\//, ''))
-    .filter((t) => t !== '');
 }
 
 /** Best-effort line of the first mention of `word` in a Makefile (for diagnostics). */
@@ -223,29 +226,11 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       objtoolSkip: {},
     };
 
-    // Files a rule of this directory makes: named in `targets`, or matched by a rule or pattern rule.
+    // Whole-tree mode: files a rule of this directory makes, named in `targets` or by a rule's targets.
+    const rules = options.sources === 'any' ? dirRules(ev, dir) : [];
     const declared = new Set(words(get('targets')));
-    const expandedRules = ev.rules.flatMap((r) => {
-      try {
-        const text = ev.expand(r.text, r);
-        const colon = text.indexOf(':');
-        return colon < 0 ? [] : [{ targets: ruleTargets(text), prereq: words(text.slice(colon + 1)).find((w) => w !== 'FORCE') }];
-      } catch {
-        return []; // a rule whose targets need a recipe-time variable: it makes no listed source
-      }
-    });
-    // An explicit target is made here; a pattern rule only when its input exists (make's rule).
     const madeHere = (name: string) =>
-      declared.has(name) ||
-      expandedRules.some(({ targets, prereq }) =>
-        targets.some((t) => {
-          if (t === name) return true;
-          const stemOf = t.includes('%') ? matchPattern(t, name) : undefined;
-          if (stemOf === undefined || !prereq) return false;
-          const input = prereq.replace('%', stemOf);
-          return existsSync(input.startsWith('/') ? input : join(dir, input));
-        }),
-      );
+      declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
 
     // Whole-tree mode: the built-in objects, in link order (obj-y, composites expanded, then lib-y).
     const builtinHere: BuiltinObject[] = [];
@@ -286,7 +271,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
         let source = SOURCE_SUFFIXES.map((s) => `${dir}/${stem}${s}`).find((p) => existsSync(p));
         let generated = false;
-        if (!source && options.sources === 'any') source = objectRuleSource(ev, dir, m);
+        if (!source && options.sources === 'any') source = ruleInput(rules, dir, m);
         if (!source && options.sources === 'any') {
           // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
           const made = SOURCE_SUFFIXES.map((s) => `${stem}${s}`).find((name) => madeHere(name));
