@@ -534,13 +534,23 @@ export class KconfigParser {
     this.endBlock(end, 'if', entry);
   }
 
-  private menuStatement(): void {
+  /** `menu "title"` / `comment "text"`: an entry without a symbol, its prompt the quoted text. */
+  private titledEntry(type: 'menu' | 'comment'): Menu | undefined {
     this.beginStatement();
     this.advance();
     const title = this.expect('WORD_QUOTE');
-    if (!title || this.expect('EOL') === undefined) return this.skipToEol();
+    if (!title || this.expect('EOL') === undefined) {
+      this.skipToEol();
+      return undefined;
+    }
     const entry = this.addEntry(undefined);
-    this.addPrompt('menu', title.text, undefined);
+    this.addPrompt(type, title.text, undefined);
+    return entry;
+  }
+
+  private menuStatement(): void {
+    const entry = this.titledEntry('menu');
+    if (!entry) return;
     for (;;) {
       if (this.tok.type === 'visible') {
         this.beginStatement();
@@ -565,12 +575,8 @@ export class KconfigParser {
   }
 
   private commentStatement(): void {
-    this.beginStatement();
-    this.advance();
-    const text = this.expect('WORD_QUOTE');
-    if (!text || this.expect('EOL') === undefined) return this.skipToEol();
-    const entry = this.addEntry(undefined);
-    this.addPrompt('comment', text.text, undefined);
+    const entry = this.titledEntry('comment');
+    if (!entry) return;
     while (this.tok.type === 'depends') {
       if (!this.dependsOption(entry)) return;
     }
