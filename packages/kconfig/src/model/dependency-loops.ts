@@ -1,48 +1,81 @@
 import { SourceError } from '@nx-kbuild/diagnostics';
-import { exprSymbols } from './expr';
+import type { Expr } from './expr';
 import type { Kconfig } from './kconfig';
 import type { KSymbol } from './symbol';
+
+const VISITING = 1;
+const DONE = 2;
 
 /**
  * sym_check_deps, reduced to what decides validity: a symbol whose value depends on itself
  * through dependencies, defaults, selects, implies, prompts or ranges is an error, reported with
  * the cycle as conf reports it ("recursive dependency detected!").
+ *
+ * Menu dependencies are shared subtrees (a child's `depends on` is its parent's and its own), so
+ * an expression already walked to the end is not walked again: all its symbols are done.
  */
 export function checkDependencyLoops(kc: Kconfig): void {
-  const state = new Map<KSymbol, 1 | 2>(); // 1 visiting, 2 done
+  const state = new Uint8Array(kc.symbolCount);
+  const walked = new Set<Expr>();
   const stack: KSymbol[] = [];
-  const depsOf = (sym: KSymbol): KSymbol[] => {
-    const out = [...exprSymbols(sym.revDep.expr), ...exprSymbols(sym.dirDep.expr), ...exprSymbols(sym.implied.expr)];
-    for (const p of sym.props) {
-      if (p.type === 'select' || p.type === 'imply') continue;
-      exprSymbols(p.visible.expr, out);
-      if (p.type === 'default' && !sym.isChoice()) exprSymbols(p.expr, out);
+
+  const walk = (e: Expr | undefined): void => {
+    if (!e || walked.has(e)) return;
+    switch (e.kind) {
+      case 'sym':
+        visit(e.sym);
+        break;
+      case 'not':
+        walk(e.e);
+        break;
+      case 'and':
+      case 'or':
+        walk(e.l);
+        walk(e.r);
+        break;
+      case 'cmp':
+      case 'range':
+        visit(e.l);
+        visit(e.r);
+        break;
     }
-    if (sym.choice?.sym) out.push(sym.choice.sym);
-    return out;
+    walked.add(e);
   };
+
   const visit = (sym: KSymbol): void => {
     if (sym.isConst()) return;
-    const s = state.get(sym);
-    if (s === 2) return;
-    if (s === 1) {
-      const cycle = stack.slice(stack.indexOf(sym));
-      const where = sym.menus[0] ?? sym.props[0];
-      const lines = cycle.map((c, i) => {
-        const at = c.menus[0] ?? c.props[0];
-        return `${at ? `${at.file}:${at.line}:` : ''}\tsymbol ${c.displayName()} depends on ${cycle[(i + 1) % cycle.length].displayName()}`;
-      });
-      throw new SourceError(
-        where?.file ?? 'Kconfig',
-        where?.line ?? 0,
-        `error: recursive dependency detected!\n${lines.join('\n')}\nFor a resolution refer to Documentation/kbuild/kconfig-language.rst\nsubsection "Kconfig recursive dependency limitations"`,
-      );
-    }
-    state.set(sym, 1);
+    const s = state[sym.seq];
+    if (s === DONE) return;
+    if (s === VISITING) throw cycleError(stack.slice(stack.indexOf(sym)));
+    state[sym.seq] = VISITING;
     stack.push(sym);
-    for (const d of depsOf(sym)) visit(d);
+    // The order conf follows, so the same cycle is reported first.
+    walk(sym.revDep.expr);
+    walk(sym.dirDep.expr);
+    walk(sym.implied.expr);
+    for (const p of sym.props) {
+      if (p.type === 'select' || p.type === 'imply') continue;
+      walk(p.visible.expr);
+      if (p.type === 'default' && !sym.isChoice()) walk(p.expr);
+    }
+    if (sym.choice?.sym) visit(sym.choice.sym);
     stack.pop();
-    state.set(sym, 2);
+    state[sym.seq] = DONE;
   };
+
   for (const sym of kc.allSymbols()) visit(sym);
+}
+
+function cycleError(cycle: KSymbol[]): SourceError {
+  const first = cycle[0];
+  const where = first.menus[0] ?? first.props[0];
+  const lines = cycle.map((c, i) => {
+    const at = c.menus[0] ?? c.props[0];
+    return `${at ? `${at.file}:${at.line}:` : ''}\tsymbol ${c.displayName()} depends on ${cycle[(i + 1) % cycle.length].displayName()}`;
+  });
+  return new SourceError(
+    where?.file ?? 'Kconfig',
+    where?.line ?? 0,
+    `error: recursive dependency detected!\n${lines.join('\n')}\nFor a resolution refer to Documentation/kbuild/kconfig-language.rst\nsubsection "Kconfig recursive dependency limitations"`,
+  );
 }

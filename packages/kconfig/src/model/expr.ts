@@ -33,7 +33,7 @@ export function exprOr(a: Expr | undefined, b: Expr | undefined): Expr | undefin
 }
 
 export function exprSym(sym: KSymbol): Expr {
-  return { kind: 'sym', sym };
+  return (sym.symExpr ??= { kind: 'sym', sym });
 }
 
 /** Symbols an expression mentions (for dependency-loop detection). */

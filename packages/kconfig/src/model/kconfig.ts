@@ -12,7 +12,9 @@ export class Kconfig {
   readonly rootmenu: Menu;
   modulesSym: KSymbol;
   private modulesVal: Tri = Tri.No;
-  private readonly byName = new Map<string, KSymbol[]>();
+  /** Symbols of the tree by name, and quoted constants ("foo") by text: sym_lookup keeps them apart. */
+  private readonly byName = new Map<string, KSymbol>();
+  private readonly constants = new Map<string, KSymbol>();
   private readonly symbols: KSymbol[] = [];
   private hashOrder: KSymbol[] | undefined;
   private seq = 0;
@@ -39,17 +41,12 @@ export class Kconfig {
       if (name === 'y') return this.yes;
       if (name === 'm') return this.mod;
       if (name === 'n') return this.no;
-      for (const s of this.byName.get(name) ?? []) {
-        if (flags ? (s.flags & flags) !== 0 : (s.flags & Flag.Const) === 0) return s;
-      }
+      const known = (flags & Flag.Const ? this.constants : this.byName).get(name);
+      if (known) return known;
     }
     const bucket = name === null ? 0 : hashStr(name) % SYMBOL_HASHSIZE;
     const sym = new KSymbol(name, flags, bucket, this.seq++);
-    if (name !== null) {
-      const list = this.byName.get(name);
-      if (list) list.push(sym);
-      else this.byName.set(name, [sym]);
-    }
+    if (name !== null) (flags & Flag.Const ? this.constants : this.byName).set(name, sym);
     this.symbols.push(sym);
     this.hashOrder = undefined;
     return sym;
@@ -60,7 +57,12 @@ export class Kconfig {
     if (name === 'y') return this.yes;
     if (name === 'm') return this.mod;
     if (name === 'n') return this.no;
-    return this.byName.get(name)?.find((s) => (s.flags & Flag.Const) === 0);
+    return this.byName.get(name);
+  }
+
+  /** How many symbols lookup created (each has a distinct `seq` below this). */
+  get symbolCount(): number {
+    return this.seq;
   }
 
   /** for_all_symbols: conf's hash table order (bucket by bucket, newest first within one). */

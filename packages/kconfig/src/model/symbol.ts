@@ -65,6 +65,8 @@ export class KSymbol {
   choice?: Menu;
   /** Memo of sym_get_choice_menu (null: not in a choice); set after the tree is finalized. */
   choiceMenu?: Menu | null;
+  /** The expression naming this symbol, shared: expressions are never changed in place. */
+  symExpr?: Expr;
 
   constructor(
     /** null for a choice (a choice is a symbol with no name). */
@@ -104,6 +106,11 @@ export const SYMBOL_HASHSIZE = 1 << 14;
 /** scripts/include/hash.h: FNV-1a 32 over the name's bytes (char is signed on the kernel's hosts). */
 export function hashStr(s: string): number {
   let h = 2166136261;
+  // Symbol names are ASCII; anything else is hashed over its UTF-8 bytes.
+  if (/^[\x00-\x7f]*$/.test(s)) {
+    for (let i = 0; i < s.length; i++) h = Math.imul((h ^ s.charCodeAt(i)) >>> 0, 0x01000193) >>> 0;
+    return h >>> 0;
+  }
   const bytes = Buffer.from(s, 'utf8');
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i] >= 0x80 ? bytes[i] - 256 : bytes[i];

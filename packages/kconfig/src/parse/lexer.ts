@@ -19,12 +19,43 @@ const KEYWORDS = new Set<string>([
   'endif', 'endmenu', 'help', 'hex', 'if', 'imply', 'int', 'mainmenu', 'menu', 'menuconfig', 'modules',
   'on', 'prompt', 'range', 'select', 'source', 'string', 'tristate', 'visible',
 ]);
-const OPERATORS = ['||', '&&', '!=', '<=', '>=', ':=', '+=', '=', '<', '>', '!', '(', ')'] as const;
-const isTokenChar = (c: string | undefined): boolean => {
-  if (c === undefined) return false;
-  const x = c.charCodeAt(0);
-  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || x === 45;
-};
+/** Characters of a word (lexer.l's [A-Za-z0-9_-]), and `$` which starts an expansion inside one. */
+const WORD_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9_-]/.test(ch)) WORD_CHAR[c] = 1;
+}
+const DOLLAR = 0x24;
+
+/** Two-character operators, then one-character ones, as lexer.l matches them (longest first). */
+function operatorAt(t: string, pos: number): TokenType | undefined {
+  const c = t[pos];
+  const d = t[pos + 1];
+  switch (c) {
+    case '|':
+      return d === '|' ? '||' : undefined;
+    case '&':
+      return d === '&' ? '&&' : undefined;
+    case '!':
+      return d === '=' ? '!=' : '!';
+    case '<':
+      return d === '=' ? '<=' : '<';
+    case '>':
+      return d === '=' ? '>=' : '>';
+    case ':':
+      return d === '=' ? ':=' : undefined;
+    case '+':
+      return d === '=' ? '+=' : undefined;
+    case '=':
+      return '=';
+    case '(':
+      return '(';
+    case ')':
+      return ')';
+    default:
+      return undefined;
+  }
+}
 
 /**
  * One Kconfig file's scanner, mirroring scripts/kconfig/lexer.l: words and keywords, quoted
@@ -91,12 +122,14 @@ export class FileLexer {
         return { type: 'EOL', text: '', line };
       }
       if (c === '"' || c === "'") return this.quoted(c);
-      if (isTokenChar(c) || c === '$') {
+      const code = t.charCodeAt(this.pos);
+      if (code === DOLLAR || (code < 128 && WORD_CHAR[code])) {
         let end = this.pos;
         let dollar = false;
-        while (end < t.length && (isTokenChar(t[end]) || t[end] === '$')) {
-          if (t[end] === '$') dollar = true;
-          end++;
+        for (; end < t.length; end++) {
+          const x = t.charCodeAt(end);
+          if (x === DOLLAR) dollar = true;
+          else if (x >= 128 || !WORD_CHAR[x]) break;
         }
         const word = t.slice(this.pos, end);
         if (!dollar) {
@@ -112,7 +145,7 @@ export class FileLexer {
         if (value !== '') return { type: 'WORD', text: value, line };
         continue;
       }
-      const op = OPERATORS.find((o) => t.startsWith(o, this.pos));
+      const op = operatorAt(t, this.pos);
       if (op) {
         this.pos += op.length;
         return { type: op, text: op, line };
@@ -153,8 +186,14 @@ export class FileLexer {
         this.warn(`${this.file}:${line}:warning: multi-line strings not supported`);
         return { type: 'WORD_QUOTE', text: out, line };
       }
-      out += c;
-      this.pos++;
+      // A run of plain characters is taken as one slice (char by char, += builds a rope).
+      let end = this.pos + 1;
+      for (; end < t.length; end++) {
+        const d = t[end];
+        if (d === quote || d === '$' || d === '\\' || d === '\n') break;
+      }
+      out += t.slice(this.pos, end);
+      this.pos = end;
     }
   }
 
@@ -165,17 +204,24 @@ export class FileLexer {
   helpText(): Token {
     const t = this.text;
     const line = this.line;
-    let out = '';
+    // Pieces are joined once at the end: a string grown by += is a rope of thousands of parts,
+    // and help texts (3 MB in Linux) live as long as the model does.
+    const out: string[] = [];
     let firstTs = 0;
     while (this.pos < t.length) {
       const lineEnd = t.indexOf('\n', this.pos);
       const stop = lineEnd < 0 ? t.length : lineEnd;
-      const raw = t.slice(this.pos, stop);
       let ts = 0;
-      let k = 0;
-      for (; k < raw.length && (raw[k] === ' ' || raw[k] === '\t'); k++) ts = raw[k] === '\t' ? (ts & ~7) + 8 : ts + 1;
-      const body = raw.slice(k).replace(/[ \t]+$/, '');
-      if (body === '') {
+      let k = this.pos;
+      for (; k < stop; k++) {
+        const c = t.charCodeAt(k);
+        if (c === 0x20) ts++;
+        else if (c === 0x09) ts = (ts & ~7) + 8;
+        else break;
+      }
+      let bodyEnd = stop;
+      while (bodyEnd > k && (t.charCodeAt(bodyEnd - 1) === 0x20 || t.charCodeAt(bodyEnd - 1) === 0x09)) bodyEnd--;
+      if (bodyEnd === k) {
         // A blank line: kept, unless the next line starts at column 0 (that ends the help).
         const nextChar = t[stop + 1];
         if (lineEnd < 0) {
@@ -185,18 +231,18 @@ export class FileLexer {
         this.pos = stop + 1;
         this.line++;
         if (nextChar !== undefined && nextChar !== ' ' && nextChar !== '\t' && nextChar !== '\n') break;
-        out += '\n';
+        out.push('\n');
         continue;
       }
-      if (k === 0 && firstTs !== 0) break;
+      if (k === this.pos && firstTs !== 0) break;
       if (firstTs && ts < firstTs) {
         // Less indented: help ends; the line's indentation is consumed, its text is lexed normally.
-        this.pos += k;
+        this.pos = k;
         break;
       }
-      if (firstTs) out += ' '.repeat(ts - firstTs);
+      if (firstTs) out.push(' '.repeat(ts - firstTs));
       else firstTs = ts;
-      out += body;
+      out.push(t.slice(k, bodyEnd));
       if (lineEnd < 0) {
         this.pos = t.length;
         break;
@@ -206,8 +252,8 @@ export class FileLexer {
       // A newline followed by a line starting at column 0 ends the help and is not part of it.
       const nextChar = t[this.pos];
       if (nextChar !== undefined && nextChar !== ' ' && nextChar !== '\t' && nextChar !== '\n') break;
-      out += '\n';
+      out.push('\n');
     }
-    return { type: 'HELPTEXT', text: out, line };
+    return { type: 'HELPTEXT', text: out.join(''), line };
   }
 }
