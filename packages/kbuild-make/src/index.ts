@@ -1,10 +1,15 @@
 export { MakeEvaluator } from './make/evaluator';
-export type { EvaluatorOptions, Location, RuleRecord, Variable } from './make/evaluator';
+export type { EvaluatorOptions, Location, RuleRecord, TargetVariable, Variable } from './make/evaluator';
 export { words } from './make/words';
 export { probeKbuildGlobals, PROBE_VARIABLES } from './kbuild/probe';
 export type { KbuildGlobals } from './kbuild/probe';
 export { evaluateModuleTree } from './kbuild/tree';
-export type { BuiltinObject, DirFlags, ModuleSpec, ModuleTree, ObjectSpec, TreeDiagnostic, TreeOptions } from './kbuild/tree';
+export type { BuiltinObject, DirFlags, KbuildDirectory, ModuleSpec, ModuleTree, ObjectSpec, TreeDiagnostic, TreeOptions } from './kbuild/tree';
 export { moduleCommands, verifyProbe, dotTarget } from './kbuild/commands';
 export type { Command, CompileStep, CompositeLink, ModuleCommands, TreeCommands } from './kbuild/commands';
 export { shellWords, shellQuote } from './kbuild/shell-words';
+export { compileCommand, evaluateBuildDir } from './kbuild/build-dir';
+export type { BuildDirNeeds, KbuildEnvironment } from './kbuild/build-dir';
+export { probeKbuildEnvironment } from './kbuild/probe';
+export { evaluateKernelTree } from './kbuild/in-tree';
+export type { KernelTree, KernelTreeOptions, ObjectCommand } from './kbuild/in-tree';

@@ -75,3 +75,38 @@ export function probeKbuildGlobals(kernelDir: string, make = 'make'): KbuildGlob
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The environment the top-level Makefile gives every directory's sub-make in an in-tree build
+ * (`make -C <srctree> O=<objtree> all`): its exported variables, KBUILD_CFLAGS and the rest with
+ * their cc-option probes already run. Read from the real make once (about a second); the
+ * goal-dependent switches are set as `make all` sets them.
+ */
+export function probeKbuildEnvironment(srctree: string, objtree: string, make = 'make'): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-env-'));
+  try {
+    const envFile = join(dir, 'env.bin');
+    try {
+      execFileSync(make, ['-C', srctree, `O=${objtree}`, '--no-print-directory', '--eval', `nxkb-env: ; @env -0 > ${envFile}`, 'nxkb-env'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        encoding: 'utf8',
+      });
+    } catch (e) {
+      const err = e as { stderr?: string };
+      throw new Error(`reading kbuild's environment from ${srctree} (O=${objtree}) failed:\n${err.stderr ?? String(e)}`);
+    }
+    const env: Record<string, string> = {};
+    for (const entry of readFileSync(envFile, 'utf8').split('\0')) {
+      const eq = entry.indexOf('=');
+      if (eq <= 0) continue;
+      const name = entry.slice(0, eq);
+      if (!NOT_KBUILD_ENV.test(name) && name !== 'SHLVL') env[name] = entry.slice(eq + 1);
+    }
+    // What `make all` decides from its goals (the probe's goal is not `all`).
+    env.KBUILD_BUILTIN = '1';
+    env.KBUILD_MODULES = '1';
+    return env;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

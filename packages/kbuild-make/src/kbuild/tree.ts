@@ -59,6 +59,17 @@ export interface BuiltinObject {
   kind: 'built-in' | 'lib';
   /** The kbuild directory whose Makefile lists it (its built-in.a or lib.a holds it). */
   dir: string;
+  /** Whole-tree mode: its source, and whether a rule of the directory generates it. */
+  source: string;
+  generated?: boolean;
+}
+
+export interface KbuildDirectory {
+  dir: string;
+  /** The directory whose Makefile names this one (undefined for the root). */
+  parent?: string;
+  /** Named in the parent's obj-y: its built-in.a is linked (need-builtin=1). */
+  builtin: boolean;
 }
 
 export interface ModuleTree {
@@ -69,6 +80,8 @@ export interface ModuleTree {
   builtin: BuiltinObject[];
   /** Every Makefile/Kbuild file read. */
   makefiles: string[];
+  /** Every kbuild directory visited, parents before children (each one is a sub-make of kbuild). */
+  directories: KbuildDirectory[];
   diagnostics: TreeDiagnostic[];
 }
 
@@ -172,11 +185,13 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   const makefiles: string[] = [];
   const diagnostics: TreeDiagnostic[] = [];
 
+  const directories: KbuildDirectory[] = [];
   const builtinByDir = new Map<string, { own: BuiltinObject[]; order: string[] }>();
-  const visit = (dir: string, inheritedCflags: string): void => {
+  const visit = (dir: string, inheritedCflags: string, parent?: string, inBuiltin = true): void => {
     const file = kbuildFile(dir);
     if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
     makefiles.push(file);
+    directories.push({ dir, parent, builtin: inBuiltin });
     const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true });
     for (const [k, v] of Object.entries(options.variables)) ev.setSimple(k, v, 'environment');
     ev.setSimple('KBUILD_CFLAGS', inheritedCflags, 'environment');
@@ -232,6 +247,31 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     const madeHere = (name: string) =>
       declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
 
+    // An object's source: <stem>.c/.S/.rs in the directory, a rule's input, or a generated file.
+    // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
+    const sourceOf = (m: string): { source: string; generated?: boolean } | undefined => {
+      const stem = m.slice(0, -2);
+      const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => existsSync(p));
+      if (plain) return { source: plain };
+      if (options.sources !== 'any') return undefined;
+      const input = ruleInput(rules, dir, m);
+      if (input) return { source: input };
+      // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
+      const made = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => madeHere(name));
+      if (made) return { source: `${dir}/${made}`, generated: true };
+      // Makefile.lib's `$(obj)/%: $(src)/%_shipped`: the shipped copy is copied into the build dir.
+      const shipped = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => existsSync(`${dir}/${name}_shipped`));
+      if (shipped) return { source: `${dir}/${shipped}`, generated: true };
+      const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && existsSync(join(dir, stem.slice(0, -suffix.length) + input)));
+      if (generic) return { source: `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`, generated: true };
+      return undefined;
+    };
+    const builtinSource = (m: string): { source: string; generated?: boolean } => {
+      const found = sourceOf(m);
+      if (!found) throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, m.slice(0, -2))}.c does not exist`);
+      return found;
+    };
+
     // Whole-tree mode: the built-in objects, in link order (obj-y, composites expanded, then lib-y).
     const builtinHere: BuiltinObject[] = [];
     if (options.sources === 'any') {
@@ -239,11 +279,11 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         if (o.endsWith('/')) continue;
         const base = o.slice(0, -2);
         const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
-        if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir });
-        else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir });
+        if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(p) });
+        else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(o) });
       }
       const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
-      for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir });
+      for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir, ...builtinSource(o) });
     }
 
     // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
@@ -252,7 +292,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     builtinByDir.set(dir, { own: builtinHere, order: objY });
     for (const entry of ordered) {
       if (entry.endsWith('/')) {
-        visit(join(dir, entry.slice(0, -1)), dirCflags);
+        visit(join(dir, entry.slice(0, -1)), dirCflags, dir, objY.includes(entry));
         continue;
       }
       if (!entry.endsWith('.o')) {
@@ -268,25 +308,11 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           throw new SourceError(file, lineOf(file, m), `'${m}' in ${base}-y/-objs is not an object (.o)`);
         }
         const stem = m.slice(0, -2);
-        // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
-        let source = SOURCE_SUFFIXES.map((s) => `${dir}/${stem}${s}`).find((p) => existsSync(p));
-        let generated = false;
-        if (!source && options.sources === 'any') source = ruleInput(rules, dir, m);
-        if (!source && options.sources === 'any') {
-          // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
-          const made = SOURCE_SUFFIXES.map((s) => `${stem}${s}`).find((name) => madeHere(name));
-          const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && existsSync(join(dir, stem.slice(0, -suffix.length) + input)));
-          if (made) {
-            source = `${dir}/${made}`;
-            generated = true;
-          } else if (generic) {
-            source = `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`;
-            generated = true;
-          }
-        }
-        if (!source) {
+        const found = sourceOf(m);
+        if (!found) {
           throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, stem)}.c does not exist`);
         }
+        const { source, generated } = found;
         if (!source.endsWith('.c') && options.sources !== 'any') {
           throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
         }
@@ -334,5 +360,5 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
     seen.set(m.name, m);
   }
-  return { root: options.root, modules, builtin, makefiles, diagnostics };
+  return { root: options.root, modules, builtin, makefiles, directories, diagnostics };
 }

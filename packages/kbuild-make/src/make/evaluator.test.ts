@@ -83,4 +83,62 @@ describe('MakeEvaluator', () => {
     expect(ev.rules).toHaveLength(1);
     expect(ev.get('x')).toBe('1');
   });
+
+  it('applies target- and pattern-specific variables when expanding for a target', () => {
+    const ev = evaluate(
+      [
+        'flags = -O2 $(extra)',
+        'extra := -g',
+        'dir/%.o: private part = $(if $(filter dir/a.o,$@),module,builtin)',
+        'dir/sub/%.o: extra := -DSUB',
+        'dir/b.o: flags += -Wall',
+        'dir/b.o dir/c.o: dir/%.o: dir/%.c',
+      ].join('\n'),
+    );
+    const loc = { file: 'test', line: 0 };
+    expect(ev.expandForTarget('dir/a.o', '$(part) $(flags) $@ $<', { '@': 'dir/a.o', '<': 'src/a.c' }, loc)).toBe('module -O2 -g dir/a.o src/a.c');
+    expect(ev.expandForTarget('dir/b.o', '$(part) $(flags)', { '@': 'dir/b.o' }, loc)).toBe('builtin -O2 -g -Wall');
+    // The more specific pattern (shorter stem) wins over the generic one.
+    expect(ev.expandForTarget('dir/sub/x.o', '$(flags)', { '@': 'dir/sub/x.o' }, loc)).toBe('-O2 -DSUB');
+    // Nothing leaks out of the target's context; the static pattern rule is a rule, not a variable.
+    expect(ev.get('flags')).toBe('-O2 -g');
+    expect(ev.rules.map((r) => r.text)).toEqual(['dir/b.o dir/c.o: dir/%.o: dir/%.c']);
+  });
+
+  it('keeps make\'s whitespace: continuation lines, define bodies, $(if) arguments', () => {
+    const ev = evaluate(
+      [
+        'mod =                    \\',
+        '\t$(if $(m),           \\',
+        '\t\t-DMODULE $(none), \\',
+        '\t\t-DKERNEL)',
+        'm := y',
+        'flags = a $(mod) b',
+        'define md',
+        '$(foreach x, $1, \\',
+        '\t$(eval $x: dep))',
+        'endef',
+        '$(call md, t1 t2)',
+      ].join('\n'),
+    );
+    expect(ev.vars.get('mod')?.value).toBe('$(if $(m), -DMODULE $(none), -DKERNEL)');
+    expect(ev.get('flags')).toBe('a  -DMODULE  b');
+    expect(ev.vars.get('md')?.value).toBe('$(foreach x, $1, $(eval $x: dep))');
+    expect(ev.rules.map((r) => r.text)).toEqual(['t1: dep', 't2: dep']);
+  });
+
+  it('emulates GNU make 4.3: later functions are empty variable references, $(file <) reads', () => {
+    const ev = evaluate(['ifeq ($(intcmp 1,0,,,y),y)', 'cmp := intcmp', 'else', 'cmp := shell', 'endif', 'v := $(MAKE_VERSION)'].join('\n'));
+    expect(ev.get('cmp')).toBe('shell');
+    expect(ev.get('v')).toBe('4.3');
+    expect(() => evaluate('x := $(nosuchfunction a,b)')).toThrow(/Makefile:1: unknown function 'nosuchfunction'/);
+  });
+
+  it('tracks what a sub-make would inherit: imported and exported variables', () => {
+    const ev = new MakeEvaluator({ cwd: '/', commandLine: { obj: 'dir' } });
+    ev.setEnvironment('KBUILD_CFLAGS', '-O2');
+    ev.setEnvironment('UNCHANGED', 'u');
+    ev.evalText('Makefile', ['sub := -Wall', 'KBUILD_CFLAGS += $(sub)', 'export NEW = $(sub) x', 'LOCAL := l', 'unexport UNCHANGED'].join('\n'));
+    expect(ev.exportedEnvironment()).toEqual({ KBUILD_CFLAGS: '-O2 -Wall', NEW: '-Wall x' });
+  });
 });

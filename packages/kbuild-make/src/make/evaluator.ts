@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
+import { collapseContinuations, findAssignment, parseMakefile, readMakefile, splitKeyword, topLevelIndex, type Statement } from './statements';
 import { wildcard } from './wildcard';
 import { joinWords, matchPattern, patsubstWord, words } from './words';
 
@@ -20,6 +21,19 @@ export interface RuleRecord {
   text: string;
 }
 
+/** A target-specific (or pattern-specific) variable: `targets: [private] name op value`. */
+export interface TargetVariable {
+  /** Targets or `%` patterns, expanded when the line was read (as make does). */
+  targets: string[];
+  name: string;
+  op: '=' | ':=' | '+=' | '?=';
+  /** Raw for `=`, `+=` and `?=`; already expanded for `:=`. */
+  value: string;
+  /** `private`: not inherited by the target's prerequisites. */
+  private: boolean;
+  loc: Location;
+}
+
 export interface Location {
   file: string;
   line: number;
@@ -32,11 +46,64 @@ export interface EvaluatorOptions {
   commandLine?: Record<string, string>;
   /** Whether `$(shell ...)` may run. When false it is an error at its file:line. */
   allowShell?: boolean;
+  /**
+   * Runs a `$(shell ...)` command (in `cwd`) and returns its output as make would see it
+   * (trailing newlines dropped, inner ones turned into spaces). Defaults to /bin/sh each time;
+   * callers evaluating thousands of Makefiles pass a cached runner.
+   */
+  shell?: (command: string) => string;
+  /**
+   * Makefiles already evaluated once for many evaluators (kbuild's include/config/auto.conf): an
+   * `include` of one of `files` makes `vars` visible as a shared base scope instead of reading it.
+   */
+  preloaded?: { files: ReadonlySet<string>; vars: ReadonlyMap<string, Variable> };
 }
+
+/** Variables of one evaluation over an optional shared, read-only base (never written through). */
+class VariableScope {
+  private readonly own = new Map<string, Variable>();
+  private base: ReadonlyMap<string, Variable> | undefined;
+
+  get(name: string): Variable | undefined {
+    const v = this.own.get(name);
+    return v !== undefined ? v : this.base?.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.own.has(name) || (this.base?.has(name) ?? false);
+  }
+
+  set(name: string, v: Variable): void {
+    this.own.set(name, v);
+  }
+
+  delete(name: string): void {
+    this.own.delete(name);
+  }
+
+  /** The variables set in this scope (not the base's). */
+  ownVariables(): ReadonlyMap<string, Variable> {
+    return new Map(this.own);
+  }
+
+  /** The base's assignments come after everything set so far, as an include's would. */
+  attachBase(base: ReadonlyMap<string, Variable>): void {
+    for (const name of [...this.own.keys()]) {
+      if (base.has(name) && this.own.get(name)!.origin !== 'command line' && this.own.get(name)!.origin !== 'override') this.own.delete(name);
+    }
+    this.base = base;
+  }
+}
+
+/** The GNU make whose behaviour is emulated (Debian 12's), and what it reports in .FEATURES. */
+const MAKE_VERSION = '4.3';
+const MAKE_FEATURES =
+  'target-specific order-only second-expansion else-if shortest-stem undefine oneshell nocomment grouped-target extra-prereqs archives jobserver output-sync check-symlink load';
+/** Functions of later GNU make versions: 4.3 treats `$(intcmp ...)` as a (never defined) variable. */
+const LATER_FUNCTIONS = new Set(['intcmp', 'let']);
 
 type Fn = (ev: MakeEvaluator, rawArgs: string[], loc: Location) => string;
 
-const ASSIGN_OPS = ['::=', ':::=', ':=', '+=', '?=', '!=', '='] as const;
 
 /**
  * Evaluates GNU make syntax the way make's parse phase does: assignments, conditionals, define,
@@ -44,13 +111,18 @@ const ASSIGN_OPS = ['::=', ':::=', ':=', '+=', '?=', '!=', '='] as const;
  * Every construct it does not understand is an error at its file:line, never silently skipped.
  */
 export class MakeEvaluator {
-  readonly vars = new Map<string, Variable>();
+  readonly vars = new VariableScope();
   readonly rules: RuleRecord[] = [];
+  readonly targetVariables: TargetVariable[] = [];
+  /** Variables a sub-make would get in its environment: imported ones and `export`ed ones. */
+  readonly exported = new Set<string>();
   readonly included: string[] = [];
   readonly messages: { kind: 'info' | 'warning'; loc: Location; text: string }[] = [];
   private readonly expanding = new Set<string>();
 
   constructor(readonly options: EvaluatorOptions) {
+    this.vars.set('MAKE_VERSION', { flavor: 'simple', value: MAKE_VERSION, origin: 'default' });
+    this.vars.set('.FEATURES', { flavor: 'simple', value: MAKE_FEATURES, origin: 'default' });
     for (const [k, v] of Object.entries(options.commandLine ?? {})) {
       this.vars.set(k, { flavor: 'simple', value: v, origin: 'command line' });
     }
@@ -61,6 +133,24 @@ export class MakeEvaluator {
     const cur = this.vars.get(name);
     if (cur && cur.origin === 'command line' && origin !== 'override') return;
     this.vars.set(name, { flavor: 'simple', value, origin });
+  }
+
+  /** Imports a variable from the environment: recursive, expanded when referenced, as make does. */
+  setEnvironment(name: string, value: string): void {
+    const cur = this.vars.get(name);
+    if (cur && cur.origin === 'command line') return;
+    this.vars.set(name, { flavor: 'recursive', value, origin: 'environment' });
+    this.exported.add(name);
+  }
+
+  /** The environment a sub-make started from here gets: every exported variable, expanded. */
+  exportedEnvironment(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of this.exported) {
+      const v = this.vars.get(name);
+      if (v && v.origin !== 'command line') env[name] = this.get(name);
+    }
+    return env;
   }
 
   /** The expanded value of a variable (empty when undefined, as in make). */
@@ -80,132 +170,112 @@ export class MakeEvaluator {
   }
 
   evalFile(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new SourceError(file, 0, `cannot read makefile: ${(e as Error).message}`);
-    }
+    const statements = readMakefile(file);
     this.included.push(file);
-    this.evalText(file, text);
+    this.run(file, statements);
   }
 
   evalText(file: string, text: string): void {
-    const physical = text.split('\n');
+    this.run(file, parseMakefile(file, text));
+  }
+
+  private run(file: string, statements: Statement[]): void {
     const cond: { active: boolean; seenTrue: boolean; parentActive: boolean; loc: Location; sawElse: boolean }[] = [];
     const active = () => cond.length === 0 || cond[cond.length - 1].active;
-    let i = 0;
     let inRule = false;
-    while (i < physical.length) {
-      const startLine = i + 1;
-      // Join backslash-continued lines.
-      let line = physical[i++];
-      while (endsWithContinuation(line) && i < physical.length) {
-        line = line.slice(0, -1) + '\n' + physical[i++];
-      }
-      const loc: Location = { file, line: startLine };
-
-      if (line.startsWith('\t') && inRule) {
-        continue; // a recipe line of a recorded rule
-      }
-      const stripped = stripComment(line);
-      const trimmed = stripped.trim();
-      if (trimmed === '') continue;
-      const [keyword, rest] = splitKeyword(trimmed);
-
-      // Conditionals are processed even inside inactive branches (to keep nesting right).
-      if (keyword === 'ifeq' || keyword === 'ifneq' || keyword === 'ifdef' || keyword === 'ifndef') {
-        const parentActive = active();
-        const value = parentActive ? this.evalCondition(keyword, rest, loc) : false;
-        cond.push({ active: parentActive && value, seenTrue: value, parentActive, loc, sawElse: false });
-        inRule = false;
-        continue;
-      }
-      if (keyword === 'else') {
-        const top = cond[cond.length - 1];
-        if (!top) throw new SourceError(file, startLine, "extraneous 'else'");
-        if (top.sawElse && rest.trim() === '') throw new SourceError(file, startLine, "only one 'else' per conditional");
-        const [k2, r2] = splitKeyword(rest.trim());
-        if (rest.trim() === '') {
-          top.sawElse = true;
-          top.active = top.parentActive && !top.seenTrue;
-        } else if (k2 === 'ifeq' || k2 === 'ifneq' || k2 === 'ifdef' || k2 === 'ifndef') {
-          const value = top.parentActive && !top.seenTrue ? this.evalCondition(k2, r2, loc) : false;
-          top.active = top.parentActive && !top.seenTrue && value;
-          top.seenTrue = top.seenTrue || value;
-        } else {
-          throw new SourceError(file, startLine, `extraneous text after 'else': '${rest.trim()}'`);
+    for (const st of statements) {
+      if (st.tab && inRule) continue; // a recipe line of a recorded rule
+      const loc: Location = { file, line: st.line };
+      const startLine = st.line;
+      switch (st.kind) {
+        case 'conditional': {
+          // Conditionals are processed even inside inactive branches (to keep nesting right).
+          const parentActive = active();
+          const value = parentActive ? this.evalCondition(st.keyword, st.rest, loc) : false;
+          cond.push({ active: parentActive && value, seenTrue: value, parentActive, loc, sawElse: false });
+          inRule = false;
+          continue;
         }
-        continue;
-      }
-      if (keyword === 'endif') {
-        if (!cond.pop()) throw new SourceError(file, startLine, "extraneous 'endif'");
-        continue;
-      }
-      if (keyword === 'define') {
-        // Collect the body up to the matching endef, honouring nested defines.
-        const body: string[] = [];
-        let depth = 1;
-        while (i < physical.length) {
-          const l = physical[i++];
-          const k = splitKeyword(l.trim())[0];
-          if (k === 'define') depth++;
-          if (k === 'endef' && --depth === 0) break;
-          body.push(l);
+        case 'else': {
+          const top = cond[cond.length - 1];
+          if (!top) throw new SourceError(file, startLine, "extraneous 'else'");
+          if (top.sawElse && st.rest === '') throw new SourceError(file, startLine, "only one 'else' per conditional");
+          const [k2, r2] = splitKeyword(st.rest);
+          if (st.rest === '') {
+            top.sawElse = true;
+            top.active = top.parentActive && !top.seenTrue;
+          } else if (k2 === 'ifeq' || k2 === 'ifneq' || k2 === 'ifdef' || k2 === 'ifndef') {
+            const value = top.parentActive && !top.seenTrue ? this.evalCondition(k2, r2, loc) : false;
+            top.active = top.parentActive && !top.seenTrue && value;
+            top.seenTrue = top.seenTrue || value;
+          } else {
+            throw new SourceError(file, startLine, `extraneous text after 'else': '${st.rest}'`);
+          }
+          continue;
         }
-        if (depth !== 0) throw new SourceError(file, startLine, "missing 'endef', unterminated 'define'");
-        if (!active()) continue;
-        let header = rest.trim();
-        let op = '=';
-        const m = /^(.*?)\s*(::=|:=|\+=|\?=|=)$/.exec(header);
-        if (m) {
-          header = m[1];
-          op = m[2];
+        case 'endif':
+          if (!cond.pop()) throw new SourceError(file, startLine, "extraneous 'endif'");
+          continue;
+        case 'define': {
+          if (!st.terminated) throw new SourceError(file, startLine, "missing 'endef', unterminated 'define'");
+          if (!active()) continue;
+          let header = st.header;
+          let op = '=';
+          const m = /^(.*?)\s*(::=|:=|\+=|\?=|=)$/.exec(header);
+          if (m) {
+            header = m[1];
+            op = m[2];
+          }
+          const name = this.expand(header, loc).trim();
+          this.assign(name, op, st.body, 'file', loc, true);
+          continue;
         }
-        const name = this.expand(header, loc).trim();
-        this.assign(name, op, body.join('\n'), 'file', loc, true);
-        continue;
       }
       if (!active()) continue;
-
-      if (keyword === 'include' || keyword === '-include' || keyword === 'sinclude') {
-        inRule = false;
-        for (const f of words(this.expand(rest, loc))) {
-          const path = isAbsolute(f) ? f : join(this.options.cwd, f);
-          if (!existsSync(path)) {
-            if (keyword === 'include') throw new SourceError(file, startLine, `${f}: No such file or directory`);
-            continue;
+      switch (st.kind) {
+        case 'include':
+          inRule = false;
+          for (const f of words(this.expand(st.rest, loc))) {
+            const path = isAbsolute(f) ? f : join(this.options.cwd, f);
+            if (this.options.preloaded?.files.has(path)) {
+              this.vars.attachBase(this.options.preloaded.vars);
+              continue;
+            }
+            if (!existsSync(path)) {
+              if (st.keyword === 'include') throw new SourceError(file, startLine, `${f}: No such file or directory`);
+              continue;
+            }
+            this.evalFile(path);
           }
-          this.evalFile(path);
-        }
-        continue;
+          continue;
+        case 'vpath':
+          continue;
+        case 'unexport':
+          for (const n of words(this.expand(st.rest, loc))) this.exported.delete(n);
+          continue;
       }
-      if (keyword === 'vpath' || keyword === 'unexport') continue;
-
-      // Trailing whitespace is part of a variable's value in make (even before a comment).
-      let body = stripped.replace(/^[ \t]+/, '');
-      let origin: Origin = 'file';
-      for (;;) {
-        const [k, r] = splitKeyword(body);
-        if (k === 'export' || k === 'private') body = r.replace(/^[ \t]+/, '');
-        else if (k === 'override') {
-          body = r.replace(/^[ \t]+/, '');
-          origin = 'override';
-        } else break;
-      }
-      const assignment = findAssignment(body);
-      if (assignment) {
+      if (st.kind !== 'other') continue;
+      const a = st.assignment;
+      if (a) {
         inRule = false;
-        const name = this.expand(body.slice(0, assignment.index), loc).trim();
+        const name = this.expand(a.name, loc).trim();
         if (name === '') throw new SourceError(file, startLine, 'empty variable name');
-        const value = body.slice(assignment.index + assignment.op.length).replace(/^[ \t]+/, '');
-        this.assign(name, assignment.op, collapseContinuations(value), origin, loc, false);
+        this.assign(name, a.op, a.value, st.override ? 'override' : 'file', loc, false);
+        if (st.exportIt) this.exported.add(name);
         continue;
       }
-      if (trimmed === 'export' || trimmed.startsWith('export ')) continue; // `export` of names only
-      body = body.trimEnd();
-      if (hasTopLevelColon(body)) {
-        // A rule (or target-specific variable). Recorded for the caller; recipes follow on tab lines.
+      if (st.exportIt) {
+        // `export NAME...`: names only.
+        for (const n of words(this.expand(st.body, loc))) this.exported.add(n);
+        continue;
+      }
+      const body = st.body.trimEnd();
+      if (topLevelIndex(body, ':') >= 0) {
+        if (this.targetVariable(body, loc)) {
+          inRule = false;
+          continue;
+        }
+        // A rule. Recorded for the caller; recipes follow on tab lines.
         this.rules.push({ file, line: startLine, text: body });
         inRule = true;
         continue;
@@ -221,6 +291,90 @@ export class MakeEvaluator {
     if (cond.length > 0) {
       const top = cond[cond.length - 1];
       throw new SourceError(top.loc.file, top.loc.line, "missing 'endif', unterminated conditional");
+    }
+  }
+
+  /** Records `targets: [private|override|export] name op value`; false when the line is a rule. */
+  private targetVariable(body: string, loc: Location): boolean {
+    const colon = topLevelIndex(body, ':');
+    if (body[colon + 1] === ':') return false; // double-colon rule
+    let rest = body.slice(colon + 1).replace(/^[ \t]+/, '');
+    let isPrivate = false;
+    for (;;) {
+      const [k, r] = splitKeyword(rest);
+      if (k !== 'private' && k !== 'override' && k !== 'export') break;
+      if (k === 'private') isPrivate = true;
+      rest = r.replace(/^[ \t]+/, '');
+    }
+    const assignment = findAssignment(rest);
+    if (!assignment) return false;
+    const op = assignment.op === '::=' ? ':=' : assignment.op;
+    if (op !== '=' && op !== ':=' && op !== '+=' && op !== '?=') {
+      throw new SourceError(loc.file, loc.line, `target-specific '${assignment.op}' is not supported`);
+    }
+    const name = this.expand(rest.slice(0, assignment.index), loc).trim();
+    const raw = collapseContinuations(rest.slice(assignment.index + assignment.op.length)).replace(/^[ \t]+/, '');
+    this.targetVariables.push({
+      targets: words(this.expand(body.slice(0, colon), loc)),
+      name,
+      op,
+      value: op === ':=' ? this.expand(raw, loc) : raw,
+      private: isPrivate,
+      loc,
+    });
+    return true;
+  }
+
+  /**
+   * Expands `text` as a recipe of `target` sees it: with the automatic variables given, and the
+   * target- and pattern-specific variables that apply to it (patterns with longer stems first,
+   * then the target's own, in the order they were read), as make does when it runs a recipe.
+   */
+  expandForTarget(target: string, text: string, automatic: Record<string, string>, loc: Location): string {
+    const applicable: { v: TargetVariable; stem: number }[] = [];
+    for (const v of this.targetVariables) {
+      let best = -1;
+      for (const t of v.targets) {
+        const stem = t.includes('%') ? matchPattern(t, target) : t === target ? '' : undefined;
+        if (stem !== undefined) best = t.includes('%') ? Math.max(best, stem.length) : Infinity;
+      }
+      if (best >= 0) applicable.push({ v, stem: best });
+    }
+    // Exact targets (stem Infinity) last; among patterns, shorter stems (more specific) win.
+    applicable.sort((a, b) => (a.stem === b.stem ? 0 : a.stem === Infinity ? 1 : b.stem === Infinity ? -1 : b.stem - a.stem));
+    const saved = new Map<string, Variable | undefined>();
+    const set = (name: string, value: Variable) => {
+      if (!saved.has(name)) saved.set(name, this.vars.get(name));
+      this.vars.set(name, value);
+    };
+    try {
+      for (const [k, v] of Object.entries(automatic)) set(k, { flavor: 'simple', value: v, origin: 'automatic' });
+      for (const { v } of applicable) {
+        const cur = this.vars.get(v.name);
+        if (cur?.origin === 'command line') continue;
+        switch (v.op) {
+          case '=':
+            set(v.name, { flavor: 'recursive', value: v.value, origin: 'file' });
+            break;
+          case ':=':
+            set(v.name, { flavor: 'simple', value: v.value, origin: 'file' });
+            break;
+          case '?=':
+            if (!cur) set(v.name, { flavor: 'recursive', value: v.value, origin: 'file' });
+            break;
+          case '+=':
+            if (!cur) set(v.name, { flavor: 'recursive', value: v.value, origin: 'file' });
+            else if (cur.flavor === 'simple') set(v.name, { ...cur, value: joinAppend(cur.value, this.expand(v.value, v.loc)) });
+            else set(v.name, { ...cur, value: joinAppend(cur.value, v.value) });
+            break;
+        }
+      }
+      return this.expand(text, loc);
+    } finally {
+      for (const [k, v] of saved) {
+        if (v) this.vars.set(k, v);
+        else this.vars.delete(k);
+      }
     }
   }
 
@@ -246,9 +400,9 @@ export class MakeEvaluator {
           this.vars.set(name, { flavor: 'recursive', value, origin });
         } else if (cur.flavor === 'simple') {
           const add = this.expand(value, loc);
-          cur.value = cur.value === '' ? add : add === '' && !isDefine ? cur.value + ' ' : `${cur.value} ${add}`;
+          this.vars.set(name, { ...cur, value: cur.value === '' ? add : add === '' && !isDefine ? cur.value + ' ' : `${cur.value} ${add}` });
         } else {
-          cur.value = cur.value === '' ? value : `${cur.value} ${value}`;
+          this.vars.set(name, { ...cur, value: cur.value === '' ? value : `${cur.value} ${value}` });
         }
         return;
       }
@@ -314,6 +468,9 @@ export class MakeEvaluator {
     const fm = /^([a-z-]+)[ \t]/.exec(inner);
     if (fm) {
       const fn = FUNCTIONS[fm[1]];
+      // GNU make 4.3 (what we emulate) reads a later version's function as a variable name with a
+      // space in it: empty. kbuild relies on that to probe for $(intcmp ...).
+      if (!fn && LATER_FUNCTIONS.has(fm[1])) return this.get(inner, loc);
       if (!fn) throw new SourceError(loc.file, loc.line, `unknown function '${fm[1]}'`);
       const args = splitArgs(inner.slice(fm[0].length), fm[1]);
       return fn(this, args, loc);
@@ -344,6 +501,7 @@ export class MakeEvaluator {
     if (!this.options.allowShell) {
       throw new SourceError(loc.file, loc.line, `$(shell ${command}) is not allowed here`);
     }
+    if (this.options.shell) return this.options.shell(command);
     try {
       const out = execFileSync('/bin/sh', ['-c', command], { cwd: this.options.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       return out.replace(/\n+$/, '').replace(/\n/g, ' ');
@@ -370,36 +528,15 @@ export class MakeEvaluator {
   }
 }
 
-function endsWithContinuation(line: string): boolean {
-  let n = 0;
-  for (let j = line.length - 1; j >= 0 && line[j] === '\\'; j--) n++;
-  return n % 2 === 1;
+
+/** `a += b`: a space between, none when the old value is empty. */
+function joinAppend(a: string, b: string): string {
+  return a === '' ? b : `${a} ${b}`;
 }
 
-/** make turns backslash-newline (and the whitespace around it) into one space outside recipes. */
-function collapseContinuations(value: string): string {
-  return value.replace(/[ \t]*\n[ \t]*/g, ' ');
-}
 
-function stripComment(line: string): string {
-  for (let j = 0; j < line.length; j++) {
-    if (line[j] === '#') {
-      let bs = 0;
-      for (let k = j - 1; k >= 0 && line[k] === '\\'; k--) bs++;
-      if (bs % 2 === 0) return line.slice(0, j);
-      // `\#` is a literal '#'.
-      line = line.slice(0, j - 1) + line.slice(j);
-      j--;
-    }
-  }
-  return line;
-}
 
-function splitKeyword(text: string): [string, string] {
-  const m = /^(-?[a-z]+)(?:[ \t]+|$)(.*)$/s.exec(text);
-  if (!m) return ['', text];
-  return [m[1], m[2]];
-}
+
 
 function findClose(text: string, from: number, open: string, close: string): number {
   let depth = 1;
@@ -411,45 +548,8 @@ function findClose(text: string, from: number, open: string, close: string): num
   return -1;
 }
 
-/** Index of `ch` outside any $(...) / ${...} nesting, or -1. */
-function topLevelIndex(text: string, ch: string): number {
-  let depth = 0;
-  for (let j = 0; j < text.length; j++) {
-    const c = text[j];
-    if (c === '$' && (text[j + 1] === '(' || text[j + 1] === '{')) {
-      depth++;
-      j++;
-    } else if ((c === ')' || c === '}') && depth > 0) depth--;
-    else if (c === ch && depth === 0) return j;
-  }
-  return -1;
-}
 
-function findAssignment(body: string): { index: number; op: string } | undefined {
-  let depth = 0;
-  for (let j = 0; j < body.length; j++) {
-    const c = body[j];
-    if (c === '$' && (body[j + 1] === '(' || body[j + 1] === '{')) {
-      depth++;
-      j++;
-      continue;
-    }
-    if ((c === ')' || c === '}') && depth > 0) {
-      depth--;
-      continue;
-    }
-    if (depth > 0) continue;
-    for (const op of ASSIGN_OPS) {
-      if (body.startsWith(op, j)) return { index: j, op };
-    }
-    if (c === ':' || c === ';') return undefined; // a rule: `target: prereq` (`:=` was tested above)
-  }
-  return undefined;
-}
 
-function hasTopLevelColon(body: string): boolean {
-  return topLevelIndex(body, ':') >= 0;
-}
 
 function parseEqArgs(rest: string, loc: Location): [string, string] {
   const r = rest.trim();
@@ -617,4 +717,13 @@ const FUNCTIONS: Record<string, Fn> = {
     return '';
   },
   shell: (ev, a, l) => ev.runShell(ex(ev, a[0], l), l),
+  file: (ev, a, l) => {
+    // Only reading (`$(file < name)`): a Makefile evaluation never writes files.
+    const op = ex(ev, a[0], l).trim();
+    const m = /^<\s*(\S+)$/.exec(op);
+    if (!m) throw new SourceError(l.file, l.line, `$(file ${op}): only reading a file is supported`);
+    const path = isAbsolute(m[1]) ? m[1] : join(ev.options.cwd, m[1]);
+    if (!existsSync(path)) return '';
+    return readFileSync(path, 'utf8').replace(/\n$/, '');
+  },
 };

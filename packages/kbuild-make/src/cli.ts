@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { runCli } from '@nx-kbuild/diagnostics';
+import { CachedShell } from '@nx-kbuild/kconfig';
+import { evaluateKernelTree, type KernelTree } from './kbuild/in-tree';
+import { probeKbuildEnvironment } from './kbuild/probe';
+import { MakeEvaluator } from './make/evaluator';
+
+const USAGE = `usage: nx-kbuild-make --srctree DIR --objtree DIR [outputs]
+Evaluates a configured kernel tree (make O=<objtree> olddefconfig done) as \`make all\` would:
+every module, every built-in object in link order, and each object's exact compile command.
+outputs (paths relative to objtree):
+  --modules-order=FILE     modules.order (default: none)
+  --compile-commands=FILE  compile_commands.json for clangd
+  --commands=FILE          JSON: object, source, directory, module and savedcmd of every object
+$(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
+(default ~/.cache/nx-kbuild/kbuild-shell.json).`;
+
+function writeAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp.${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+/** compile_commands.json as scripts/clang-tools/gen_compile_commands.py writes it. */
+export function compileCommands(k: KernelTree, objtree: string): string {
+  const entries = k.objects.map((o) => ({
+    command: o.command,
+    directory: objtree,
+    file: resolve(objtree, o.source),
+    output: resolve(objtree, o.object),
+  }));
+  return JSON.stringify(entries, null, 2) + '\n';
+}
+
+function main(argv: string[]): number {
+  let srctree: string | undefined;
+  let objtree: string | undefined;
+  const outputs: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const m = /^--(modules-order|compile-commands|commands)=(.+)$/.exec(a);
+    if (m) outputs[m[1]] = m[2];
+    else if (a === '--srctree') srctree = argv[++i];
+    else if (a === '--objtree') objtree = argv[++i];
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    } else {
+      process.stderr.write(`nx-kbuild-make: unknown argument ${a}\n${USAGE}\n`);
+      return 2;
+    }
+  }
+  if (!srctree || !objtree) {
+    process.stderr.write(USAGE + '\n');
+    return 2;
+  }
+  srctree = resolve(srctree);
+  objtree = resolve(objtree);
+  const cacheFile = process.env.NX_KBUILD_SHELL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nx-kbuild', 'kbuild-shell.json');
+  const env = probeKbuildEnvironment(srctree, objtree);
+  const shell = new CachedShell(cacheFile, objtree, { ...process.env, ...env });
+  const conf = new MakeEvaluator({ cwd: objtree });
+  conf.evalFile(join(objtree, 'include/config/auto.conf'));
+  const config: Record<string, string> = {};
+  for (const [name] of conf.vars.ownVariables()) if (name.startsWith('CONFIG_')) config[name] = conf.get(name);
+
+  const t0 = process.hrtime.bigint();
+  const k = evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shell: (c) => shell.run(c), config });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  shell.save();
+  const rel = (p: string) => p.slice(srctree!.length + 1);
+  if (outputs['modules-order']) writeAtomic(resolve(objtree, outputs['modules-order']), k.tree.modules.map((m) => `${rel(m.path)}.o\n`).join(''));
+  if (outputs['compile-commands']) writeAtomic(resolve(objtree, outputs['compile-commands']), compileCommands(k, objtree));
+  if (outputs.commands) writeAtomic(resolve(objtree, outputs.commands), JSON.stringify(k.objects) + '\n');
+  for (const d of k.tree.diagnostics) process.stderr.write(`${d.file}:${d.line}: ${d.severity}: ${d.message}\n`);
+  const modObjects = k.objects.filter((o) => o.module).length;
+  process.stdout.write(
+    `${k.tree.makefiles.length} kbuild directories, ${k.tree.modules.length} modules, ${k.objects.length} objects ` +
+      `(${modObjects} in modules, ${k.objects.length - modObjects} built in), evaluated in ${(ms / 1000).toFixed(1)} s\n`,
+  );
+  return 0;
+}
+
+runCli('nx-kbuild-make', () => main(process.argv.slice(2)));

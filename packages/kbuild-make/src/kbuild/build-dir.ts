@@ -1,0 +1,126 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MakeEvaluator, type Variable } from '../make/evaluator';
+import { matchPattern, words } from '../make/words';
+
+/** What every `make -f scripts/Makefile.build obj=<dir>` sub-make of an in-tree build starts from. */
+export interface KbuildEnvironment {
+  /** The kernel source tree, spelled as the top Makefile spells $(srctree). */
+  srctree: string;
+  /** The build directory (O=): make's working directory. */
+  objtree: string;
+  /** The variables the top and arch Makefiles export to their sub-makes: their environment. */
+  env: Record<string, string>;
+  /** Runs `$(shell ...)` probes (cc-option and friends), cached by the caller. */
+  shell?: (command: string) => string;
+}
+
+export interface BuildDirNeeds {
+  /** need-builtin=1: the parent links this directory's built-in.a. */
+  builtin: boolean;
+  /** need-modorder=1: the parent collects this directory's modules.order. */
+  modorder: boolean;
+}
+
+/**
+ * One kbuild directory as its sub-make sees it: scripts/Makefile.build evaluated with `obj=<dir>`,
+ * which reads auto.conf, Kbuild.include, Makefile.compiler, the directory's Kbuild/Makefile and
+ * Makefile.lib. The result holds every variable and target-specific variable of the directory,
+ * so any recipe of it can be expanded exactly as make would.
+ */
+export function evaluateBuildDir(k: KbuildEnvironment, obj: string, needs: BuildDirNeeds): MakeEvaluator {
+  const ev = new MakeEvaluator({
+    cwd: k.objtree,
+    commandLine: { obj, 'need-builtin': needs.builtin ? '1' : '', 'need-modorder': needs.modorder ? '1' : '' },
+    allowShell: true,
+    shell: k.shell,
+    preloaded: autoConf(k.objtree),
+  });
+  for (const [name, value] of Object.entries(k.env)) ev.setEnvironment(name, value);
+  // A sub-make for a directory is started without goals.
+  ev.setSimple('MAKECMDGOALS', '', 'default');
+  ev.evalFile(join(k.srctree, 'scripts/Makefile.build'));
+  return ev;
+}
+
+const autoConfs = new Map<string, { mtimeMs: number; size: number; files: Set<string>; vars: ReadonlyMap<string, Variable> }>();
+
+/**
+ * include/config/auto.conf (7,000 assignments for a distribution config), read once and shared by
+ * every directory's evaluation as a base scope: every sub-make of kbuild includes it first.
+ */
+function autoConf(objtree: string): { files: Set<string>; vars: ReadonlyMap<string, Variable> } | undefined {
+  const file = join(objtree, 'include/config/auto.conf');
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  const hit = autoConfs.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
+  const ev = new MakeEvaluator({ cwd: objtree });
+  ev.evalFile(file);
+  const entry = { mtimeMs: st.mtimeMs, size: st.size, files: new Set([file]), vars: ev.vars.ownVariables() };
+  autoConfs.set(file, entry);
+  return entry;
+}
+
+/** The recipe variable kbuild compiles an object with, by source suffix (scripts/Makefile.build). */
+const COMPILE_COMMAND: Record<string, string> = { '.c': 'cc_o_c', '.S': 'as_o_S', '.rs': 'rustc_o_rs' };
+
+/**
+ * The command that compiles `target` from `source` in directory `ev` (what its `.cmd` file's
+ * savedcmd_ records): `$(cmd_cc_o_c)` or `$(cmd_as_o_S)` expanded with the pattern rule's
+ * automatic variables and the target's own variables. `target` is relative to the build
+ * directory; `source` is spelled as make's VPATH search finds it.
+ */
+export function compileCommand(ev: MakeEvaluator, target: string, source: string): string {
+  const obj = ev.get('obj');
+  const suffix = source.slice(source.lastIndexOf('.'));
+  const cmd = COMPILE_COMMAND[suffix];
+  if (!cmd) throw new Error(`${target}: no kbuild compile rule for ${suffix} sources`);
+  const stem = patternStem(ev, target, source) ?? target.slice(obj.length + 1, -2);
+  return ev.expandForTarget(target, `$(cmd_${cmd})`, { '@': target, '<': source, '*': stem, '^': source, '+': source }, { file: 'scripts/Makefile.build', line: 0 });
+}
+
+interface ObjectPatternRule {
+  target: string;
+  prereq: string;
+}
+
+const patternRulesOf = new WeakMap<MakeEvaluator, ObjectPatternRule[]>();
+
+/** The directory's own pattern rules for objects (`$(obj)/sub/%.o: $(srctree)/other/%.c`). */
+function objectPatternRules(ev: MakeEvaluator): ObjectPatternRule[] {
+  let rules = patternRulesOf.get(ev);
+  if (rules) return rules;
+  rules = [];
+  for (const r of ev.rules) {
+    let text: string;
+    try {
+      text = ev.expand(r.text, r);
+    } catch {
+      continue;
+    }
+    const parts = text.split(':');
+    if (parts.length !== 2) continue; // static pattern rules and others name no `%.o` pattern of their own
+    const prereq = words(parts[1]).find((w) => w !== 'FORCE');
+    if (!prereq?.includes('%')) continue;
+    for (const t of words(parts[0])) if (t.endsWith('%.o')) rules.push({ target: t, prereq });
+  }
+  patternRulesOf.set(ev, rules);
+  return rules;
+}
+
+/**
+ * `$*` for the pattern rule make uses: of the rules whose prerequisite is this source, the one
+ * with the shortest stem (GNU make's choice). Makefile.build's `$(obj)/%.o` is the fallback.
+ */
+function patternStem(ev: MakeEvaluator, target: string, source: string): string | undefined {
+  const srctree = ev.get('srctree');
+  let best: string | undefined;
+  for (const r of objectPatternRules(ev)) {
+    const stem = matchPattern(r.target, target);
+    if (stem === undefined || (best !== undefined && stem.length >= best.length)) continue;
+    const input = r.prereq.replace('%', stem);
+    if (input === source || `${srctree}/${input}` === source) best = stem;
+  }
+  return best;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Differential check of the kbuild evaluator against kbuild's own dry run on the Linux 6.12 tree:
+# configures an O= directory (Debian's config through olddefconfig, or an x86_64 target such as
+# defconfig/allmodconfig), runs `make -n -k all` there (about 30 s), runs nx-kbuild-make, and
+# compares every module's member list (in order), the modules.order order, and each object's
+# compile command (savedcmd_ of its .cmd file) byte for byte.
+# Usage: tools/intree-commands-check.sh [debian|defconfig|allmodconfig|...]   (default: debian)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
+KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
+TARGET="${1:-debian}"
+[ -f "$ROOT/packages/kbuild-make/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
+
+OUT="$(mktemp -d /tmp/nx-kbuild-commands-XXXXXX)"
+trap 'rm -rf "$OUT"' EXIT
+if [ "$TARGET" = debian ]; then
+  cp "$KDIR/.config" "$OUT/.config"
+  make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
+else
+  make -s -C "$SRC" O="$OUT" "$TARGET" >/dev/null
+fi
+# -n does not create the tool build directories its sub-makes cd into.
+mkdir -p "$OUT/tools/objtool/libsubcmd" "$OUT/tools/bpf/resolve_btfids/libbpf" "$OUT/tools/bpf/resolve_btfids/libsubcmd"
+start=$(date +%s.%N)
+make -n -k -C "$SRC" O="$OUT" all > "$OUT/dry-run.txt" 2>/dev/null || true
+echo "make -n -k all: $(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f') s"
+export NX_KBUILD_SHELL_CACHE="${NX_KBUILD_SHELL_CACHE:-$OUT/shell-cache.json}"
+node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$SRC" --objtree "$OUT" --commands=ours.json --modules-order=ours.order 2>/dev/null
+node "$ROOT/tools/compare-dry-run.js" "$OUT/dry-run.txt" "$OUT/ours.json" "$OUT/ours.order"
