@@ -14,6 +14,10 @@ const theirs = new Map();
 for (const m of text.matchAll(/scripts\/basic\/fixdep (\S+) (\S+\.o) '((?:[^']|'\\'')*)'/g)) {
   theirs.set(m[2], m[3].replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$'));
 }
+// Objects made by if_changed (objcopy and the like): printf '%s\n' 'savedcmd_<target> := <cmd>' > <target>.cmd
+for (const m of text.matchAll(/printf '%s\\n' 'savedcmd_(\S+\.o) := ((?:[^']|'\\'')*)' > /g)) {
+  if (!theirs.has(m[1]) && ours.some((o) => o.object === m[1])) theirs.set(m[1], m[2].replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$'));
+}
 // Each module's .mod file: printf '%s\n' <objects> | awk '!x[$0]++ { print("<dir>/"$0) }' > <mod>.mod
 const members = new Map();
 for (const m of text.matchAll(/printf '%s\\n'\s+(.*?) \| awk '!x\[\$0\]\+\+ \{ print\("([^"]*)\/"\$0\) \}' > (\S+)\.mod(?:;|$)/gm)) {
@@ -45,7 +49,7 @@ for (const d of diffs.slice(0, 10)) {
 if (diffs.length) failed = true;
 
 const byModule = new Map();
-for (const o of ours) if (o.module) (byModule.get(o.module) ?? byModule.set(o.module, []).get(o.module)).push(o.object);
+for (const o of ours) if (o.module && !o.inputOf) (byModule.get(o.module) ?? byModule.set(o.module, []).get(o.module)).push(o.object);
 let membersSame = 0;
 for (const [mod, list] of members) if (JSON.stringify(byModule.get(mod)) === JSON.stringify(list)) membersSame++;
 console.log(`module member lists: ${membersSame} of ${members.size} identical (objects and order); we list ${byModule.size} modules`);

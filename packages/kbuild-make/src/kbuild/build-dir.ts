@@ -124,3 +124,30 @@ function patternStem(ev: MakeEvaluator, target: string, source: string): string 
   }
   return best;
 }
+
+/**
+ * The command a directory's own rule makes `target` with (`$(call if_changed,objcopy)` and the
+ * like): the rule's recipe names a `cmd_<name>`, which is expanded for the target, `$<` being
+ * its first prerequisite.
+ */
+export function ruleCommand(ev: MakeEvaluator, target: string): string {
+  for (const r of ev.rules) {
+    let text: string;
+    try {
+      text = ev.expand(r.text, r);
+    } catch {
+      continue;
+    }
+    const colon = text.indexOf(':');
+    if (colon < 0 || !words(text.slice(0, colon)).includes(target)) continue;
+    const prereqs = words(text.slice(colon + 1)).filter((w) => w !== 'FORCE');
+    for (const line of r.recipe) {
+      const m = /\$\(call (?:if_changed|if_changed_dep|if_changed_rule|cmd),\s*([\w-]+)\s*\)/.exec(line);
+      if (!m) continue;
+      const automatic = { '@': target, '<': prereqs[0] ?? '', '^': prereqs.join(' '), '+': prereqs.join(' '), '*': '' };
+      return ev.expandForTarget(target, `$(cmd_${m[1]})`, automatic, { file: r.file, line: r.line });
+    }
+    throw new Error(`${r.file}:${r.line}: the rule for ${target} runs no kbuild command (cmd_<name>)`);
+  }
+  throw new Error(`no rule of ${ev.get('obj')} makes ${target}`);
+}

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { MakeEvaluator } from '../make/evaluator';
-import { compileCommand, evaluateBuildDir, type KbuildEnvironment } from './build-dir';
-import { evaluateModuleTree, type ModuleTree } from './tree';
+import { compileCommand, evaluateBuildDir, ruleCommand, type KbuildEnvironment } from './build-dir';
+import { evaluateModuleTree, type ModuleTree, type ObjectInput } from './tree';
 
 /** One object kbuild compiles, with the command its `.cmd` file records. */
 export interface ObjectCommand {
@@ -15,6 +15,8 @@ export interface ObjectCommand {
   command: string;
   /** The module it is linked into, or undefined for built-in objects. */
   module?: string;
+  /** Not linked itself: compiled to make this object from it (objcopy). */
+  inputOf?: string;
 }
 
 export interface KernelTree {
@@ -59,15 +61,23 @@ export function evaluateKernelTree(k: KernelTreeOptions): KernelTree {
   }
 
   const objects: ObjectCommand[] = [];
-  const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string) => {
+  const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string, input?: ObjectInput) => {
     const ev = directories.get(dir);
     if (!ev) throw new Error(`${object}: its directory ${dir} was not evaluated`);
+    if (input) {
+      // Made from another object by a rule of the directory: that object is compiled first.
+      const from = rel(input.object);
+      const spelledInput = input.generated ? rel(input.source) : input.source;
+      objects.push({ object: from, source: spelledInput, dir, command: compileCommand(ev, from, spelledInput), ...(module ? { module } : {}), inputOf: object });
+      objects.push({ object, source: from, dir, command: ruleCommand(ev, object), ...(module ? { module } : {}) });
+      return;
+    }
     const spelled = generated ? rel(source) : source;
     objects.push({ object, source: spelled, dir, command: compileCommand(ev, object, spelled), ...(module ? { module } : {}) });
   };
   for (const m of tree.modules) {
-    for (const o of m.members) add(rel(o.object), o.source, o.generated, rel(dirname(m.definedIn.file)), rel(m.path));
+    for (const o of m.members) add(rel(o.object), o.source, o.generated, rel(dirname(m.definedIn.file)), rel(m.path), o.input);
   }
-  for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir));
+  for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir), undefined, b.input);
   return { tree, objects, directories };
 }

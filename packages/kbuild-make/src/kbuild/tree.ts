@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
-import { MakeEvaluator } from '../make/evaluator';
+import { MakeEvaluator, type Variable } from '../make/evaluator';
 import { matchPattern, words } from '../make/words';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
@@ -26,6 +26,15 @@ export interface ObjectSpec {
   /** Path of the object relative to its directory, without suffix (kbuild's target-stem). */
   stem: string;
   /** The source is made by a rule of the directory's Makefile (it need not exist yet). */
+  generated?: boolean;
+  /** Made by a rule of the directory from another object (objcopy), which is compiled first. */
+  input?: ObjectInput;
+}
+
+/** An object compiled only to make another one from it (`$(obj)/x_objcopy.o: $(obj)/x.o`). */
+export interface ObjectInput {
+  object: string;
+  source: string;
   generated?: boolean;
 }
 
@@ -62,6 +71,7 @@ export interface BuiltinObject {
   /** Whole-tree mode: its source, and whether a rule of the directory generates it. */
   source: string;
   generated?: boolean;
+  input?: ObjectInput;
 }
 
 export interface KbuildDirectory {
@@ -161,16 +171,31 @@ function ruleInput(rules: DirRule[], dir: string, name: string): string | undefi
   return undefined;
 }
 
+const makefileLines = new Map<string, string[]>();
+
+/** The object a rule of the directory makes `name` from (`$(obj)/a_objcopy.o: $(obj)/a.o`). */
+function objectRuleInput(rules: DirRule[], dir: string, name: string): string | undefined {
+  for (const { targets, prereq } of rules) {
+    if (!prereq?.endsWith('.o') || !targets.includes(name)) continue;
+    return prereq.startsWith('/') ? prereq : join(dir, prereq);
+  }
+  return undefined;
+}
+
 /** Best-effort line of the first mention of `word` in a Makefile (for diagnostics). */
 function lineOf(file: string, word: string): number {
-  try {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    const re = new RegExp(`(^|[\\s=/])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
-    const idx = lines.findIndex((l) => re.test(l));
-    return idx >= 0 ? idx + 1 : 1;
-  } catch {
-    return 1;
+  let lines = makefileLines.get(file);
+  if (!lines) {
+    try {
+      lines = readFileSync(file, 'utf8').split('\n');
+    } catch {
+      return 1;
+    }
+    makefileLines.set(file, lines);
   }
+  const re = new RegExp(`(^|[\\s=/])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
+  const idx = lines.findIndex((l) => l.includes(word) && re.test(l));
+  return idx >= 0 ? idx + 1 : 1;
 }
 
 /**
@@ -186,14 +211,15 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   const diagnostics: TreeDiagnostic[] = [];
 
   const directories: KbuildDirectory[] = [];
+  // The config and kbuild's variables, shared by every directory's evaluation (7,000 for a distro config).
+  const shared = new Map<string, Variable>(Object.entries(options.variables).map(([k, v]) => [k, { flavor: 'simple', value: v, origin: 'environment' }]));
   const builtinByDir = new Map<string, { own: BuiltinObject[]; order: string[] }>();
   const visit = (dir: string, inheritedCflags: string, parent?: string, inBuiltin = true): void => {
     const file = kbuildFile(dir);
     if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
     makefiles.push(file);
     directories.push({ dir, parent, builtin: inBuiltin });
-    const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true });
-    for (const [k, v] of Object.entries(options.variables)) ev.setSimple(k, v, 'environment');
+    const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true, base: shared });
     ev.setSimple('KBUILD_CFLAGS', inheritedCflags, 'environment');
     ev.setSimple('obj', dir, 'file');
     ev.setSimple('src', dir, 'file');
@@ -249,11 +275,17 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
 
     // An object's source: <stem>.c/.S/.rs in the directory, a rule's input, or a generated file.
     // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
-    const sourceOf = (m: string): { source: string; generated?: boolean } | undefined => {
+    type Found = { source: string; generated?: boolean; input?: ObjectInput };
+    const sourceOf = (m: string): Found | undefined => {
       const stem = m.slice(0, -2);
       const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => existsSync(p));
       if (plain) return { source: plain };
       if (options.sources !== 'any') return undefined;
+      const fromObject = objectRuleInput(rules, dir, m);
+      if (fromObject?.startsWith(dir + '/')) {
+        const compiled = sourceOf(fromObject.slice(dir.length + 1));
+        if (compiled && !compiled.input) return { source: fromObject, generated: true, input: { object: fromObject, ...compiled } };
+      }
       const input = ruleInput(rules, dir, m);
       if (input) return { source: input };
       // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
@@ -266,7 +298,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       if (generic) return { source: `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`, generated: true };
       return undefined;
     };
-    const builtinSource = (m: string): { source: string; generated?: boolean } => {
+    const builtinSource = (m: string): Found => {
       const found = sourceOf(m);
       if (!found) throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, m.slice(0, -2))}.c does not exist`);
       return found;
@@ -312,15 +344,16 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         if (!found) {
           throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, stem)}.c does not exist`);
         }
-        const { source, generated } = found;
+        const { source, generated, input } = found;
         if (!source.endsWith('.c') && options.sources !== 'any') {
           throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
         }
-        members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}) });
+        members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}) });
         flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
         flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
       }
-      const modPath = join(dir, base);
+      // Spelled as kbuild spells it (`..` kept): modules.order and the .mod file use this path.
+      const modPath = `${dir}/${base}`;
       modules.push({
         name: base.slice(base.lastIndexOf('/') + 1),
         path: modPath,
@@ -333,6 +366,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
   };
 
+  makefileLines.clear();
   visit(options.root, options.kbuildCflags);
   // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
   const link = (dir: string): void => {
@@ -360,5 +394,6 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
     seen.set(m.name, m);
   }
+  makefileLines.clear();
   return { root: options.root, modules, builtin, makefiles, directories, diagnostics };
 }

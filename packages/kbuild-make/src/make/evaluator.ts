@@ -19,6 +19,8 @@ export interface RuleRecord {
   file: string;
   line: number;
   text: string;
+  /** Its recipe lines, unexpanded (without the leading tab). */
+  recipe: string[];
 }
 
 /** A target-specific (or pattern-specific) variable: `targets: [private] name op value`. */
@@ -57,6 +59,8 @@ export interface EvaluatorOptions {
    * `include` of one of `files` makes `vars` visible as a shared base scope instead of reading it.
    */
   preloaded?: { files: ReadonlySet<string>; vars: ReadonlyMap<string, Variable> };
+  /** Variables every evaluation of a tree shares (read-only; assignments shadow them). */
+  base?: ReadonlyMap<string, Variable>;
 }
 
 /** Variables of one evaluation over an optional shared, read-only base (never written through). */
@@ -123,6 +127,7 @@ export class MakeEvaluator {
   constructor(readonly options: EvaluatorOptions) {
     this.vars.set('MAKE_VERSION', { flavor: 'simple', value: MAKE_VERSION, origin: 'default' });
     this.vars.set('.FEATURES', { flavor: 'simple', value: MAKE_FEATURES, origin: 'default' });
+    if (options.base) this.vars.attachBase(options.base);
     for (const [k, v] of Object.entries(options.commandLine ?? {})) {
       this.vars.set(k, { flavor: 'simple', value: v, origin: 'command line' });
     }
@@ -130,6 +135,7 @@ export class MakeEvaluator {
 
   /** Defines a variable as if by `name := value` in a makefile (command-line variables still win). */
   setSimple(name: string, value: string, origin: Origin = 'file'): void {
+    this.forget();
     const cur = this.vars.get(name);
     if (cur && cur.origin === 'command line' && origin !== 'override') return;
     this.vars.set(name, { flavor: 'simple', value, origin });
@@ -137,6 +143,7 @@ export class MakeEvaluator {
 
   /** Imports a variable from the environment: recursive, expanded when referenced, as make does. */
   setEnvironment(name: string, value: string): void {
+    this.forget();
     const cur = this.vars.get(name);
     if (cur && cur.origin === 'command line') return;
     this.vars.set(name, { flavor: 'recursive', value, origin: 'environment' });
@@ -153,10 +160,51 @@ export class MakeEvaluator {
     return env;
   }
 
+  /**
+   * Expansions reused across the targets of one directory. While a recipe is expanded for a
+   * target, a `$(...)` whose expansion read nothing target-dependent (automatic variables, the
+   * target's own variables, call arguments, foreach variables) has the same value for every
+   * target: it is remembered by its text until a variable changes.
+   */
+  private readonly memo = new Map<string, string>();
+  private memoActive = false;
+  private targetScoped: ReadonlySet<string> = new Set();
+  private tainted = false;
+
+  /** A function with an effect ($(info), $(eval)): its expansion must happen every time. */
+  markSideEffect(): void {
+    this.tainted = true;
+  }
+
+  /** A variable changed for good ($(eval) while expanding, for one): remembered expansions are stale. */
+  private forget(): void {
+    if (this.memo.size) this.memo.clear();
+    this.tainted = true;
+  }
+
+  /** Arguments of the `$(call ...)`s being expanded, innermost last: $(0) to $(9). */
+  private readonly callFrames: string[][] = [];
+
+  /** Expands `body` with $(0)..$(9) bound to `args` (as make binds a call's arguments). */
+  withCallArguments<T>(args: string[], body: () => T): T {
+    this.callFrames.push(args);
+    try {
+      return body();
+    } finally {
+      this.callFrames.pop();
+    }
+  }
+
   /** The expanded value of a variable (empty when undefined, as in make). */
   get(name: string, loc: Location = { file: '<internal>', line: 0 }): string {
+    if (this.callFrames.length > 0 && name.length === 1 && name >= '0' && name <= '9') {
+      this.tainted = true;
+      return this.callFrames[this.callFrames.length - 1][name.charCodeAt(0) - 48] ?? '';
+    }
+    if (this.memoActive && this.targetScoped.has(name)) this.tainted = true;
     const v = this.vars.get(name);
     if (!v) return '';
+    if (v.origin === 'automatic') this.tainted = true;
     if (v.flavor === 'simple') return v.value;
     if (this.expanding.has(name)) {
       throw new SourceError(loc.file, loc.line, `recursive variable '${name}' references itself (eventually)`);
@@ -184,7 +232,10 @@ export class MakeEvaluator {
     const active = () => cond.length === 0 || cond[cond.length - 1].active;
     let inRule = false;
     for (const st of statements) {
-      if (st.tab && inRule) continue; // a recipe line of a recorded rule
+      if (st.recipe !== undefined && inRule) {
+        this.rules[this.rules.length - 1].recipe.push(st.recipe);
+        continue;
+      }
       const loc: Location = { file, line: st.line };
       const startLine = st.line;
       switch (st.kind) {
@@ -276,7 +327,7 @@ export class MakeEvaluator {
           continue;
         }
         // A rule. Recorded for the caller; recipes follow on tab lines.
-        this.rules.push({ file, line: startLine, text: body });
+        this.rules.push({ file, line: startLine, text: body, recipe: [] });
         inRule = true;
         continue;
       }
@@ -348,7 +399,15 @@ export class MakeEvaluator {
       this.vars.set(name, value);
     };
     try {
-      for (const [k, v] of Object.entries(automatic)) set(k, { flavor: 'simple', value: v, origin: 'automatic' });
+      for (const [k, v] of Object.entries(automatic)) {
+        set(k, { flavor: 'simple', value: v, origin: 'automatic' });
+        // $(@D) and $(@F): the directory and file parts of each word.
+        if (k.length === 1) {
+          const ws = words(v);
+          set(`${k}D`, { flavor: 'simple', value: joinWords(ws.map((w) => (w.includes('/') ? w.slice(0, w.lastIndexOf('/')) || '/' : '.'))), origin: 'automatic' });
+          set(`${k}F`, { flavor: 'simple', value: joinWords(ws.map((w) => w.slice(w.lastIndexOf('/') + 1))), origin: 'automatic' });
+        }
+      }
       for (const { v } of applicable) {
         const cur = this.vars.get(v.name);
         if (cur?.origin === 'command line') continue;
@@ -369,8 +428,14 @@ export class MakeEvaluator {
             break;
         }
       }
+      // Any name some target may rebind is target-dependent for every target (a remembered
+      // expansion must not have read it in another target's context).
+      this.targetScoped = new Set([...saved.keys(), ...this.targetVariables.map((v) => v.name)]);
+      this.memoActive = true;
       return this.expand(text, loc);
     } finally {
+      this.memoActive = false;
+      this.targetScoped = new Set();
       for (const [k, v] of saved) {
         if (v) this.vars.set(k, v);
         else this.vars.delete(k);
@@ -379,6 +444,7 @@ export class MakeEvaluator {
   }
 
   private assign(name: string, op: string, value: string, origin: Origin, loc: Location, isDefine: boolean): void {
+    this.forget();
     const cur = this.vars.get(name);
     if (cur && cur.origin === 'command line' && origin !== 'override') return;
     switch (op) {
@@ -431,71 +497,67 @@ export class MakeEvaluator {
   /** Expands `$(...)`, `${...}`, `$x` and `$$` in text. */
   expand(text: string, loc: Location): string {
     if (!text.includes('$')) return text;
+    let pieces = COMPILED.get(text);
+    if (!pieces) {
+      pieces = compileText(text, loc);
+      if (COMPILED.size >= 200_000) COMPILED.clear();
+      COMPILED.set(text, pieces);
+    }
     let out = '';
-    let i = 0;
-    while (i < text.length) {
-      const c = text[i];
-      if (c !== '$') {
-        out += c;
-        i++;
-        continue;
-      }
-      const n = text[i + 1];
-      if (n === undefined) {
-        i++;
-        continue;
-      }
-      if (n === '$') {
-        out += '$';
-        i += 2;
-        continue;
-      }
-      if (n === '(' || n === '{') {
-        const close = n === '(' ? ')' : '}';
-        const end = findClose(text, i + 2, n, close);
-        if (end < 0) throw new SourceError(loc.file, loc.line, `unterminated variable reference '${text.slice(i, i + 40)}'`);
-        out += this.expandReference(text.slice(i + 2, end), loc);
-        i = end + 1;
-        continue;
-      }
-      out += this.get(n, loc);
-      i += 2;
+    for (const p of pieces) {
+      if (typeof p === 'string') out += p;
+      else if (p.name !== undefined) out += this.get(p.name, loc);
+      else out += this.expandReference(p.inner!, loc);
     }
     return out;
   }
 
+
   private expandReference(inner: string, loc: Location): string {
-    const fm = /^([a-z-]+)[ \t]/.exec(inner);
-    if (fm) {
-      const fn = FUNCTIONS[fm[1]];
-      // GNU make 4.3 (what we emulate) reads a later version's function as a variable name with a
-      // space in it: empty. kbuild relies on that to probe for $(intcmp ...).
-      if (!fn && LATER_FUNCTIONS.has(fm[1])) return this.get(inner, loc);
-      if (!fn) throw new SourceError(loc.file, loc.line, `unknown function '${fm[1]}'`);
-      const args = splitArgs(inner.slice(fm[0].length), fm[1]);
-      return fn(this, args, loc);
+    if (!this.memoActive) return this.expandReferenceNow(inner, loc);
+    const hit = this.memo.get(inner);
+    if (hit !== undefined) return hit;
+    const outer = this.tainted;
+    this.tainted = false;
+    const value = this.expandReferenceNow(inner, loc);
+    if (!this.tainted) this.memo.set(inner, value);
+    this.tainted ||= outer;
+    return value;
+  }
+
+  private expandReferenceNow(inner: string, loc: Location): string {
+    let r = REFERENCES.get(inner);
+    if (!r) {
+      r = parseReference(inner);
+      if (REFERENCES.size >= 200_000) REFERENCES.clear();
+      REFERENCES.set(inner, r);
     }
-    if (FUNCTIONS[inner] !== undefined && !this.vars.has(inner)) {
-      // `$(strip)` etc. with no arguments.
-      return '';
-    }
-    // Substitution reference: $(var:a=b)
-    const colon = topLevelIndex(inner, ':');
-    if (colon >= 0) {
-      const eq = inner.indexOf('=', colon);
-      if (eq > colon) {
-        const name = this.expand(inner.slice(0, colon), loc);
-        let from = this.expand(inner.slice(colon + 1, eq), loc);
-        let to = this.expand(inner.slice(eq + 1), loc);
+    switch (r.kind) {
+      case 'function': {
+        const fn = FUNCTIONS[r.name];
+        // GNU make 4.3 (what we emulate) reads a later version's function as a variable name with a
+        // space in it: empty. kbuild relies on that to probe for $(intcmp ...).
+        if (!fn && LATER_FUNCTIONS.has(r.name)) return this.get(inner, loc);
+        if (!fn) throw new SourceError(loc.file, loc.line, `unknown function '${r.name}'`);
+        return fn(this, r.args, loc);
+      }
+      case 'substitution': {
+        const name = this.expand(r.name, loc);
+        let from = this.expand(r.from, loc);
+        let to = this.expand(r.to, loc);
         if (!from.includes('%')) {
           from = '%' + from;
           to = '%' + to;
         }
         return joinWords(words(this.get(name, loc)).map((w) => patsubstWord(from, to, w)));
       }
+      default:
+        // `$(strip)` etc. with no arguments are empty, unless such a variable exists.
+        if (FUNCTIONS[inner] !== undefined && !this.vars.has(inner)) return '';
+        return this.get(this.expand(inner, loc), loc);
     }
-    return this.get(this.expand(inner, loc), loc);
   }
+
 
   runShell(command: string, loc: Location): string {
     if (!this.options.allowShell) {
@@ -510,22 +572,23 @@ export class MakeEvaluator {
     }
   }
 
-  /** Runs `body` with temporary simple variables (for foreach and call), restoring them afterwards. */
-  withTemporaries<T>(temps: Record<string, string>, body: () => T): T {
-    const saved = new Map<string, Variable | undefined>();
-    for (const [k, v] of Object.entries(temps)) {
-      saved.set(k, this.vars.get(k));
-      this.vars.set(k, { flavor: 'simple', value: v, origin: 'automatic' });
-    }
+  /** $(foreach): `body` expanded once per value of the simple variable `name`, restored afterwards. */
+  withTemporary(name: string, values: readonly string[], body: () => string): string[] {
+    const saved = this.vars.get(name);
+    const out: string[] = [];
     try {
-      return body();
-    } finally {
-      for (const [k, v] of saved) {
-        if (v) this.vars.set(k, v);
-        else this.vars.delete(k);
+      for (const value of values) {
+        this.vars.set(name, { flavor: 'simple', value, origin: 'automatic' });
+        out.push(body());
       }
+    } finally {
+      if (saved) this.vars.set(name, saved);
+      else this.vars.delete(name);
     }
+    return out;
   }
+
+
 }
 
 
@@ -537,6 +600,67 @@ function joinAppend(a: string, b: string): string {
 
 
 
+
+/** Expansion text split once into literal runs and references (by text, shared by all evaluators). */
+type Piece = string | { name?: string; inner?: string };
+const COMPILED = new Map<string, Piece[]>();
+
+function compileText(text: string, loc: Location): Piece[] {
+  const pieces: Piece[] = [];
+  let lit = '';
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf('$', i);
+    if (dollar < 0) {
+      lit += text.slice(i);
+      break;
+    }
+    lit += text.slice(i, dollar);
+    i = dollar;
+    const n = text[i + 1];
+    if (n === undefined) {
+      i++;
+      continue;
+    }
+    if (n === '$') {
+      lit += '$';
+      i += 2;
+      continue;
+    }
+    if (lit) pieces.push(lit);
+    lit = '';
+    if (n === '(' || n === '{') {
+      const close = n === '(' ? ')' : '}';
+      const end = findClose(text, i + 2, n, close);
+      if (end < 0) throw new SourceError(loc.file, loc.line, `unterminated variable reference '${text.slice(i, i + 40)}'`);
+      pieces.push({ inner: text.slice(i + 2, end) });
+      i = end + 1;
+      continue;
+    }
+    pieces.push({ name: n });
+    i += 2;
+  }
+  if (lit) pieces.push(lit);
+  return pieces;
+}
+
+/** What `$(inner)` is: a function call, a substitution reference or a (computed) variable name. */
+type Reference =
+  | { kind: 'function'; name: string; args: string[] }
+  | { kind: 'substitution'; name: string; from: string; to: string }
+  | { kind: 'variable' };
+const REFERENCES = new Map<string, Reference>();
+
+function parseReference(inner: string): Reference {
+  const fm = /^([a-z-]+)[ \t]/.exec(inner);
+  if (fm) return { kind: 'function', name: fm[1], args: splitArgs(inner.slice(fm[0].length), fm[1]) };
+  const colon = topLevelIndex(inner, ':');
+  if (colon >= 0) {
+    const eq = inner.indexOf('=', colon);
+    if (eq > colon) return { kind: 'substitution', name: inner.slice(0, colon), from: inner.slice(colon + 1, eq), to: inner.slice(eq + 1) };
+  }
+  return { kind: 'variable' };
+}
 
 function findClose(text: string, from: number, open: string, close: string): number {
   let depth = 1;
@@ -592,6 +716,48 @@ const ARG_COUNTS: Record<string, number> = {
   origin: 1, flavor: 1, foreach: 3, value: 1, eval: 1, if: 3, file: 2,
 };
 
+/** joinWords(words(text)), without splitting when the text already is single-spaced words. */
+function singleSpaced(text: string): string {
+  let prevSpace = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x09 || c === 0x0a) return joinWords(words(text));
+    const space = c === 0x20;
+    if (space && prevSpace) return joinWords(words(text));
+    prevSpace = space;
+  }
+  return prevSpace && text.length > 0 ? joinWords(words(text)) : text;
+}
+
+const splitMemo = new Map<string, readonly string[]>();
+
+/**
+ * words() for function arguments. kbuild expands the same long lists (real-obj-m, KBUILD_CFLAGS)
+ * once per object; a long text that was split before is not split again. Read-only result.
+ */
+function argWords(text: string): readonly string[] {
+  if (text.length < 256) return words(text);
+  let w = splitMemo.get(text);
+  if (!w) {
+    if (splitMemo.size >= 512) splitMemo.clear();
+    w = words(text);
+    splitMemo.set(text, w);
+  }
+  return w;
+}
+
+/** Whether a word matches any of `patterns` (filter/filter-out): plain words by set lookup. */
+function patternMatcher(patterns: readonly string[]): (w: string) => boolean {
+  const plain = new Set<string>();
+  const withPercent: string[] = [];
+  for (const p of patterns) {
+    if (p.includes('%')) withPercent.push(p);
+    else plain.add(p);
+  }
+  if (withPercent.length === 0) return (w) => plain.has(w);
+  return (w) => plain.has(w) || withPercent.some((p) => matchPattern(p, w) !== undefined);
+}
+
 const ex = (ev: MakeEvaluator, a: string | undefined, loc: Location) => ev.expand(a ?? '', loc);
 
 const FUNCTIONS: Record<string, Fn> = {
@@ -599,40 +765,43 @@ const FUNCTIONS: Record<string, Fn> = {
   patsubst: (ev, a, l) => {
     const p = ex(ev, a[0], l);
     const r = ex(ev, a[1], l);
-    return joinWords(words(ex(ev, a[2], l)).map((w) => patsubstWord(p, r, w)));
+    return joinWords(argWords(ex(ev, a[2], l)).map((w) => patsubstWord(p, r, w)));
   },
-  strip: (ev, a, l) => joinWords(words(ex(ev, a[0], l))),
+  strip: (ev, a, l) => singleSpaced(ex(ev, a[0], l)),
   findstring: (ev, a, l) => {
     const f = ex(ev, a[0], l);
     return ex(ev, a[1], l).includes(f) ? f : '';
   },
   filter: (ev, a, l) => {
-    const pats = words(ex(ev, a[0], l));
-    return joinWords(words(ex(ev, a[1], l)).filter((w) => pats.some((p) => matchPattern(p, w) !== undefined)));
+    const matches = patternMatcher(argWords(ex(ev, a[0], l)));
+    return joinWords(argWords(ex(ev, a[1], l)).filter(matches));
   },
   'filter-out': (ev, a, l) => {
-    const pats = words(ex(ev, a[0], l));
-    return joinWords(words(ex(ev, a[1], l)).filter((w) => !pats.some((p) => matchPattern(p, w) !== undefined)));
+    const patterns = argWords(ex(ev, a[0], l));
+    // Nothing to remove (CFLAGS_REMOVE_<obj> is usually empty): the words, single-spaced.
+    if (patterns.length === 0) return singleSpaced(ex(ev, a[1], l));
+    const matches = patternMatcher(patterns);
+    return joinWords(argWords(ex(ev, a[1], l)).filter((w) => !matches(w)));
   },
-  sort: (ev, a, l) => joinWords([...new Set(words(ex(ev, a[0], l)))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))),
+  sort: (ev, a, l) => joinWords([...new Set(argWords(ex(ev, a[0], l)))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))),
   word: (ev, a, l) => {
     const n = Number(ex(ev, a[0], l).trim());
     if (!Number.isInteger(n) || n < 1) throw new SourceError(l.file, l.line, "first argument to 'word' must be a positive number");
-    return words(ex(ev, a[1], l))[n - 1] ?? '';
+    return argWords(ex(ev, a[1], l))[n - 1] ?? '';
   },
-  words: (ev, a, l) => String(words(ex(ev, a[0], l)).length),
+  words: (ev, a, l) => String(argWords(ex(ev, a[0], l)).length),
   wordlist: (ev, a, l) => {
     const s = Number(ex(ev, a[0], l).trim());
     const e = Number(ex(ev, a[1], l).trim());
-    return joinWords(words(ex(ev, a[2], l)).slice(s - 1, e));
+    return joinWords(argWords(ex(ev, a[2], l)).slice(s - 1, e));
   },
-  firstword: (ev, a, l) => words(ex(ev, a[0], l))[0] ?? '',
-  lastword: (ev, a, l) => words(ex(ev, a[0], l)).at(-1) ?? '',
-  dir: (ev, a, l) => joinWords(words(ex(ev, a[0], l)).map((w) => (w.includes('/') ? w.slice(0, w.lastIndexOf('/') + 1) : './'))),
-  notdir: (ev, a, l) => joinWords(words(ex(ev, a[0], l)).map((w) => w.slice(w.lastIndexOf('/') + 1))),
+  firstword: (ev, a, l) => argWords(ex(ev, a[0], l))[0] ?? '',
+  lastword: (ev, a, l) => argWords(ex(ev, a[0], l)).at(-1) ?? '',
+  dir: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).map((w) => (w.includes('/') ? w.slice(0, w.lastIndexOf('/') + 1) : './'))),
+  notdir: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).map((w) => w.slice(w.lastIndexOf('/') + 1))),
   suffix: (ev, a, l) =>
     joinWords(
-      words(ex(ev, a[0], l)).flatMap((w) => {
+      argWords(ex(ev, a[0], l)).flatMap((w) => {
         const base = w.slice(w.lastIndexOf('/') + 1);
         const dot = base.lastIndexOf('.');
         return dot >= 0 ? [base.slice(dot)] : [];
@@ -640,7 +809,7 @@ const FUNCTIONS: Record<string, Fn> = {
     ),
   basename: (ev, a, l) =>
     joinWords(
-      words(ex(ev, a[0], l)).map((w) => {
+      argWords(ex(ev, a[0], l)).map((w) => {
         const slash = w.lastIndexOf('/');
         const dot = w.lastIndexOf('.');
         return dot > slash ? w.slice(0, dot) : w;
@@ -648,21 +817,21 @@ const FUNCTIONS: Record<string, Fn> = {
     ),
   addsuffix: (ev, a, l) => {
     const s = ex(ev, a[0], l);
-    return joinWords(words(ex(ev, a[1], l)).map((w) => w + s));
+    return joinWords(argWords(ex(ev, a[1], l)).map((w) => w + s));
   },
   addprefix: (ev, a, l) => {
     const p = ex(ev, a[0], l);
-    return joinWords(words(ex(ev, a[1], l)).map((w) => p + w));
+    return joinWords(argWords(ex(ev, a[1], l)).map((w) => p + w));
   },
   join: (ev, a, l) => {
-    const x = words(ex(ev, a[0], l));
-    const y = words(ex(ev, a[1], l));
+    const x = argWords(ex(ev, a[0], l));
+    const y = argWords(ex(ev, a[1], l));
     const n = Math.max(x.length, y.length);
     return joinWords(Array.from({ length: n }, (_, k) => (x[k] ?? '') + (y[k] ?? '')));
   },
-  wildcard: (ev, a, l) => joinWords(words(ex(ev, a[0], l)).flatMap((p) => wildcard(p, ev.options.cwd))),
-  realpath: (ev, a, l) => joinWords(words(ex(ev, a[0], l)).filter((p) => existsSync(isAbsolute(p) ? p : join(ev.options.cwd, p)))),
-  abspath: (ev, a, l) => joinWords(words(ex(ev, a[0], l)).map((p) => (isAbsolute(p) ? p : join(ev.options.cwd, p)))),
+  wildcard: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).flatMap((p) => wildcard(p, ev.options.cwd))),
+  realpath: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).filter((p) => existsSync(isAbsolute(p) ? p : join(ev.options.cwd, p)))),
+  abspath: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).map((p) => (isAbsolute(p) ? p : join(ev.options.cwd, p)))),
   if: (ev, a, l) => (ex(ev, a[0], l).trim() !== '' ? ex(ev, a[1], l) : ex(ev, a[2], l)),
   or: (ev, a, l) => {
     for (const x of a) {
@@ -682,26 +851,26 @@ const FUNCTIONS: Record<string, Fn> = {
   foreach: (ev, a, l) => {
     const name = ex(ev, a[0], l).trim();
     return joinWords(
-      words(ex(ev, a[1], l)).map((w) => ev.withTemporaries({ [name]: w }, () => ex(ev, a[2], l))).filter((s) => s !== ''),
+      ev.withTemporary(name, argWords(ex(ev, a[1], l)), () => ex(ev, a[2], l)).filter((s) => s !== ''),
     );
   },
   call: (ev, a, l) => {
     const name = ex(ev, a[0], l).trim();
-    const temps: Record<string, string> = { '0': name };
-    a.slice(1).forEach((x, k) => (temps[String(k + 1)] = ex(ev, x, l)));
-    // Unset higher-numbered arguments of an outer call, as make does.
-    for (let k = a.length; k < 10; k++) temps[String(k)] = '';
+    // $(0) is the name; arguments beyond those given are empty (an outer call's do not show).
+    const args = [name];
+    for (let k = 1; k < a.length; k++) args.push(ex(ev, a[k], l));
     const fn = ev.vars.get(name);
     if (!fn) {
       if (FUNCTIONS[name]) return FUNCTIONS[name](ev, a.slice(1).map((x) => x), l);
       return '';
     }
-    return ev.withTemporaries(temps, () => (fn.flavor === 'simple' ? fn.value : ev.expand(fn.value, l)));
+    return ev.withCallArguments(args, () => (fn.flavor === 'simple' ? fn.value : ev.expand(fn.value, l)));
   },
   value: (ev, a, l) => ev.vars.get(ex(ev, a[0], l).trim())?.value ?? '',
   origin: (ev, a, l) => ev.vars.get(ex(ev, a[0], l).trim())?.origin ?? 'undefined',
   flavor: (ev, a, l) => ev.vars.get(ex(ev, a[0], l).trim())?.flavor ?? 'undefined',
   eval: (ev, a, l) => {
+    ev.markSideEffect();
     ev.evalText(l.file, ex(ev, a[0], l));
     return '';
   },
@@ -709,10 +878,12 @@ const FUNCTIONS: Record<string, Fn> = {
     throw new SourceError(l.file, l.line, ex(ev, a[0], l).trim());
   },
   warning: (ev, a, l) => {
+    ev.markSideEffect();
     ev.messages.push({ kind: 'warning', loc: l, text: ex(ev, a[0], l) });
     return '';
   },
   info: (ev, a, l) => {
+    ev.markSideEffect();
     ev.messages.push({ kind: 'info', loc: l, text: ex(ev, a[0], l) });
     return '';
   },

@@ -8,21 +8,21 @@ import { SourceError } from '@nx-kbuild/diagnostics';
  * kernel) starts from here instead of from the text.
  */
 export type Statement =
-  | { kind: 'conditional'; keyword: 'ifeq' | 'ifneq' | 'ifdef' | 'ifndef'; rest: string; line: number; tab: boolean }
-  | { kind: 'else'; rest: string; line: number; tab: boolean }
-  | { kind: 'endif'; line: number; tab: boolean }
-  | { kind: 'define'; header: string; body: string; terminated: boolean; line: number; tab: boolean }
-  | { kind: 'include'; keyword: 'include' | '-include' | 'sinclude'; rest: string; line: number; tab: boolean }
-  | { kind: 'vpath'; line: number; tab: boolean }
-  | { kind: 'unexport'; rest: string; line: number; tab: boolean }
+  | { kind: 'conditional'; keyword: 'ifeq' | 'ifneq' | 'ifdef' | 'ifndef'; rest: string; line: number; recipe?: string }
+  | { kind: 'else'; rest: string; line: number; recipe?: string }
+  | { kind: 'endif'; line: number; recipe?: string }
+  | { kind: 'define'; header: string; body: string; terminated: boolean; line: number; recipe?: string }
+  | { kind: 'include'; keyword: 'include' | '-include' | 'sinclude'; rest: string; line: number; recipe?: string }
+  | { kind: 'vpath'; line: number; recipe?: string }
+  | { kind: 'unexport'; rest: string; line: number; recipe?: string }
   | OtherStatement;
 
 /** An assignment, a rule (or target-specific variable), `export NAME`, or a bare function call. */
 export interface OtherStatement {
   kind: 'other';
   line: number;
-  /** The line starts with a tab: a recipe line when it follows a rule. */
-  tab: boolean;
+  /** When the line starts with a tab: its text, a recipe line if it follows a rule. */
+  recipe?: string;
   /** After `export`/`private`/`override` prefixes, leading whitespace dropped. */
   body: string;
   override: boolean;
@@ -41,21 +41,21 @@ export function parseMakefile(file: string, text: string): Statement[] {
     const line = i + 1;
     let raw = physical[i++];
     while (endsWithContinuation(raw) && i < physical.length) raw = raw.slice(0, -1) + '\n' + physical[i++];
-    const tab = raw.startsWith('\t');
+    const recipe = raw.startsWith('\t') ? raw.slice(1) : undefined;
     const stripped = stripComment(raw);
     const trimmed = stripped.trim();
     if (trimmed === '') continue;
     const [keyword, rest] = splitKeyword(trimmed);
     if (CONDITIONALS.has(keyword)) {
-      out.push({ kind: 'conditional', keyword: keyword as 'ifeq', rest, line, tab });
+      out.push({ kind: 'conditional', keyword: keyword as 'ifeq', rest, line, recipe });
       continue;
     }
     if (keyword === 'else') {
-      out.push({ kind: 'else', rest: rest.trim(), line, tab });
+      out.push({ kind: 'else', rest: rest.trim(), line, recipe });
       continue;
     }
     if (keyword === 'endif') {
-      out.push({ kind: 'endif', line, tab });
+      out.push({ kind: 'endif', line, recipe });
       continue;
     }
     if (keyword === 'define') {
@@ -69,19 +69,19 @@ export function parseMakefile(file: string, text: string): Statement[] {
         if (k === 'endef' && --depth === 0) break;
         body.push(l);
       }
-      out.push({ kind: 'define', header: rest.trim(), body: joinDefineBody(body), terminated: depth === 0, line, tab });
+      out.push({ kind: 'define', header: rest.trim(), body: joinDefineBody(body), terminated: depth === 0, line, recipe });
       continue;
     }
     if (keyword === 'include' || keyword === '-include' || keyword === 'sinclude') {
-      out.push({ kind: 'include', keyword, rest, line, tab });
+      out.push({ kind: 'include', keyword, rest, line, recipe });
       continue;
     }
     if (keyword === 'vpath') {
-      out.push({ kind: 'vpath', line, tab });
+      out.push({ kind: 'vpath', line, recipe });
       continue;
     }
     if (keyword === 'unexport') {
-      out.push({ kind: 'unexport', rest, line, tab });
+      out.push({ kind: 'unexport', rest, line, recipe });
       continue;
     }
     // Trailing whitespace is part of a variable's value in make (even before a comment).
@@ -96,7 +96,7 @@ export function parseMakefile(file: string, text: string): Statement[] {
       if (k === 'override') override = true;
     }
     const a = findAssignment(body);
-    const st: OtherStatement = { kind: 'other', line, tab, body, override, exportIt };
+    const st: OtherStatement = { kind: 'other', line, recipe, body, override, exportIt };
     if (a) {
       // Continuations collapse first; then the whitespace after the operator is dropped.
       st.assignment = {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
 function globToRegExp(component: string): RegExp {
@@ -32,11 +32,7 @@ export function wildcard(pattern: string, cwd: string): string[] {
       if (!/[*?[]/.test(part)) {
         const candidate = base === '' ? part : base === '/' ? '/' + part : `${base}/${part}`;
         if (last) {
-          try {
-            readdirSync(dir).includes(part) && next.push(candidate);
-          } catch {
-            /* missing directory: no match */
-          }
+          if (existsSync(join(dir, part))) next.push(candidate);
         } else next.push(candidate);
         continue;
       }

@@ -1,7 +1,18 @@
 /** Word helpers with GNU make's whitespace rules (space, tab, newline separate words). */
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const w of text.split(/[ \t\n]+/)) if (w !== '') out.push(w);
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    while (c === 0x20 || c === 0x09 || c === 0x0a) {
+      if (++i >= n) return out;
+      c = text.charCodeAt(i);
+    }
+    const start = i;
+    while (i < n && (c = text.charCodeAt(i)) !== 0x20 && c !== 0x09 && c !== 0x0a) i++;
+    out.push(text.slice(start, i));
+  }
   return out;
 }
 
