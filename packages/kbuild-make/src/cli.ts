@@ -3,9 +3,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCli } from '@nx-kbuild/diagnostics';
-import { CachedShell } from '@nx-kbuild/kconfig';
 import { evaluateKernelTree, type KernelTree } from './kbuild/in-tree';
-import { probeKbuildEnvironment } from './kbuild/probe';
+import { cachedKbuildEnvironment } from './kbuild/environment-cache';
 import { MakeEvaluator } from './make/evaluator';
 
 const USAGE = `usage: nx-kbuild-make --srctree DIR --objtree DIR [outputs]
@@ -16,7 +15,8 @@ outputs (paths relative to objtree):
   --compile-commands=FILE  compile_commands.json for clangd
   --commands=FILE          JSON: object, source, directory, module and savedcmd of every object
 $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
-(default ~/.cache/nx-kbuild/kbuild-shell.json).`;
+(default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
+$NX_KBUILD_THREADS threads (default: one per core).`;
 
 function writeAtomic(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -36,7 +36,7 @@ export function compileCommands(k: KernelTree, objtree: string): string {
   return JSON.stringify(entries, null, 2) + '\n';
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let srctree: string | undefined;
   let objtree: string | undefined;
   const outputs: Record<string, string> = {};
@@ -61,17 +61,16 @@ function main(argv: string[]): number {
   srctree = resolve(srctree);
   objtree = resolve(objtree);
   const cacheFile = process.env.NX_KBUILD_SHELL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nx-kbuild', 'kbuild-shell.json');
-  const env = probeKbuildEnvironment(srctree, objtree);
-  const shell = new CachedShell(cacheFile, objtree, { ...process.env, ...env });
+  const env = cachedKbuildEnvironment(srctree, objtree);
   const conf = new MakeEvaluator({ cwd: objtree });
   conf.evalFile(join(objtree, 'include/config/auto.conf'));
   const config: Record<string, string> = {};
   for (const [name] of conf.vars.ownVariables()) if (name.startsWith('CONFIG_')) config[name] = conf.get(name);
 
   const t0 = process.hrtime.bigint();
-  const k = evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shell: (c) => shell.run(c), config });
+  const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
+  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  shell.save();
   const rel = (p: string) => p.slice(srctree!.length + 1);
   if (outputs['modules-order']) writeAtomic(resolve(objtree, outputs['modules-order']), k.tree.modules.map((m) => `${rel(m.path)}.o\n`).join(''));
   if (outputs['compile-commands']) writeAtomic(resolve(objtree, outputs['compile-commands']), compileCommands(k, objtree));

@@ -13,3 +13,4 @@ export type { BuildDirNeeds, KbuildEnvironment } from './kbuild/build-dir';
 export { probeKbuildEnvironment } from './kbuild/probe';
 export { evaluateKernelTree } from './kbuild/in-tree';
 export type { KernelTree, KernelTreeOptions, ObjectCommand } from './kbuild/in-tree';
+export { cachedKbuildEnvironment } from './kbuild/environment-cache';

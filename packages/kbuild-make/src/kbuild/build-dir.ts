@@ -34,7 +34,7 @@ export function evaluateBuildDir(k: KbuildEnvironment, obj: string, needs: Build
     commandLine: { obj, 'need-builtin': needs.builtin ? '1' : '', 'need-modorder': needs.modorder ? '1' : '' },
     allowShell: true,
     shell: k.shell,
-    preloaded: autoConf(k.objtree),
+    preloaded: preloaded(k),
   });
   for (const [name, value] of Object.entries(k.env)) ev.setEnvironment(name, value);
   // A sub-make for a directory is started without goals.
@@ -43,22 +43,39 @@ export function evaluateBuildDir(k: KbuildEnvironment, obj: string, needs: Build
   return ev;
 }
 
-const autoConfs = new Map<string, { mtimeMs: number; size: number; files: Set<string>; vars: ReadonlyMap<string, Variable> }>();
+interface Preloaded {
+  stamp: string;
+  files: Set<string>;
+  vars: ReadonlyMap<string, Variable>;
+}
+const preloads = new Map<string, Preloaded>();
+
+/** Makefiles every sub-make reads before the directory's own, identical for every directory. */
+const PRELUDE = ['scripts/Kbuild.include', 'scripts/Makefile.compiler'];
 
 /**
- * include/config/auto.conf (7,000 assignments for a distribution config), read once and shared by
- * every directory's evaluation as a base scope: every sub-make of kbuild includes it first.
+ * What every directory's sub-make reads before its own Makefile, read once and shared as a base
+ * scope: include/config/auto.conf (7,000 assignments for a distribution config), and
+ * Kbuild.include and Makefile.compiler, whose definitions do not depend on the directory (they
+ * only define functions, and constants from the top-level environment).
  */
-function autoConf(objtree: string): { files: Set<string>; vars: ReadonlyMap<string, Variable> } | undefined {
-  const file = join(objtree, 'include/config/auto.conf');
-  const st = statSync(file, { throwIfNoEntry: false });
-  if (!st) return undefined;
-  const hit = autoConfs.get(file);
-  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit;
-  const ev = new MakeEvaluator({ cwd: objtree });
-  ev.evalFile(file);
-  const entry = { mtimeMs: st.mtimeMs, size: st.size, files: new Set([file]), vars: ev.vars.ownVariables() };
-  autoConfs.set(file, entry);
+function preloaded(k: KbuildEnvironment): Preloaded | undefined {
+  const autoConf = join(k.objtree, 'include/config/auto.conf');
+  const files = [autoConf, ...PRELUDE.map((f) => join(k.srctree, f))];
+  const stats = files.map((f) => statSync(f, { throwIfNoEntry: false }));
+  if (stats.some((st) => !st)) return undefined;
+  const stamp = stats.map((st) => `${st!.mtimeMs}:${st!.size}`).join(' ') + `\0${k.env.quiet ?? ''}\0${k.env.srctree ?? ''}`;
+  const hit = preloads.get(k.objtree);
+  if (hit?.stamp === stamp) return hit;
+  const conf = new MakeEvaluator({ cwd: k.objtree });
+  conf.evalFile(autoConf);
+  const prelude = new MakeEvaluator({ cwd: k.objtree });
+  for (const [name, value] of Object.entries(k.env)) prelude.setEnvironment(name, value);
+  for (const f of PRELUDE) prelude.evalFile(join(k.srctree, f));
+  const vars = new Map(conf.vars.ownVariables());
+  for (const [name, v] of prelude.vars.ownVariables()) if (v.origin !== 'environment') vars.set(name, v);
+  const entry = { stamp, files: new Set(files), vars };
+  preloads.set(k.objtree, entry);
   return entry;
 }
 

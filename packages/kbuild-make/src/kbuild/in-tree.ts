@@ -1,7 +1,13 @@
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { SourceError } from '@nx-kbuild/diagnostics';
+import { CachedShell } from '@nx-kbuild/kconfig';
 import type { MakeEvaluator } from '../make/evaluator';
+import { forgetDirectories } from '../make/wildcard';
 import { compileCommand, evaluateBuildDir, ruleCommand, type KbuildEnvironment } from './build-dir';
-import { evaluateModuleTree, type ModuleTree, type ObjectInput } from './tree';
+import { evaluateModuleTree, type KbuildDirectory, type ModuleTree, type ObjectInput } from './tree';
 
 /** One object kbuild compiles, with the command its `.cmd` file records. */
 export interface ObjectCommand {
@@ -22,13 +28,27 @@ export interface ObjectCommand {
 export interface KernelTree {
   tree: ModuleTree;
   objects: ObjectCommand[];
-  /** Every kbuild directory's evaluation (scripts/Makefile.build with obj=<dir>), by directory. */
-  directories: Map<string, MakeEvaluator>;
 }
 
-export interface KernelTreeOptions extends KbuildEnvironment {
+export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
   /** include/config/auto.conf values (CONFIG_*), for the structure pass. */
   config: Record<string, string>;
+  /** Where `$(shell ...)` results of the Makefiles are cached (cc-option probes and the like). */
+  shellCache?: string;
+  /** Threads to evaluate directories on (default: the machine's cores). */
+  threads?: number;
+}
+
+/** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
+interface ObjectJob extends Omit<ObjectCommand, 'command'> {
+  how: 'compile' | 'rule';
+}
+
+/** What a thread does: evaluate these directories (parents first), expand these objects' commands. */
+export interface ThreadWork {
+  env: KbuildEnvironment;
+  directories: { dir: string; parent?: string; builtin: boolean }[];
+  jobs: { index: number; job: ObjectJob }[];
 }
 
 /**
@@ -36,8 +56,44 @@ export interface KernelTreeOptions extends KbuildEnvironment {
  * kbuild tree evaluation) and, for each object, the exact compile command, expanded from the
  * kernel's own scripts/Makefile.build and Makefile.lib evaluated per directory. Each directory
  * starts from the environment its parent exports (subdir-ccflags-y reaches children that way).
+ * Directories are shared out between threads by subtree.
  */
-export function evaluateKernelTree(k: KernelTreeOptions): KernelTree {
+export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTree> {
+  forgetDirectories();
+  const t0 = Date.now();
+  const { tree, jobs } = plan(k);
+  const t1 = Date.now();
+  const shell = new CachedShell(k.shellCache, k.objtree, { ...process.env, ...k.env });
+  const env: KbuildEnvironment = { srctree: k.srctree, objtree: k.objtree, env: k.env };
+  // Worker threads run the compiled worker; from TypeScript sources (tests) everything runs here.
+  const threads = existsSync(WORKER) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
+  const parts = partition(tree, jobs, threads, k.srctree);
+  const commands: string[] = new Array(jobs.length);
+  const others = parts.slice(1).map((work) => runInWorker({ ...work, env }, k.shellCache));
+  // This thread takes the first share while the workers run theirs.
+  let error: unknown;
+  try {
+    for (const [index, command] of runWork({ ...parts[0], env: { ...env, shell: (c) => shell.run(c) } })) commands[index] = command;
+  } catch (e) {
+    error = e;
+  }
+  const t2 = Date.now();
+  const settled = await Promise.allSettled(others);
+  if (process.env.NX_KBUILD_TIMING) process.stderr.write(`plan ${t1 - t0} ms, this thread ${t2 - t1} ms (${parts[0].jobs.length} objects), workers done at ${Date.now() - t1} ms (${parts.slice(1).map((p) => p.jobs.length)} objects)\n`);
+  for (const r of settled) {
+    if (r.status === 'rejected') error ??= r.reason;
+    else {
+      shell.absorb(r.value.fresh);
+      for (const [index, command] of r.value.commands) commands[index] = command;
+    }
+  }
+  shell.save();
+  if (error) throw error;
+  return { tree, objects: jobs.map((job, i) => ({ object: job.object, source: job.source, dir: job.dir, command: commands[i], ...(job.module ? { module: job.module } : {}), ...(job.inputOf ? { inputOf: job.inputOf } : {}) })) };
+}
+
+/** The structure pass: modules, built-in objects and the directories kbuild visits. */
+function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
   const src = k.srctree;
   const variables = {
     ...k.config,
@@ -51,33 +107,95 @@ export function evaluateKernelTree(k: KernelTreeOptions): KernelTree {
     BITS: k.env.BITS ?? '',
   };
   const tree = evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any' });
-  const rel = (p: string) => (p === src ? '.' : p.slice(src.length + 1));
-
-  const directories = new Map<string, MakeEvaluator>();
-  for (const d of tree.directories) {
-    const parent = d.parent === undefined ? undefined : directories.get(rel(d.parent));
-    const env = parent ? parent.exportedEnvironment() : k.env;
-    directories.set(rel(d.dir), evaluateBuildDir({ ...k, env }, rel(d.dir), { builtin: d.builtin, modorder: true }));
-  }
-
-  const objects: ObjectCommand[] = [];
+  const rel = relativeTo(src);
+  const jobs: ObjectJob[] = [];
   const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string, input?: ObjectInput) => {
-    const ev = directories.get(dir);
-    if (!ev) throw new Error(`${object}: its directory ${dir} was not evaluated`);
+    const base = { dir, ...(module ? { module } : {}) };
     if (input) {
       // Made from another object by a rule of the directory: that object is compiled first.
       const from = rel(input.object);
-      const spelledInput = input.generated ? rel(input.source) : input.source;
-      objects.push({ object: from, source: spelledInput, dir, command: compileCommand(ev, from, spelledInput), ...(module ? { module } : {}), inputOf: object });
-      objects.push({ object, source: from, dir, command: ruleCommand(ev, object), ...(module ? { module } : {}) });
+      jobs.push({ ...base, object: from, source: input.generated ? rel(input.source) : input.source, inputOf: object, how: 'compile' });
+      jobs.push({ ...base, object, source: from, how: 'rule' });
       return;
     }
-    const spelled = generated ? rel(source) : source;
-    objects.push({ object, source: spelled, dir, command: compileCommand(ev, object, spelled), ...(module ? { module } : {}) });
+    jobs.push({ ...base, object, source: generated ? rel(source) : source, how: 'compile' });
   };
   for (const m of tree.modules) {
     for (const o of m.members) add(rel(o.object), o.source, o.generated, rel(dirname(m.definedIn.file)), rel(m.path), o.input);
   }
   for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir), undefined, b.input);
-  return { tree, objects, directories };
+  return { tree, jobs };
+}
+
+const WORKER = join(__dirname, 'in-tree-worker.js');
+
+const relativeTo = (src: string) => (p: string) => (p === src ? '.' : p.slice(src.length + 1));
+
+/**
+ * Shares the directories out by subtree (the root's grandchildren and their descendants, largest
+ * first, each to the least loaded thread). A thread also evaluates the ancestors of its subtrees:
+ * a directory's environment comes from its parent.
+ */
+function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: string): Omit<ThreadWork, 'env'>[] {
+  const rel = relativeTo(src);
+  const dirs = tree.directories.map((d: KbuildDirectory) => ({ dir: rel(d.dir), parent: d.parent === undefined ? undefined : rel(d.parent), builtin: d.builtin }));
+  const depth = new Map<string, number>();
+  const unit = new Map<string, string>();
+  for (const d of dirs) {
+    const dd = d.parent === undefined ? 0 : depth.get(d.parent)! + 1;
+    depth.set(d.dir, dd);
+    unit.set(d.dir, dd <= 2 ? d.dir : unit.get(d.parent!)!);
+  }
+  const weight = new Map<string, number>();
+  for (const j of jobs) weight.set(unit.get(j.dir) ?? '.', (weight.get(unit.get(j.dir) ?? '.') ?? 0) + 1);
+  const bins = Array.from({ length: Math.min(threads, Math.max(1, weight.size)) }, () => ({ units: new Set<string>(), load: 0 }));
+  for (const [u, w] of [...weight].sort((a, b) => b[1] - a[1])) {
+    const bin = bins.reduce((a, b) => (b.load < a.load ? b : a));
+    bin.units.add(u);
+    bin.load += w;
+  }
+  return bins.map((bin) => {
+    const needed = new Set<string>();
+    for (const d of dirs) if (bin.units.has(unit.get(d.dir)!)) needed.add(d.dir);
+    // Ancestors of every directory taken (they give it its environment).
+    for (const d of dirs) {
+      if (!needed.has(d.dir)) continue;
+      for (let p = d.parent; p !== undefined && !needed.has(p); p = dirs.find((x) => x.dir === p)?.parent) needed.add(p);
+    }
+    return {
+      directories: dirs.filter((d) => needed.has(d.dir)),
+      jobs: jobs.flatMap((job, index) => (bin.units.has(unit.get(job.dir) ?? '.') ? [{ index, job }] : [])),
+    };
+  });
+}
+
+/** Evaluates the directories of one share in order and expands its objects' commands. */
+export function runWork(work: ThreadWork): [number, string][] {
+  const evaluated = new Map<string, MakeEvaluator>();
+  for (const d of work.directories) {
+    const parent = d.parent === undefined ? undefined : evaluated.get(d.parent);
+    const env = parent ? parent.exportedEnvironment() : work.env.env;
+    evaluated.set(d.dir, evaluateBuildDir({ ...work.env, env }, d.dir, { builtin: d.builtin, modorder: true }));
+  }
+  return work.jobs.map(({ index, job }) => {
+    const ev = evaluated.get(job.dir);
+    if (!ev) throw new Error(`${job.object}: its directory ${job.dir} was not evaluated`);
+    return [index, job.how === 'rule' ? ruleCommand(ev, job.object) : compileCommand(ev, job.object, job.source)];
+  });
+}
+
+interface WorkerResult {
+  commands: [number, string][];
+  fresh: Record<string, string>;
+}
+
+function runInWorker(work: ThreadWork, shellCache: string | undefined): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: { work, shellCache } });
+    worker.once('message', (m: WorkerResult | { error: { file: string; line: number; detail: string } | string }) => {
+      if ('error' in m) reject(typeof m.error === 'string' ? new Error(m.error) : new SourceError(m.error.file, m.error.line, m.error.detail));
+      else resolve(m);
+    });
+    worker.once('error', reject);
+  });
 }

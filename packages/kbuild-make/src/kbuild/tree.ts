@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { MakeEvaluator, type Variable } from '../make/evaluator';
+import { forgetDirectories } from '../make/wildcard';
 import { matchPattern, words } from '../make/words';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
@@ -367,6 +368,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   };
 
   makefileLines.clear();
+  forgetDirectories();
   visit(options.root, options.kbuildCflags);
   // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
   const link = (dir: string): void => {

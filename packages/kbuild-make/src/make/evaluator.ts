@@ -12,6 +12,8 @@ export interface Variable {
   flavor: 'recursive' | 'simple';
   value: string;
   origin: Origin;
+  /** Where a recursive variable was last assigned: errors in its expansion are reported there. */
+  loc?: Location;
 }
 
 /** A rule the evaluator read but does not run (kbuild Makefiles use them for generated files). */
@@ -170,6 +172,15 @@ export class MakeEvaluator {
   private memoActive = false;
   private targetScoped: ReadonlySet<string> = new Set();
   private tainted = false;
+  /**
+   * The outermost binding ($(call) arguments, $(foreach) variables) the current expansion read,
+   * by nesting depth (Infinity: none). A $(call) body that read only its own arguments is
+   * remembered by them; text that read any binding is not remembered by its text.
+   */
+  private minBinding = Infinity;
+  private bindingDepth = 0;
+  private readonly loopDepth = new Map<string, number>();
+  private readonly callMemo = new Map<string, string>();
 
   /** A function with an effect ($(info), $(eval)): its expansion must happen every time. */
   markSideEffect(): void {
@@ -179,39 +190,66 @@ export class MakeEvaluator {
   /** A variable changed for good ($(eval) while expanding, for one): remembered expansions are stale. */
   private forget(): void {
     if (this.memo.size) this.memo.clear();
+    if (this.callMemo.size) this.callMemo.clear();
     this.tainted = true;
   }
 
   /** Arguments of the `$(call ...)`s being expanded, innermost last: $(0) to $(9). */
-  private readonly callFrames: string[][] = [];
+  private readonly callFrames: { args: string[]; depth: number }[] = [];
 
-  /** Expands `body` with $(0)..$(9) bound to `args` (as make binds a call's arguments). */
-  withCallArguments<T>(args: string[], body: () => T): T {
-    this.callFrames.push(args);
+  /**
+   * Expands `body` with $(0)..$(9) bound to `args` (as make binds a call's arguments). While a
+   * recipe is expanded, a body that read nothing target-dependent is remembered by its arguments.
+   */
+  withCallArguments(args: string[], body: () => string): string {
+    const key = this.memoActive ? args.join('\0') : undefined;
+    if (key !== undefined) {
+      const hit = this.callMemo.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const outerTaint = this.tainted;
+    const outerMin = this.minBinding;
+    this.tainted = false;
+    this.minBinding = Infinity;
+    const depth = ++this.bindingDepth;
+    this.callFrames.push({ args, depth });
     try {
-      return body();
+      const value = body();
+      if (key !== undefined && !this.tainted && this.minBinding >= depth) this.callMemo.set(key, value);
+      return value;
     } finally {
       this.callFrames.pop();
+      this.leaveBinding(depth, outerTaint, outerMin);
     }
+  }
+
+  /** Back to the enclosing expansion: what it read outside the binding left counts for it. */
+  private leaveBinding(depth: number, outerTaint: boolean, outerMin: number): void {
+    this.bindingDepth--;
+    this.tainted ||= outerTaint;
+    this.minBinding = Math.min(outerMin, this.minBinding < depth ? this.minBinding : Infinity);
   }
 
   /** The expanded value of a variable (empty when undefined, as in make). */
   get(name: string, loc: Location = { file: '<internal>', line: 0 }): string {
     if (this.callFrames.length > 0 && name.length === 1 && name >= '0' && name <= '9') {
-      this.tainted = true;
-      return this.callFrames[this.callFrames.length - 1][name.charCodeAt(0) - 48] ?? '';
+      const frame = this.callFrames[this.callFrames.length - 1];
+      this.minBinding = Math.min(this.minBinding, frame.depth);
+      return frame.args[name.charCodeAt(0) - 48] ?? '';
     }
     if (this.memoActive && this.targetScoped.has(name)) this.tainted = true;
     const v = this.vars.get(name);
     if (!v) return '';
-    if (v.origin === 'automatic') this.tainted = true;
+    const loop = v.origin === 'automatic' ? this.loopDepth.get(name) : undefined;
+    if (loop !== undefined) this.minBinding = Math.min(this.minBinding, loop);
+    else if (v.origin === 'automatic') this.tainted = true;
     if (v.flavor === 'simple') return v.value;
     if (this.expanding.has(name)) {
       throw new SourceError(loc.file, loc.line, `recursive variable '${name}' references itself (eventually)`);
     }
     this.expanding.add(name);
     try {
-      return this.expand(v.value, loc);
+      return this.expand(v.value, v.loc ?? loc);
     } finally {
       this.expanding.delete(name);
     }
@@ -449,7 +487,7 @@ export class MakeEvaluator {
     if (cur && cur.origin === 'command line' && origin !== 'override') return;
     switch (op) {
       case '=':
-        this.vars.set(name, { flavor: 'recursive', value, origin });
+        this.vars.set(name, { flavor: 'recursive', value, origin, loc });
         return;
       case ':=':
       case '::=':
@@ -459,16 +497,16 @@ export class MakeEvaluator {
         this.vars.set(name, { flavor: 'recursive', value: this.expand(value, loc).replace(/\$/g, '$$$$'), origin });
         return;
       case '?=':
-        if (!cur) this.vars.set(name, { flavor: 'recursive', value, origin });
+        if (!cur) this.vars.set(name, { flavor: 'recursive', value, origin, loc });
         return;
       case '+=': {
         if (!cur) {
-          this.vars.set(name, { flavor: 'recursive', value, origin });
+          this.vars.set(name, { flavor: 'recursive', value, origin, loc });
         } else if (cur.flavor === 'simple') {
           const add = this.expand(value, loc);
           this.vars.set(name, { ...cur, value: cur.value === '' ? add : add === '' && !isDefine ? cur.value + ' ' : `${cur.value} ${add}` });
         } else {
-          this.vars.set(name, { ...cur, value: cur.value === '' ? value : `${cur.value} ${value}` });
+          this.vars.set(name, { ...cur, value: cur.value === '' ? value : `${cur.value} ${value}`, loc });
         }
         return;
       }
@@ -517,11 +555,14 @@ export class MakeEvaluator {
     if (!this.memoActive) return this.expandReferenceNow(inner, loc);
     const hit = this.memo.get(inner);
     if (hit !== undefined) return hit;
-    const outer = this.tainted;
+    const outerTaint = this.tainted;
+    const outerMin = this.minBinding;
     this.tainted = false;
+    this.minBinding = Infinity;
     const value = this.expandReferenceNow(inner, loc);
-    if (!this.tainted) this.memo.set(inner, value);
-    this.tainted ||= outer;
+    if (!this.tainted && this.minBinding === Infinity) this.memo.set(inner, value);
+    this.tainted ||= outerTaint;
+    this.minBinding = Math.min(outerMin, this.minBinding);
     return value;
   }
 
@@ -575,6 +616,13 @@ export class MakeEvaluator {
   /** $(foreach): `body` expanded once per value of the simple variable `name`, restored afterwards. */
   withTemporary(name: string, values: readonly string[], body: () => string): string[] {
     const saved = this.vars.get(name);
+    const savedLoop = this.loopDepth.get(name);
+    const outerTaint = this.tainted;
+    const outerMin = this.minBinding;
+    this.tainted = false;
+    this.minBinding = Infinity;
+    const depth = ++this.bindingDepth;
+    this.loopDepth.set(name, depth);
     const out: string[] = [];
     try {
       for (const value of values) {
@@ -584,6 +632,9 @@ export class MakeEvaluator {
     } finally {
       if (saved) this.vars.set(name, saved);
       else this.vars.delete(name);
+      if (savedLoop !== undefined) this.loopDepth.set(name, savedLoop);
+      else this.loopDepth.delete(name);
+      this.leaveBinding(depth, outerTaint, outerMin);
     }
     return out;
   }

@@ -19,6 +19,31 @@ function globToRegExp(component: string): RegExp {
   return new RegExp(re + '$');
 }
 
+/**
+ * Directory listings, read once, as make's own directory cache does: kbuild asks $(wildcard) about
+ * every target of every directory (15,000 for a distribution kernel). Entry points that evaluate
+ * a tree call forgetDirectories() first, so a long-lived process sees later changes.
+ */
+const listings = new Map<string, Set<string> | null>();
+
+export function forgetDirectories(): void {
+  listings.clear();
+}
+
+function entryExists(dir: string, name: string): boolean {
+  if (name === '.' || name === '..' || name === '') return existsSync(join(dir, name));
+  let entries = listings.get(dir);
+  if (entries === undefined) {
+    try {
+      entries = new Set(readdirSync(dir));
+    } catch {
+      entries = null;
+    }
+    listings.set(dir, entries);
+  }
+  return entries !== null && entries.has(name);
+}
+
 /** `$(wildcard pattern)`: existing paths matching a shell glob, sorted per directory as make does. */
 export function wildcard(pattern: string, cwd: string): string[] {
   const parts = pattern.split('/');
@@ -32,7 +57,7 @@ export function wildcard(pattern: string, cwd: string): string[] {
       if (!/[*?[]/.test(part)) {
         const candidate = base === '' ? part : base === '/' ? '/' + part : `${base}/${part}`;
         if (last) {
-          if (existsSync(join(dir, part))) next.push(candidate);
+          if (entryExists(dir, part)) next.push(candidate);
         } else next.push(candidate);
         continue;
       }

@@ -20,6 +20,8 @@ export class CachedShell implements ShellRunner {
   private readonly memo = new Map<string, string>();
   private readonly identities = new Map<string, string>();
   private cache: Record<string, string> = {};
+  /** Results computed by this process (not read from the cache file), by key. */
+  private readonly fresh: Record<string, string> = {};
   private dirty = false;
   runs = 0;
   hits = 0;
@@ -74,6 +76,7 @@ export class CachedShell implements ShellRunner {
     if (out === undefined) {
       out = this.exec(command);
       this.cache[key] = out;
+      this.fresh[key] = out;
       this.dirty = true;
       this.runs++;
     } else this.hits++;
@@ -92,6 +95,21 @@ export class CachedShell implements ShellRunner {
     let n = Math.min(raw.length, 4095);
     while (n > 0 && raw[n - 1] === 0x0a) n--;
     return raw.subarray(0, n).toString('utf8').replace(/\n/g, ' ');
+  }
+
+  /** The results this process computed (for another process or thread to absorb). */
+  freshResults(): Record<string, string> {
+    return { ...this.fresh };
+  }
+
+  /** Takes results computed elsewhere (a worker thread), to be saved with ours. */
+  absorb(results: Record<string, string>): void {
+    for (const [key, out] of Object.entries(results)) {
+      if (this.cache[key] === undefined) {
+        this.cache[key] = out;
+        this.dirty = true;
+      }
+    }
   }
 
   /** Writes new results back (temp file + rename). */
