@@ -38,7 +38,9 @@ const ourObjects = new Set(ours.map((o) => o.object));
 const others = [...theirs.keys()].filter((o) => !ourObjects.has(o));
 console.log(`compile commands: ${same} of ${same + diffs.length} objects the dry run compiles are byte-identical`);
 console.log(`  ${notCompiled} of our ${ours.length} objects are not compiled by the dry run (their generated inputs need host tools -n does not build)`);
-console.log(`  ${others.length} objects the dry run compiles are not module or built-in objects (host tools, vdso, realmode, boot stubs)`);
+const ownOthers = ours.filter((o) => o.other || o.inputOf).length;
+console.log(`  owners: ${ours.filter((o) => o.module && !o.inputOf).length} objects in modules, ${ours.length - ours.filter((o) => o.module && !o.inputOf).length - ownOthers} built in, ${ownOthers} other (vDSO, realmode, EFI stub, purgatory, objcopy inputs)`);
+console.log(`  ${others.length} objects the dry run compiles that we do not list: host and user programs' objects (and scripts/mod/empty.o, a prepare step) (${others.slice(0, 4).join(' ')}${others.length > 4 ? ' ...' : ''})`);
 for (const d of diffs.slice(0, 10)) {
   const a = ours.find((o) => o.object === d).command.split(' ');
   const b = theirs.get(d).split(' ');

@@ -13,7 +13,8 @@ every module, every built-in object in link order, and each object's exact compi
 outputs (paths relative to objtree):
   --modules-order=FILE     modules.order (default: none)
   --compile-commands=FILE  compile_commands.json for clangd
-  --commands=FILE          JSON: object, source, directory, module and savedcmd of every object
+  --commands=FILE          JSON: object, source, directory, owner (module, built-in or other)
+                           and savedcmd of every object
 $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
 (default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
 $NX_KBUILD_THREADS threads (default: one per core).`;
@@ -76,10 +77,11 @@ async function main(argv: string[]): Promise<number> {
   if (outputs['compile-commands']) writeAtomic(resolve(objtree, outputs['compile-commands']), compileCommands(k, objtree));
   if (outputs.commands) writeAtomic(resolve(objtree, outputs.commands), JSON.stringify(k.objects) + '\n');
   for (const d of k.tree.diagnostics) process.stderr.write(`${d.file}:${d.line}: ${d.severity}: ${d.message}\n`);
-  const modObjects = k.objects.filter((o) => o.module).length;
+  const modObjects = k.objects.filter((o) => o.module && !o.inputOf).length;
+  const otherObjects = k.objects.filter((o) => o.other || o.inputOf).length;
   process.stdout.write(
     `${k.tree.makefiles.length} kbuild directories, ${k.tree.modules.length} modules, ${k.objects.length} objects ` +
-      `(${modObjects} in modules, ${k.objects.length - modObjects} built in), evaluated in ${(ms / 1000).toFixed(1)} s\n`,
+      `(${modObjects} in modules, ${k.objects.length - modObjects - otherObjects} built in, ${otherObjects} other), evaluated in ${(ms / 1000).toFixed(1)} s\n`,
   );
   return 0;
 }

@@ -88,13 +88,13 @@ const COMPILE_COMMAND: Record<string, string> = { '.c': 'cc_o_c', '.S': 'as_o_S'
  * automatic variables and the target's own variables. `target` is relative to the build
  * directory; `source` is spelled as make's VPATH search finds it.
  */
-export function compileCommand(ev: MakeEvaluator, target: string, source: string): string {
+export function compileCommand(ev: MakeEvaluator, target: string, source: string, via: string[] = []): string {
   const obj = ev.get('obj');
   const suffix = source.slice(source.lastIndexOf('.'));
   const cmd = COMPILE_COMMAND[suffix];
   if (!cmd) throw new Error(`${target}: no kbuild compile rule for ${suffix} sources`);
   const stem = patternStem(ev, target, source) ?? target.slice(obj.length + 1, -2);
-  return ev.expandForTarget(target, `$(cmd_${cmd})`, { '@': target, '<': source, '*': stem, '^': source, '+': source }, { file: 'scripts/Makefile.build', line: 0 });
+  return ev.expandForTarget(target, `$(cmd_${cmd})`, { '@': target, '<': source, '*': stem, '^': source, '+': source }, { file: 'scripts/Makefile.build', line: 0 }, via);
 }
 
 interface ObjectPatternRule {

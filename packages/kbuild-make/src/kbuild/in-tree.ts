@@ -23,6 +23,8 @@ export interface ObjectCommand {
   module?: string;
   /** Not linked itself: compiled to make this object from it (objcopy). */
   inputOf?: string;
+  /** Neither built in nor in a module: compiled for something else (vDSO, realmode, EFI stub). */
+  other?: true;
 }
 
 export interface KernelTree {
@@ -42,12 +44,14 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
 /** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
 interface ObjectJob extends Omit<ObjectCommand, 'command'> {
   how: 'compile' | 'rule';
+  /** Targets whose variables it inherits (for objects built as prerequisites of a blob). */
+  via?: string[];
 }
 
 /** What a thread does: evaluate these directories (parents first), expand these objects' commands. */
 export interface ThreadWork {
   env: KbuildEnvironment;
-  directories: { dir: string; parent?: string; builtin: boolean }[];
+  directories: { dir: string; parent?: string; builtin: boolean; modorder: boolean }[];
   jobs: { index: number; job: ObjectJob }[];
 }
 
@@ -89,7 +93,18 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   }
   shell.save();
   if (error) throw error;
-  return { tree, objects: jobs.map((job, i) => ({ object: job.object, source: job.source, dir: job.dir, command: commands[i], ...(job.module ? { module: job.module } : {}), ...(job.inputOf ? { inputOf: job.inputOf } : {}) })) };
+  return {
+    tree,
+    objects: jobs.map((job, i) => ({
+      object: job.object,
+      source: job.source,
+      dir: job.dir,
+      command: commands[i],
+      ...(job.module ? { module: job.module } : {}),
+      ...(job.inputOf ? { inputOf: job.inputOf } : {}),
+      ...(job.other ? { other: true as const } : {}),
+    })),
+  };
 }
 
 /** The structure pass: modules, built-in objects and the directories kbuild visits. */
@@ -109,8 +124,8 @@ function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
   const tree = evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any' });
   const rel = relativeTo(src);
   const jobs: ObjectJob[] = [];
-  const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string, input?: ObjectInput) => {
-    const base = { dir, ...(module ? { module } : {}) };
+  const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string, input?: ObjectInput, other?: { via: string[] }) => {
+    const base = { dir, ...(module ? { module } : {}), ...(other ? { other: true as const, via: other.via } : {}) };
     if (input) {
       // Made from another object by a rule of the directory: that object is compiled first.
       const from = rel(input.object);
@@ -124,6 +139,7 @@ function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
     for (const o of m.members) add(rel(o.object), o.source, o.generated, rel(dirname(m.definedIn.file)), rel(m.path), o.input);
   }
   for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir), undefined, b.input);
+  for (const o of tree.others) add(rel(o.object), o.source, o.generated, rel(o.dir), undefined, o.input, { via: o.via.map(rel) });
   return { tree, jobs };
 }
 
@@ -138,7 +154,7 @@ const relativeTo = (src: string) => (p: string) => (p === src ? '.' : p.slice(sr
  */
 function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: string): Omit<ThreadWork, 'env'>[] {
   const rel = relativeTo(src);
-  const dirs = tree.directories.map((d: KbuildDirectory) => ({ dir: rel(d.dir), parent: d.parent === undefined ? undefined : rel(d.parent), builtin: d.builtin }));
+  const dirs = tree.directories.map((d: KbuildDirectory) => ({ dir: rel(d.dir), parent: d.parent === undefined ? undefined : rel(d.parent), builtin: d.builtin, modorder: d.modorder }));
   const depth = new Map<string, number>();
   const unit = new Map<string, string>();
   for (const d of dirs) {
@@ -175,12 +191,12 @@ export function runWork(work: ThreadWork): [number, string][] {
   for (const d of work.directories) {
     const parent = d.parent === undefined ? undefined : evaluated.get(d.parent);
     const env = parent ? parent.exportedEnvironment() : work.env.env;
-    evaluated.set(d.dir, evaluateBuildDir({ ...work.env, env }, d.dir, { builtin: d.builtin, modorder: true }));
+    evaluated.set(d.dir, evaluateBuildDir({ ...work.env, env }, d.dir, { builtin: d.builtin, modorder: d.modorder }));
   }
   return work.jobs.map(({ index, job }) => {
     const ev = evaluated.get(job.dir);
     if (!ev) throw new Error(`${job.object}: its directory ${job.dir} was not evaluated`);
-    return [index, job.how === 'rule' ? ruleCommand(ev, job.object) : compileCommand(ev, job.object, job.source)];
+    return [index, job.how === 'rule' ? ruleCommand(ev, job.object) : compileCommand(ev, job.object, job.source, job.via)];
   });
 }
 

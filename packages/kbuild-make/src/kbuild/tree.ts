@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { MakeEvaluator, type Variable } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
+import { dirRules, reachableObjects, type DirRule } from './goals';
 import { matchPattern, words } from '../make/words';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
@@ -81,6 +82,23 @@ export interface KbuildDirectory {
   parent?: string;
   /** Named in the parent's obj-y: its built-in.a is linked (need-builtin=1). */
   builtin: boolean;
+  /** Its modules go into modules.order (need-modorder=1): named in the parent's obj-y or obj-m. */
+  modorder: boolean;
+}
+
+/**
+ * An object kbuild compiles that is neither linked into vmlinux nor part of a module: the vDSO's,
+ * the realmode trampoline's, the EFI stub's (objects of subdir-y directories), built to make a blob.
+ */
+export interface OtherObject {
+  object: string;
+  source: string;
+  generated?: boolean;
+  input?: ObjectInput;
+  /** The kbuild directory that builds it. */
+  dir: string;
+  /** Targets whose prerequisites lead to it, outermost first: make passes their variables on. */
+  via: string[];
 }
 
 export interface ModuleTree {
@@ -93,6 +111,8 @@ export interface ModuleTree {
   makefiles: string[];
   /** Every kbuild directory visited, parents before children (each one is a sub-make of kbuild). */
   directories: KbuildDirectory[];
+  /** Whole-tree mode: objects compiled but neither built in nor in a module. */
+  others: OtherObject[];
   diagnostics: TreeDiagnostic[];
 }
 
@@ -130,27 +150,6 @@ function kbuildFile(dir: string): string | undefined {
     if (existsSync(f)) return f;
   }
   return undefined;
-}
-
-/** A rule of a directory's Makefile, expanded: targets relative to the directory, first real prerequisite. */
-interface DirRule {
-  targets: string[];
-  prereq?: string;
-}
-
-function dirRules(ev: MakeEvaluator, dir: string): DirRule[] {
-  return ev.rules.flatMap((r) => {
-    let text: string;
-    try {
-      text = ev.expand(r.text, r);
-    } catch {
-      return []; // targets that need a recipe-time variable: it makes no listed file
-    }
-    const colon = text.indexOf(':');
-    if (colon < 0) return [];
-    const targets = words(text.slice(0, colon)).map((t) => (t.startsWith(dir + '/') ? t.slice(dir.length + 1) : t));
-    return [{ targets, prereq: words(text.slice(colon + 1)).find((w) => w !== 'FORCE') }];
-  });
 }
 
 /**
@@ -212,14 +211,21 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   const diagnostics: TreeDiagnostic[] = [];
 
   const directories: KbuildDirectory[] = [];
+  const others: OtherObject[] = [];
   // The config and kbuild's variables, shared by every directory's evaluation (7,000 for a distro config).
   const shared = new Map<string, Variable>(Object.entries(options.variables).map(([k, v]) => [k, { flavor: 'simple', value: v, origin: 'environment' }]));
   const builtinByDir = new Map<string, { own: BuiltinObject[]; order: string[] }>();
-  const visit = (dir: string, inheritedCflags: string, parent?: string, inBuiltin = true): void => {
+  /**
+   * One kbuild directory. `linked`: reached through obj-y/obj-m, its modules and built-in objects
+   * count; `other`: a subdir-y directory or a sub-make a recipe starts, whose objects are built
+   * for something else (`goals`: what that sub-make is asked for).
+   */
+  const visit = (dir: string, inheritedCflags: string, parent?: string, inBuiltin = true, role: 'linked' | 'other' = 'linked', goals: string[] = []): void => {
+    if (directories.some((d) => d.dir === dir)) return;
     const file = kbuildFile(dir);
     if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
     makefiles.push(file);
-    directories.push({ dir, parent, builtin: inBuiltin });
+    directories.push({ dir, parent, builtin: role === 'linked' && inBuiltin, modorder: role === 'linked' });
     const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true, base: shared });
     ev.setSimple('KBUILD_CFLAGS', inheritedCflags, 'environment');
     ev.setSimple('obj', dir, 'file');
@@ -247,8 +253,9 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         });
       }
     }
-    for (const d of words(get('subdir-y') + ' ' + get('subdir-m'))) {
-      if (!objY.includes(d + '/') && !words(get('obj-m')).includes(d + '/')) {
+    const subdirOnly = words(get('subdir-y') + ' ' + get('subdir-m')).filter((d) => !objY.includes(d + '/') && !words(get('obj-m')).includes(d + '/'));
+    for (const d of options.sources === 'any' ? [] : subdirOnly) {
+      {
         diagnostics.push({
           file,
           line: lineOf(file, d),
@@ -307,7 +314,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
 
     // Whole-tree mode: the built-in objects, in link order (obj-y, composites expanded, then lib-y).
     const builtinHere: BuiltinObject[] = [];
-    if (options.sources === 'any') {
+    if (options.sources === 'any' && role === 'linked') {
       for (const o of new Set(objY)) {
         if (o.endsWith('/')) continue;
         const base = o.slice(0, -2);
@@ -322,12 +329,14 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
     // make's $^ lists a prerequisite once: an object named twice in obj-m is one module, first place.
     const ordered = [...new Set([...objY.filter((o) => o.endsWith('/')), ...objM])];
-    builtinByDir.set(dir, { own: builtinHere, order: objY });
+    builtinByDir.set(dir, { own: builtinHere, order: role === 'linked' ? objY : [] });
+    const modulesBefore = modules.length;
     for (const entry of ordered) {
       if (entry.endsWith('/')) {
-        visit(join(dir, entry.slice(0, -1)), dirCflags, dir, objY.includes(entry));
+        visit(join(dir, entry.slice(0, -1)), dirCflags, dir, objY.includes(entry), role);
         continue;
       }
+      if (role === 'other') continue; // kbuild does not build modules of a subdir-y directory into modules.order
       if (!entry.endsWith('.o')) {
         throw new SourceError(file, lineOf(file, entry), `'${entry}' in obj-m is neither an object (.o) nor a directory (/)`);
       }
@@ -365,6 +374,35 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         definedIn: { file, line: lineOf(file, entry) },
       });
     }
+    if (options.sources !== 'any') return;
+
+    // What this directory's sub-make builds besides modules and built-in objects, in make's order:
+    // extra-y, lib.a, built-in.a, modules, always-y (and a recipe's goal for a sub-make).
+    const here = (o: string) => `${dir}/${o}`;
+    const known = new Set<string>();
+    for (const b of builtinHere) known.add(b.object.slice(dir.length + 1));
+    for (const m of modules.slice(modulesBefore)) for (const o of m.members) if (o.object.startsWith(dir + '/')) known.add(o.object.slice(dir.length + 1));
+    const libY = role === 'other' ? words(`${get('lib-y')} ${get('lib-m')}`) : [];
+    const goalNames = [
+      ...words(get('extra-y')),
+      ...libY,
+      ...[...known],
+      ...words(`${get('always-y')} ${get('always-m')}`),
+      ...goals.map((g) => (g.startsWith(dir + '/') ? g.slice(dir.length + 1) : g)),
+    ];
+    const generatedSource = (name: string): string[] => {
+      if (!name.endsWith('.o')) return [];
+      const found = sourceOf(name);
+      return found?.generated && !found.input && found.source.startsWith(dir + '/') ? [found.source.slice(dir.length + 1)] : [];
+    };
+    const reach = reachableObjects(rules, dir, goalNames, known, generatedSource);
+    for (const { name, via } of reach.objects) {
+      const found = sourceOf(name);
+      if (!found) continue; // made by a rule from something else (a linked blob, a host tool's output)
+      others.push({ object: here(name), dir, via: via.map(here), ...found });
+    }
+    for (const d of subdirOnly) visit(join(dir, d), dirCflags, dir, false, 'other');
+    for (const sub of reach.subMakes) visit(sub.dir, dirCflags, dir, false, 'other', [sub.goal]);
   };
 
   makefileLines.clear();
@@ -397,5 +435,5 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     seen.set(m.name, m);
   }
   makefileLines.clear();
-  return { root: options.root, modules, builtin, makefiles, directories, diagnostics };
+  return { root: options.root, modules, builtin, makefiles, directories, others, diagnostics };
 }

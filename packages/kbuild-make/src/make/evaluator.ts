@@ -419,18 +419,10 @@ export class MakeEvaluator {
    * target- and pattern-specific variables that apply to it (patterns with longer stems first,
    * then the target's own, in the order they were read), as make does when it runs a recipe.
    */
-  expandForTarget(target: string, text: string, automatic: Record<string, string>, loc: Location): string {
-    const applicable: { v: TargetVariable; stem: number }[] = [];
-    for (const v of this.targetVariables) {
-      let best = -1;
-      for (const t of v.targets) {
-        const stem = t.includes('%') ? matchPattern(t, target) : t === target ? '' : undefined;
-        if (stem !== undefined) best = t.includes('%') ? Math.max(best, stem.length) : Infinity;
-      }
-      if (best >= 0) applicable.push({ v, stem: best });
-    }
-    // Exact targets (stem Infinity) last; among patterns, shorter stems (more specific) win.
-    applicable.sort((a, b) => (a.stem === b.stem ? 0 : a.stem === Infinity ? 1 : b.stem === Infinity ? -1 : b.stem - a.stem));
+  expandForTarget(target: string, text: string, automatic: Record<string, string>, loc: Location, inheritFrom: string[] = []): string {
+    // Variables of the targets that needed this one (outermost first; `private` ones stay with
+    // their target), then the target's own.
+    const applicable = [...inheritFrom.flatMap((t) => this.variablesOf(t).filter((v) => !v.private)), ...this.variablesOf(target)];
     const saved = new Map<string, Variable | undefined>();
     const set = (name: string, value: Variable) => {
       if (!saved.has(name)) saved.set(name, this.vars.get(name));
@@ -446,7 +438,7 @@ export class MakeEvaluator {
           set(`${k}F`, { flavor: 'simple', value: joinWords(ws.map((w) => w.slice(w.lastIndexOf('/') + 1))), origin: 'automatic' });
         }
       }
-      for (const { v } of applicable) {
+      for (const v of applicable) {
         const cur = this.vars.get(v.name);
         if (cur?.origin === 'command line') continue;
         switch (v.op) {
@@ -479,6 +471,22 @@ export class MakeEvaluator {
         else this.vars.delete(k);
       }
     }
+  }
+
+  /** The target- and pattern-specific variables of `target`, in the order make applies them. */
+  private variablesOf(target: string): TargetVariable[] {
+    const applicable: { v: TargetVariable; stem: number }[] = [];
+    for (const v of this.targetVariables) {
+      let best = -1;
+      for (const t of v.targets) {
+        const stem = t.includes('%') ? matchPattern(t, target) : t === target ? '' : undefined;
+        if (stem !== undefined) best = t.includes('%') ? Math.max(best, stem.length) : Infinity;
+      }
+      if (best >= 0) applicable.push({ v, stem: best });
+    }
+    // Exact targets (stem Infinity) last; among patterns, shorter stems (more specific) win.
+    applicable.sort((a, b) => (a.stem === b.stem ? 0 : a.stem === Infinity ? 1 : b.stem === Infinity ? -1 : b.stem - a.stem));
+    return applicable.map((a) => a.v);
   }
 
   private assign(name: string, op: string, value: string, origin: Origin, loc: Location, isDefine: boolean): void {
