@@ -12,5 +12,8 @@ export { compileCommand, evaluateBuildDir, ruleCommand } from './kbuild/build-di
 export type { BuildDirNeeds, KbuildEnvironment } from './kbuild/build-dir';
 export { probeKbuildEnvironment } from './kbuild/probe';
 export { evaluateKernelTree } from './kbuild/in-tree';
-export type { KernelTree, KernelTreeOptions, ObjectCommand } from './kbuild/in-tree';
+export type { KernelTree, KernelTreeOptions, ModuleLink, ObjectCommand } from './kbuild/in-tree';
 export { cachedKbuildEnvironment } from './kbuild/environment-cache';
+export { inTreeModuleCommands } from './kbuild/in-tree-modules';
+export type { InTreeModulesOptions, UnbuildableModule } from './kbuild/in-tree-modules';
+export { splitUnquoted } from './kbuild/shell-words';

@@ -168,3 +168,29 @@ export function ruleCommand(ev: MakeEvaluator, target: string): string {
   }
   throw new Error(`no rule of ${ev.get('obj')} makes ${target}`);
 }
+
+/**
+ * gen_symversions' pipeline for an object (`$(CPP) -D__GENKSYMS__ $(c_flags) $< | genksyms ...`),
+ * expanded as rule_cc_o_c expands it; run when the object exports symbols.
+ */
+export function genksymsCommand(ev: MakeEvaluator, target: string, source: string): string {
+  const obj = ev.get('obj');
+  const kind = source.endsWith('.S') ? 'S' : 'c';
+  const stem = patternStem(ev, target, source) ?? target.slice(obj.length + 1, -2);
+  return ev.expandForTarget(
+    target,
+    `$(call cmd_gensymtypes_${kind},$(KBUILD_SYMTYPES),$(@:.o=.symtypes))`,
+    { '@': target, '<': source, '*': stem, '^': source, '+': source },
+    { file: 'scripts/Makefile.build', line: 0 },
+  );
+}
+
+/** A composite module's `ld -r` (Makefile.build's `$(multi-obj-m): %.o: %.mod` and its objtool). */
+export function linkMultiCommand(ev: MakeEvaluator, target: string, modFile: string): string {
+  return ev.expandForTarget(
+    target,
+    '$(cmd_ld_multi_m)',
+    { '@': target, '<': modFile, '*': target.slice(0, -2), '^': modFile, '+': modFile },
+    { file: 'scripts/Makefile.build', line: 0 },
+  );
+}

@@ -6,7 +6,7 @@ import { SourceError } from '@nx-kbuild/diagnostics';
 import { CachedShell } from '@nx-kbuild/kconfig';
 import type { MakeEvaluator } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
-import { compileCommand, evaluateBuildDir, ruleCommand, type KbuildEnvironment } from './build-dir';
+import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
 import { evaluateModuleTree, type KbuildDirectory, type ModuleTree, type ObjectInput } from './tree';
 
 /** One object kbuild compiles, with the command its `.cmd` file records. */
@@ -25,11 +25,22 @@ export interface ObjectCommand {
   inputOf?: string;
   /** Neither built in nor in a module: compiled for something else (vDSO, realmode, EFI stub). */
   other?: true;
+  /** With moduleSteps, for module objects: `$(cmd_gensymtypes_c)` (cpp | genksyms) for this object. */
+  genksyms?: string;
+}
+
+/** With moduleSteps: a composite module's `ld -r` (cmd_ld_multi_m, objtool included). */
+export interface ModuleLink {
+  module: string;
+  dir: string;
+  command: string;
 }
 
 export interface KernelTree {
   tree: ModuleTree;
   objects: ObjectCommand[];
+  /** With moduleSteps: the `ld -r` of every composite module. */
+  moduleLinks: ModuleLink[];
 }
 
 export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
@@ -39,11 +50,19 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
   shellCache?: string;
   /** Threads to evaluate directories on (default: the machine's cores). */
   threads?: number;
+  /**
+   * Also expand what building modules needs beyond compiling: each module object's genksyms
+   * pipeline and each composite module's `ld -r` (for the Nx build of an in-tree kernel).
+   */
+  moduleSteps?: boolean;
 }
 
 /** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
-interface ObjectJob extends Omit<ObjectCommand, 'command'> {
-  how: 'compile' | 'rule';
+interface ObjectJob extends Omit<ObjectCommand, 'command' | 'genksyms'> {
+  /** compile: the directory's compile rule; rule: its own rule; link-multi: a composite module's ld -r. */
+  how: 'compile' | 'rule' | 'link-multi';
+  /** Also expand the genksyms pipeline (module objects, with moduleSteps). */
+  genksyms?: boolean;
   /** Targets whose variables it inherits (for objects built as prerequisites of a blob). */
   via?: string[];
 }
@@ -73,11 +92,15 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   const threads = existsSync(WORKER) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
   const parts = partition(tree, jobs, threads, k.srctree);
   const commands: string[] = new Array(jobs.length);
+  const genksyms: (string | undefined)[] = new Array(jobs.length);
   const others = parts.slice(1).map((work) => runInWorker({ ...work, env }, k.shellCache));
   // This thread takes the first share while the workers run theirs.
   let error: unknown;
   try {
-    for (const [index, command] of runWork({ ...parts[0], env: { ...env, shell: (c) => shell.run(c) } })) commands[index] = command;
+    for (const [index, command, g] of runWork({ ...parts[0], env: { ...env, shell: (c) => shell.run(c) } })) {
+      commands[index] = command;
+      genksyms[index] = g;
+    }
   } catch (e) {
     error = e;
   }
@@ -88,14 +111,19 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
     if (r.status === 'rejected') error ??= r.reason;
     else {
       shell.absorb(r.value.fresh);
-      for (const [index, command] of r.value.commands) commands[index] = command;
+      for (const [index, command, g] of r.value.commands) {
+        commands[index] = command;
+        genksyms[index] = g;
+      }
     }
   }
   shell.save();
   if (error) throw error;
+  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'link-multi');
   return {
     tree,
-    objects: jobs.map((job, i) => ({
+    moduleLinks: jobs.flatMap((job, i) => (job.how === 'link-multi' ? [{ module: job.module!, dir: job.dir, command: commands[i] }] : [])),
+    objects: objectJobs.map(({ job, i }) => ({
       object: job.object,
       source: job.source,
       dir: job.dir,
@@ -103,6 +131,7 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
       ...(job.module ? { module: job.module } : {}),
       ...(job.inputOf ? { inputOf: job.inputOf } : {}),
       ...(job.other ? { other: true as const } : {}),
+      ...(genksyms[i] !== undefined ? { genksyms: genksyms[i] } : {}),
     })),
   };
 }
@@ -136,7 +165,12 @@ function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
     jobs.push({ ...base, object, source: generated ? rel(source) : source, how: 'compile' });
   };
   for (const m of tree.modules) {
-    for (const o of m.members) add(rel(o.object), o.source, o.generated, rel(dirname(m.definedIn.file)), rel(m.path), o.input);
+    const first = jobs.length;
+    const dir = rel(dirname(m.definedIn.file));
+    for (const o of m.members) add(rel(o.object), o.source, o.generated, dir, rel(m.path), o.input);
+    if (!k.moduleSteps) continue;
+    for (const job of jobs.slice(first)) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
+    if (m.composite) jobs.push({ object: `${rel(m.path)}.o`, source: `${rel(m.path)}.mod`, dir, module: rel(m.path), how: 'link-multi' });
   }
   for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir), undefined, b.input);
   for (const o of tree.others) add(rel(o.object), o.source, o.generated, rel(o.dir), undefined, o.input, { via: o.via.map(rel) });
@@ -186,7 +220,7 @@ function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: st
 }
 
 /** Evaluates the directories of one share in order and expands its objects' commands. */
-export function runWork(work: ThreadWork): [number, string][] {
+export function runWork(work: ThreadWork): [number, string, string?][] {
   const evaluated = new Map<string, MakeEvaluator>();
   for (const d of work.directories) {
     const parent = d.parent === undefined ? undefined : evaluated.get(d.parent);
@@ -196,12 +230,15 @@ export function runWork(work: ThreadWork): [number, string][] {
   return work.jobs.map(({ index, job }) => {
     const ev = evaluated.get(job.dir);
     if (!ev) throw new Error(`${job.object}: its directory ${job.dir} was not evaluated`);
-    return [index, job.how === 'rule' ? ruleCommand(ev, job.object) : compileCommand(ev, job.object, job.source, job.via)];
+    if (job.how === 'rule') return [index, ruleCommand(ev, job.object)];
+    if (job.how === 'link-multi') return [index, linkMultiCommand(ev, job.object, job.source)];
+    const command = compileCommand(ev, job.object, job.source, job.via);
+    return job.genksyms ? [index, command, genksymsCommand(ev, job.object, job.source)] : [index, command];
   });
 }
 
 interface WorkerResult {
-  commands: [number, string][];
+  commands: [number, string, string?][];
   fresh: Record<string, string>;
 }
 

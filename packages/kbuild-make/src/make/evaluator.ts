@@ -281,8 +281,8 @@ export class MakeEvaluator {
           // Conditionals are processed even inside inactive branches (to keep nesting right).
           const parentActive = active();
           const value = parentActive ? this.evalCondition(st.keyword, st.rest, loc) : false;
+          // A conditional does not end a rule: recipe lines may follow it (Makefile.modfinal's btf_ko).
           cond.push({ active: parentActive && value, seenTrue: value, parentActive, loc, sawElse: false });
-          inRule = false;
           continue;
         }
         case 'else': {

@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MakeEvaluator } from '../make/evaluator';
+import { dotTarget, type Command, type CompileStep, type ModuleCommands, type TreeCommands } from './commands';
+import type { KernelTree, KernelTreeOptions, ObjectCommand } from './in-tree';
+import { shellWords, splitUnquoted } from './shell-words';
+import type { ModuleSpec } from './tree';
+
+export interface InTreeModulesOptions {
+  /** KBUILD_MODPOST_WARN=1: unresolved symbols are warnings (needed without vmlinux.o). */
+  modpostWarn?: boolean;
+}
+
+/** A module nx-kbuild cannot build yet, and why (it is reported, not dropped silently). */
+export interface UnbuildableModule {
+  module: ModuleSpec;
+  reason: string;
+}
+
+/** One simple command of a kbuild command line, run as an argument array; `text` is kbuild's. */
+function simple(text: string): Command {
+  return { argv: shellWords(text), text };
+}
+
+/** `a ; b` as kbuild's cmd_cc_o_c writes it (compile, then objtool): the parts to run. */
+function list(text: string): Command[] {
+  return splitUnquoted(text, ';').map(simple);
+}
+
+/**
+ * The commands that build each module of an in-tree kernel, all expanded from the kernel's own
+ * makefiles: objects and their genksyms pipelines (Makefile.build, per directory), the composite
+ * `ld -r`, modpost's flags (Makefile.modpost) and the final `.mod.o`, `.ko` link and BTF
+ * (Makefile.modfinal). modpost runs per module, as for `make <dir>/<module>.ko`; paths are
+ * relative to the build directory. `kt` must come from evaluateKernelTree with moduleSteps.
+ */
+export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, options: InTreeModulesOptions = {}): TreeCommands & { unbuildable: UnbuildableModule[] } {
+  const env = { ...k.env, ...(options.modpostWarn ? { KBUILD_MODPOST_WARN: '1' } : {}) };
+  const sub = (file: string) => {
+    const ev = new MakeEvaluator({ cwd: k.objtree, commandLine: options.modpostWarn ? { KBUILD_MODPOST_WARN: '1' } : {}, allowShell: false });
+    for (const [name, value] of Object.entries(env)) ev.setEnvironment(name, value);
+    ev.setSimple('MAKECMDGOALS', '', 'default');
+    ev.evalFile(join(k.srctree, file));
+    return ev;
+  };
+  const modpostEv = sub('scripts/Makefile.modpost');
+  const finalEv = sub('scripts/Makefile.modfinal');
+  const at = { file: 'scripts/Makefile.modfinal', line: 0 };
+  const finalCompile = (target: string, source: string): CompileStep => {
+    const text = finalEv.expandForTarget(target, '$(cmd_cc_o_c)', { '@': target, '<': source, '*': target.slice(0, -2), '^': source, '+': source }, at);
+    return {
+      object: target,
+      source,
+      depfile: dotTarget(target, '.d').replace(/,/g, '_'),
+      cmdFile: dotTarget(target, '.cmd'),
+      cc: simple(text),
+      savedcmd: text,
+      cpp: simple(''),
+      genksyms: simple(''),
+    };
+  };
+  const commonObject = '.module-common.o';
+  const moduleCommon = finalCompile(commonObject, `${k.srctree}/scripts/module-common.c`);
+  const lds = finalEv.get('ARCH_MODULE_LDS');
+  const btfOn = finalEv.get('CONFIG_DEBUG_INFO_BTF_MODULES') !== '' && existsSync(join(k.objtree, 'vmlinux'));
+
+  const rel = (p: string) => p.slice(k.srctree.length + 1);
+  const byModule = new Map<string, ObjectCommand[]>();
+  for (const o of kt.objects) if (o.module) (byModule.get(o.module) ?? byModule.set(o.module, []).get(o.module)!).push(o);
+  const links = new Map(kt.moduleLinks.map((l) => [l.module, l.command]));
+
+  const modules: ModuleCommands[] = [];
+  const unbuildable: UnbuildableModule[] = [];
+  for (const m of kt.tree.modules) {
+    const path = rel(m.path);
+    const objs = byModule.get(path) ?? [];
+    if (objs.some((o) => o.inputOf)) {
+      unbuildable.push({ module: m, reason: 'an object of it is made from another one by a directory rule (objcopy); not built by nx-kbuild yet' });
+      continue;
+    }
+    const assembler = objs.find((o) => o.source.endsWith('.S'));
+    if (assembler) {
+      // cmd_gensymtypes_S is a shell compound ({ echo ...; nm | sed; } | cpp | genksyms).
+      unbuildable.push({ module: m, reason: `${assembler.object} is assembled: its genksyms pipeline is not run by nx-kbuild yet` });
+      continue;
+    }
+    const objects: CompileStep[] = objs.map((o) => {
+      const [cc, objtool] = list(o.command);
+      const pipeline = splitUnquoted(o.genksyms ?? '', '|');
+      return {
+        object: o.object,
+        source: o.source,
+        depfile: dotTarget(o.object, '.d').replace(/,/g, '_'),
+        cmdFile: dotTarget(o.object, '.cmd'),
+        cc,
+        ...(objtool ? { objtool } : {}),
+        savedcmd: o.command,
+        cpp: simple(pipeline[0] ?? ''),
+        genksyms: simple(pipeline[1] ?? ''),
+      };
+    });
+    const modFile = `${path}.mod`;
+    const modContent = objs.map((o) => o.object).join('\n') + '\n';
+    const moduleObject = `${path}.o`;
+    const linkText = links.get(path);
+    const composite =
+      m.composite && linkText
+        ? (() => {
+            const [ld, objtool] = list(linkText);
+            return { modFile, modContent, object: moduleObject, cmdFile: dotTarget(moduleObject, '.cmd'), ld, ...(objtool ? { objtool } : {}), savedcmd: linkText };
+          })()
+        : undefined;
+    const modpostOutput = `${path}.symvers`;
+    const modpostOrder = dotTarget(path, '.modorder');
+    const modpostText = modpostEv.expandForTarget(modpostOutput, '$(MODPOST) $(modpost-args)', { '@': modpostOutput, MODORDER: modpostOrder }, { file: 'scripts/Makefile.modpost', line: 0 });
+    const ko = `${path}.ko`;
+    const modO = finalCompile(`${path}.mod.o`, `${path}.mod.c`);
+    const prereqs = [moduleObject, modO.object, commonObject, lds, ...(btfOn ? ['vmlinux'] : [])].join(' ');
+    const koText = finalEv.expandForTarget(ko, '$(cmd_ld_ko_o)', { '@': ko, '<': moduleObject, '^': prereqs, '+': prereqs, '*': path }, at);
+    const btf = btfOn
+      ? [
+          { ...simple(finalEv.expandForTarget(ko, '$(PAHOLE) -J $(PAHOLE_FLAGS) $(MODULE_PAHOLE_FLAGS) --btf_base vmlinux $@', { '@': ko }, at)), env: { LLVM_OBJCOPY: finalEv.get('OBJCOPY') } },
+          simple(finalEv.expandForTarget(ko, '$(RESOLVE_BTFIDS) -b vmlinux $@', { '@': ko }, at)),
+        ]
+      : [];
+    modules.push({
+      module: m,
+      objects,
+      composite,
+      modFile,
+      modContent,
+      moduleObject,
+      fixdep: 'scripts/basic/fixdep',
+      nm: finalEv.get('NM'),
+      modpost: simple(modpostText),
+      modpostOrder,
+      modpostOutput,
+      modC: `${path}.mod.c`,
+      modO,
+      ko,
+      koLink: simple(koText),
+      btf,
+    });
+  }
+  return { moduleCommon, modules, unbuildable };
+}
