@@ -45,4 +45,11 @@ if [ ! -f "$SRC_DIR/Makefile" ]; then
   mv "$tmp/linux-source-6.12" "$SRC_DIR"
   rmdir "$tmp"
 fi
+# Debian's packaging appends "/*" and "!/debian/" to the top .gitignore (its own repository holds
+# only debian/). Tools that honour .gitignore, Nx among them, would see no kernel file at all; the
+# tree is used as a kernel tree, so those two lines go (everything else is the kernel's own).
+if grep -qx '/\*' "$SRC_DIR/.gitignore"; then
+  sed -i -e '/^# Debian packaging: ignore everything at the top level/,/^!\/debian\/$/d' "$SRC_DIR/.gitignore"
+  sed -i -e '${/^#$/d}' "$SRC_DIR/.gitignore"
+fi
 echo "setup: ok (headers /usr/src/${HEADERS}, source $SRC_DIR)"

@@ -8,21 +8,25 @@ import {
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import { loadTreeModel, type TreeModel } from './model/tree-model';
-import { normalizeOptions, type KbuildPluginOptions } from './model/options';
+import { buildDirOf, normalizeOptions, type KbuildPluginOptions } from './model/options';
+import { loadInTreeModel } from './model/in-tree-model';
+import { cachedKbuildEnvironment } from '@nx-kbuild/kbuild-make';
 import { buildProjects, identityEnv } from './targets';
-import { computeIdentity } from './model/identity';
+import { computeIdentity, computeInTreeIdentity } from './model/identity';
+import { forgetHeaders } from './model/headers';
 
 export type { KbuildPluginOptions } from './model/options';
 
 const DEFAULT_TREE_PROJECT = 'kbuild-tree';
 
 /** One evaluation per graph computation: createNodes and createDependencies share it. */
-let lastModel: { key: string; model: TreeModel } | undefined;
+let lastModel: { key: string; model: Promise<TreeModel> } | undefined;
 
-function modelFor(workspaceRoot: string, options: KbuildPluginOptions, fresh: boolean): TreeModel {
+function modelFor(workspaceRoot: string, options: KbuildPluginOptions, fresh: boolean): Promise<TreeModel> {
   const key = JSON.stringify([workspaceRoot, options]);
   if (!fresh && lastModel?.key === key) return lastModel.model;
-  const model = loadTreeModel(workspaceRoot, options);
+  forgetHeaders();
+  const model = options.objtree !== undefined ? loadInTreeModel(workspaceRoot, options) : Promise.resolve().then(() => loadTreeModel(workspaceRoot, options));
   lastModel = { key, model };
   return model;
 }
@@ -33,13 +37,13 @@ function modelFor(workspaceRoot: string, options: KbuildPluginOptions, fresh: bo
  */
 export const createNodes: CreateNodes<KbuildPluginOptions> = [
   '**/{Kbuild,Makefile}',
-  (files, rawOptions, context) => {
+  async (files, rawOptions, context) => {
     const options = normalizeOptions(rawOptions);
     const treeRel = relative(context.workspaceRoot, join(context.workspaceRoot, options.tree ?? '.')) || '.';
     const anchors = files.filter((f) => (dirname(f) === '.' ? '.' : dirname(f)) === treeRel);
     const anchor = anchors.find((f) => f.endsWith('Kbuild')) ?? anchors[0];
     if (!anchor) return [];
-    const model = modelFor(context.workspaceRoot, options, true);
+    const model = await modelFor(context.workspaceRoot, options, true);
     for (const w of model.configWarnings) process.stderr.write(`${w}\n`);
     for (const d of model.tree.diagnostics) {
       process.stderr.write(`${relative(context.workspaceRoot, d.file)}:${d.line}: ${d.severity}: ${d.message}\n`);
@@ -65,9 +69,9 @@ function ownerOf(file: string, roots: [name: string, root: string][]): string | 
  * pointing at the consumer's source, when that source belongs to the consumer's project; modules
  * that share a directory have virtual roots, so their edges are implicit.
  */
-export const createDependencies: CreateDependencies<KbuildPluginOptions> = (rawOptions, context) => {
+export const createDependencies: CreateDependencies<KbuildPluginOptions> = async (rawOptions, context) => {
   const options = normalizeOptions(rawOptions);
-  const model = modelFor(context.workspaceRoot, options, false);
+  const model = await modelFor(context.workspaceRoot, options, false);
   const treeProject = options.treeProject ?? DEFAULT_TREE_PROJECT;
   const roots = Object.entries(context.projects).map(([name, p]) => [name, p.root] as [string, string]);
   const edge = (source: string, target: string, file: string): RawProjectGraphDependency => {
@@ -79,7 +83,8 @@ export const createDependencies: CreateDependencies<KbuildPluginOptions> = (rawO
   const deps: RawProjectGraphDependency[] = model.edges.map((e) => edge(e.from, e.to, e.sourceFile));
   // The tree project collects every module's outputs (Module.symvers, modules.order).
   for (const m of model.tree.modules) deps.push(edge(treeProject, m.name, m.definedIn.file));
-  return deps;
+  // Only between projects Nx has (a tree whose files Nx ignores has none).
+  return deps.filter((d) => context.projects[d.source] && context.projects[d.target]);
 };
 
 /**
@@ -88,5 +93,9 @@ export const createDependencies: CreateDependencies<KbuildPluginOptions> = (rawO
  */
 export const preTasksExecution: PreTasksExecution<KbuildPluginOptions> = (rawOptions, context) => {
   const options = normalizeOptions(rawOptions);
-  process.env[identityEnv(options.kernelDir)] = computeIdentity(context.workspaceRoot, options.kernelDir);
+  const buildDir = buildDirOf(context.workspaceRoot, options);
+  process.env[identityEnv(buildDir)] =
+    options.objtree !== undefined
+      ? computeInTreeIdentity(buildDir, cachedKbuildEnvironment(context.workspaceRoot, buildDir))
+      : computeIdentity(context.workspaceRoot, buildDir);
 };

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { basename, dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, TreeLinkSpec } from './runner/spec';
-import { SPEC_ENV } from './runner/spec';
+import { SPEC_ENV, SPEC_FILE_ENV, SPEC_INLINE_LIMIT } from './runner/spec';
 
 export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common' } as const;
 
@@ -24,15 +25,35 @@ export function identityEnv(kernelDir: string): string {
   return `NX_KBUILD_IDENTITY_${createHash('sha256').update(kernelDir).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * Where a large spec goes: <workspace>/.nx-kbuild/specs/<sha256>.json, written when the graph is
+ * computed. The name is the content's hash, and the name is in the target's options: the cache
+ * key still covers every command.
+ */
+function specFile(workspaceRoot: string, json: string): string {
+  const name = `${createHash('sha256').update(json).digest('hex')}.json`;
+  const rel = join('.nx-kbuild', 'specs', name);
+  const abs = join(workspaceRoot, rel);
+  if (!existsSync(abs)) {
+    mkdirSync(dirname(abs), { recursive: true });
+    const tmp = `${abs}.tmp.${process.pid}`;
+    writeFileSync(tmp, json);
+    renameSync(tmp, abs);
+  }
+  return rel;
+}
+
 /** A task that runs one kbuild pass through the runner: spawned directly, no Node fork of Nx's own. */
-function stepTarget(spec: StepSpec, identity: string, extra: Partial<TargetConfiguration>): TargetConfiguration {
+function stepTarget(workspaceRoot: string, spec: StepSpec, identity: string, extra: Partial<TargetConfiguration>): TargetConfiguration {
+  const json = JSON.stringify(spec);
+  const carried = json.length <= SPEC_INLINE_LIMIT ? { [SPEC_ENV]: json } : { [SPEC_FILE_ENV]: specFile(workspaceRoot, json) };
   return {
     executor: 'nx:run-commands',
     cache: true,
     ...extra,
     options: {
       command: `node ${shellPath(RUNNER)}`,
-      env: { [SPEC_ENV]: JSON.stringify(spec), NX_KBUILD_IDENTITY_VAR: identity },
+      env: { ...carried, NX_KBUILD_IDENTITY_VAR: identity },
       forwardAllArgs: false,
     },
   };
@@ -49,8 +70,10 @@ export function projectRootFor(model: TreeModel, mc: ModuleCommands, sharedDirs:
 }
 
 export function buildProjects(model: TreeModel, treeProject: string): ProjectPlan[] {
-  const ws = (abs: string) => `{workspaceRoot}/${relative(model.workspaceRoot, abs)}`;
   const cwd = model.kernelDir;
+  // Paths of in-tree commands are relative to the build directory (where the passes run).
+  const ws = (p: string) => `{workspaceRoot}/${relative(model.workspaceRoot, isAbsolute(p) ? p : join(cwd, p))}`;
+  const inTree = model.outputRoot !== model.root;
   const perDir = new Map<string, number>();
   for (const m of model.tree.modules) perDir.set(m.dir, (perDir.get(m.dir) ?? 0) + 1);
   const sharedDirs = new Set([...perDir].filter(([, n]) => n > 1).map(([d]) => d));
@@ -66,7 +89,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const m = mc.module;
     const root = projectRootFor(model, mc, sharedDirs);
     const headerInputs = (model.headers.get(m.name) ?? []).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
-    const sources = m.members.map((o) => ws(o.source));
+    const sources = mc.objects.map((o) => ws(o.source));
     const objtoolPath = join(cwd, 'tools/objtool/objtool');
     const linkOutputs = [mc.modO.object, mc.modO.cmdFile, mc.ko, dotTarget(mc.ko, '.cmd')];
     const modpostOutputs = [mc.modC, mc.modpostOutput, mc.modpostOrder];
@@ -79,11 +102,13 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
       objects: mc.objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool })),
       modFile: mc.modFile,
       modContent: mc.modContent,
+      ...(mc.modCmd !== undefined ? { modCmd: mc.modCmd } : {}),
       composite: mc.composite && { ...mc.composite, objtoolPath: mc.composite.objtool?.argv[0] ?? objtoolPath },
     };
     const compileOutputs = [
       ...mc.objects.flatMap((o) => [ws(o.object), ws(o.depfile)]),
       ws(mc.modFile),
+      ...(mc.modCmd !== undefined ? [ws(dotTarget(mc.modFile, '.cmd'))] : []),
       ...(mc.composite ? [ws(mc.composite.object), ws(mc.composite.cmdFile)] : []),
     ];
     const genksyms: GenksymsSpec = {
@@ -128,18 +153,18 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     };
 
     const targets: Record<string, TargetConfiguration> = {
-      [TARGETS.compile]: stepTarget(compile, identityInput.env, {
+      [TARGETS.compile]: stepTarget(model.workspaceRoot, compile, identityInput.env, {
         inputs: [...sources, ...headerInputs, identityInput, external],
         outputs: compileOutputs,
         metadata: { description: `Compile ${m.members.length} object(s) of ${m.name}.ko as kbuild does (gcc, objtool${m.composite ? ', ld -r' : ''})` },
       }),
-      [TARGETS.genksyms]: stepTarget(genksyms, identityInput.env, {
+      [TARGETS.genksyms]: stepTarget(model.workspaceRoot, genksyms, identityInput.env, {
         dependsOn: [TARGETS.compile],
         inputs: [...sources, ...headerInputs, identityInput, external, { dependentTasksOutputFiles: '**/*.o' }, { dependentTasksOutputFiles: '**/.*.d' }],
         outputs: mc.objects.map((o) => ws(o.cmdFile)),
         metadata: { description: `Record ${m.name}'s .cmd files with genksyms CRCs of its exports (#SYMVER lines)` },
       }),
-      [TARGETS.modpost]: stepTarget(modpost, identityInput.env, {
+      [TARGETS.modpost]: stepTarget(model.workspaceRoot, modpost, identityInput.env, {
         dependsOn: [TARGETS.compile, TARGETS.genksyms, `^${TARGETS.modpost}`],
         inputs: [
           identityInput,
@@ -151,7 +176,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
         outputs: modpostOutputs.map(ws),
         metadata: { description: `modpost for ${m.name}: ${basename(mc.modC)} and its Module.symvers rows` },
       }),
-      [TARGETS.link]: stepTarget(link, identityInput.env, {
+      [TARGETS.link]: stepTarget(model.workspaceRoot, link, identityInput.env, {
         dependsOn: [TARGETS.compile, TARGETS.modpost, { projects: [treeProject], target: TARGETS.moduleCommon }],
         inputs: [
           identityInput,
@@ -190,8 +215,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     step: 'tree-link',
     modules: model.commands.modules.map((mc) => mc.module.path),
     symvers: join(model.root, 'Module.symvers'),
-    orders: model.tree.makefiles.map((f) => {
-      const dir = dirname(f);
+    orders: model.orderDirs.map((dir) => {
       return {
         file: join(dir, 'modules.order'),
         modules: model.commands.modules.map((mc) => mc.module.path).filter((p) => p.startsWith(dir + '/')),
@@ -207,17 +231,22 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
       projectType: 'application',
       tags: ['kbuild:tree'],
       targets: {
-        [TARGETS.moduleCommon]: stepTarget(commonSpec, identityInput.env, {
+        [TARGETS.moduleCommon]: stepTarget(model.workspaceRoot, commonSpec, identityInput.env, {
           inputs: [identityInput, external],
           outputs: [ws(common.object), ws(common.cmdFile)],
           metadata: { description: 'Compile .module-common.o, linked into every module of the tree' },
         }),
-        [TARGETS.link]: stepTarget(treeLink, identityInput.env, {
-          dependsOn: [{ projects: moduleNames, target: TARGETS.link }],
-          inputs: [external, { dependentTasksOutputFiles: '**/*.symvers', transitive: true }],
-          outputs: [ws(treeLink.symvers), ...treeLink.orders.map((o) => ws(o.file))],
-          metadata: { description: "The tree's Module.symvers and modules.order, as `make M=` writes them" },
-        }),
+        // In-tree, Module.symvers belongs to the whole kernel (vmlinux included): not assembled here.
+        ...(inTree
+          ? {}
+          : {
+              [TARGETS.link]: stepTarget(model.workspaceRoot, treeLink, identityInput.env, {
+                dependsOn: [{ projects: moduleNames, target: TARGETS.link }],
+                inputs: [external, { dependentTasksOutputFiles: '**/*.symvers', transitive: true }],
+                outputs: [ws(treeLink.symvers), ...treeLink.orders.map((o) => ws(o.file))],
+                metadata: { description: "The tree's Module.symvers and modules.order, as `make M=` writes them" },
+              }),
+            }),
       },
     },
   });

@@ -194,3 +194,9 @@ export function linkMultiCommand(ev: MakeEvaluator, target: string, modFile: str
     { file: 'scripts/Makefile.build', line: 0 },
   );
 }
+
+/** cmd_mod: writes `<module>.mod`, the module's object list (Makefile.build's `$(obj)/%.mod`). */
+export function modCommand(ev: MakeEvaluator, modFile: string): string {
+  const obj = ev.get('obj');
+  return ev.expandForTarget(modFile, '$(cmd_mod)', { '@': modFile, '*': modFile.slice(obj.length + 1, -4), '<': '', '^': '', '+': '' }, { file: 'scripts/Makefile.build', line: 0 });
+}

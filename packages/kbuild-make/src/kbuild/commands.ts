@@ -48,6 +48,8 @@ export interface ModuleCommands {
   /** For single-object modules kbuild still writes `<mod>.mod`. */
   modFile: string;
   modContent: string;
+  /** cmd_mod as kbuild records it in `.<mod>.mod.cmd` (in-tree builds). */
+  modCmd?: string;
   /** The module object modpost reads (`<mod>.o`). */
   moduleObject: string;
   fixdep: string;

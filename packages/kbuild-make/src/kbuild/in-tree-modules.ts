@@ -9,6 +9,8 @@ import type { ModuleSpec } from './tree';
 export interface InTreeModulesOptions {
   /** KBUILD_MODPOST_WARN=1: unresolved symbols are warnings (needed without vmlinux.o). */
   modpostWarn?: boolean;
+  /** Only these modules (by path relative to the source tree, without suffix). */
+  only?: (modulePath: string) => boolean;
 }
 
 /** A module nx-kbuild cannot build yet, and why (it is reported, not dropped silently). */
@@ -67,12 +69,13 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
   const rel = (p: string) => p.slice(k.srctree.length + 1);
   const byModule = new Map<string, ObjectCommand[]>();
   for (const o of kt.objects) if (o.module) (byModule.get(o.module) ?? byModule.set(o.module, []).get(o.module)!).push(o);
-  const links = new Map(kt.moduleLinks.map((l) => [l.module, l.command]));
+  const links = new Map(kt.moduleLinks.map((l) => [l.module, l]));
 
   const modules: ModuleCommands[] = [];
   const unbuildable: UnbuildableModule[] = [];
   for (const m of kt.tree.modules) {
     const path = rel(m.path);
+    if (options.only && !options.only(path)) continue;
     const objs = byModule.get(path) ?? [];
     if (objs.some((o) => o.inputOf)) {
       unbuildable.push({ module: m, reason: 'an object of it is made from another one by a directory rule (objcopy); not built by nx-kbuild yet' });
@@ -102,7 +105,7 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
     const modFile = `${path}.mod`;
     const modContent = objs.map((o) => o.object).join('\n') + '\n';
     const moduleObject = `${path}.o`;
-    const linkText = links.get(path);
+    const linkText = links.get(path)?.command;
     const composite =
       m.composite && linkText
         ? (() => {
@@ -129,6 +132,7 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       composite,
       modFile,
       modContent,
+      modCmd: links.get(path)?.modCommand,
       moduleObject,
       fixdep: 'scripts/basic/fixdep',
       nm: finalEv.get('NM'),

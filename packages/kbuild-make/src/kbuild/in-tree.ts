@@ -6,7 +6,7 @@ import { SourceError } from '@nx-kbuild/diagnostics';
 import { CachedShell } from '@nx-kbuild/kconfig';
 import type { MakeEvaluator } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
-import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
+import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, modCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
 import { evaluateModuleTree, type KbuildDirectory, type ModuleTree, type ObjectInput } from './tree';
 
 /** One object kbuild compiles, with the command its `.cmd` file records. */
@@ -29,11 +29,14 @@ export interface ObjectCommand {
   genksyms?: string;
 }
 
-/** With moduleSteps: a composite module's `ld -r` (cmd_ld_multi_m, objtool included). */
+/** With moduleSteps: how a module's object list and module object are made. */
 export interface ModuleLink {
   module: string;
   dir: string;
-  command: string;
+  /** cmd_mod: the `<module>.mod` object list (savedcmd_ of its .cmd file). */
+  modCommand: string;
+  /** cmd_ld_multi_m for a composite module (`ld -r`, objtool included); undefined otherwise. */
+  command?: string;
 }
 
 export interface KernelTree {
@@ -54,13 +57,15 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
    * Also expand what building modules needs beyond compiling: each module object's genksyms
    * pipeline and each composite module's `ld -r` (for the Nx build of an in-tree kernel).
    */
-  moduleSteps?: boolean;
+  moduleSteps?: boolean | ((modulePath: string) => boolean);
 }
 
 /** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
 interface ObjectJob extends Omit<ObjectCommand, 'command' | 'genksyms'> {
-  /** compile: the directory's compile rule; rule: its own rule; link-multi: a composite module's ld -r. */
-  how: 'compile' | 'rule' | 'link-multi';
+  /** compile: the directory's compile rule; rule: its own rule; module: a module's .mod and ld -r. */
+  how: 'compile' | 'rule' | 'module';
+  /** For `module` jobs: composite (linked with ld -r). */
+  composite?: boolean;
   /** Also expand the genksyms pipeline (module objects, with moduleSteps). */
   genksyms?: boolean;
   /** Targets whose variables it inherits (for objects built as prerequisites of a blob). */
@@ -119,10 +124,10 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   }
   shell.save();
   if (error) throw error;
-  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'link-multi');
+  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'module');
   return {
     tree,
-    moduleLinks: jobs.flatMap((job, i) => (job.how === 'link-multi' ? [{ module: job.module!, dir: job.dir, command: commands[i] }] : [])),
+    moduleLinks: jobs.flatMap((job, i) => (job.how === 'module' ? [{ module: job.module!, dir: job.dir, modCommand: commands[i], ...(genksyms[i] !== undefined ? { command: genksyms[i] } : {}) }] : [])),
     objects: objectJobs.map(({ job, i }) => ({
       object: job.object,
       source: job.source,
@@ -168,9 +173,9 @@ function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
     const first = jobs.length;
     const dir = rel(dirname(m.definedIn.file));
     for (const o of m.members) add(rel(o.object), o.source, o.generated, dir, rel(m.path), o.input);
-    if (!k.moduleSteps) continue;
+    if (!k.moduleSteps || (typeof k.moduleSteps === 'function' && !k.moduleSteps(rel(m.path)))) continue;
     for (const job of jobs.slice(first)) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
-    if (m.composite) jobs.push({ object: `${rel(m.path)}.o`, source: `${rel(m.path)}.mod`, dir, module: rel(m.path), how: 'link-multi' });
+    jobs.push({ object: `${rel(m.path)}.o`, source: `${rel(m.path)}.mod`, dir, module: rel(m.path), how: 'module', composite: m.composite });
   }
   for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir), undefined, b.input);
   for (const o of tree.others) add(rel(o.object), o.source, o.generated, rel(o.dir), undefined, o.input, { via: o.via.map(rel) });
@@ -231,7 +236,7 @@ export function runWork(work: ThreadWork): [number, string, string?][] {
     const ev = evaluated.get(job.dir);
     if (!ev) throw new Error(`${job.object}: its directory ${job.dir} was not evaluated`);
     if (job.how === 'rule') return [index, ruleCommand(ev, job.object)];
-    if (job.how === 'link-multi') return [index, linkMultiCommand(ev, job.object, job.source)];
+    if (job.how === 'module') return [index, modCommand(ev, job.source), job.composite ? linkMultiCommand(ev, job.object, job.source) : undefined];
     const command = compileCommand(ev, job.object, job.source, job.via);
     return job.genksyms ? [index, command, genksymsCommand(ev, job.object, job.source)] : [index, command];
   });

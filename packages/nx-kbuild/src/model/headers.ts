@@ -9,6 +9,36 @@ function inside(dir: string, path: string): boolean {
   return r !== '' && !r.startsWith('..') && !isAbsolute(r);
 }
 
+// A kernel module's sources share most of their headers: each file is read and each path
+// looked up once per process (the plugin evaluates a tree once per graph computation).
+const parsedIncludes = new Map<string, { macro: boolean; includes: { quoted: boolean; name: string }[] } | null>();
+const existing = new Map<string, boolean>();
+
+function includesOf(file: string): { macro: boolean; includes: { quoted: boolean; name: string }[] } | null {
+  let parsed = parsedIncludes.get(file);
+  if (parsed !== undefined) return parsed;
+  try {
+    const text = readFileSync(file, 'utf8');
+    parsed = { macro: MACRO_INCLUDE.test(text), includes: [...text.matchAll(INCLUDE)].map((m) => ({ quoted: m[1] === '"', name: m[2] })) };
+  } catch {
+    parsed = null;
+  }
+  parsedIncludes.set(file, parsed);
+  return parsed;
+}
+
+function exists(path: string): boolean {
+  let e = existing.get(path);
+  if (e === undefined) existing.set(path, (e = existsSync(path)));
+  return e;
+}
+
+/** Forgets what was read: files may have changed since the last graph computation. */
+export function forgetHeaders(): void {
+  parsedIncludes.clear();
+  existing.clear();
+}
+
 /**
  * Workspace headers a C file can include, directly or through other workspace headers, resolved
  * with the compile command's -I directories the way the preprocessor searches them. Conditionals
@@ -34,22 +64,15 @@ export function includedWorkspaceHeaders(source: string, argv: string[], cwd: st
   }
   const found = new Set<string>();
   const visit = (file: string) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return;
-    }
-    if (MACRO_INCLUDE.test(text)) {
-      // `#include SOME_MACRO`: cannot be resolved without preprocessing; be conservative.
-      found.add('*');
-    }
-    for (const m of text.matchAll(INCLUDE)) {
-      const name = m[2];
-      const dirs = m[1] === '"' ? [dirname(file), ...quoteDirs, ...angleDirs] : angleDirs;
+    const parsed = includesOf(file);
+    if (!parsed) return;
+    // `#include SOME_MACRO`: cannot be resolved without preprocessing; be conservative.
+    if (parsed.macro) found.add('*');
+    for (const { quoted, name } of parsed.includes) {
+      const dirs = quoted ? [dirname(file), ...quoteDirs, ...angleDirs] : angleDirs;
       for (const d of dirs) {
         const candidate = join(d, name);
-        if (existsSync(candidate)) {
+        if (exists(candidate)) {
           if (inside(workspaceRoot, candidate) && !found.has(candidate)) {
             found.add(candidate);
             visit(candidate);

@@ -60,15 +60,47 @@ function statFile(h: Hash, path: string | undefined): void {
  * Installed trees are identified by path, size and mtime of each file (package installs change
  * them); the workspace's own files are hashed by content by Nx itself.
  */
-export function computeIdentity(workspaceRoot: string, kernelDir: string): string {
-  const h = createHash('sha256');
-  h.update('nx-kbuild-identity-v2\n');
-  const seen = new Set<string>();
-  // nx-kbuild's own code: the plugin, its runner and the engines it loads.
+/** nx-kbuild's own code: the plugin, its runner and the engines it loads. */
+function statOwnCode(h: Hash, seen: Set<string>): void {
   statTree(h, join(__dirname, '..'), seen);
   for (const engine of ['@nx-kbuild/kbuild-make', '@nx-kbuild/symbols', '@nx-kbuild/kconfig', '@nx-kbuild/diagnostics']) {
     statTree(h, dirname(require.resolve(engine)), seen);
   }
+}
+
+/** The compiler, the linker and friends a kbuild environment names, and gcc's own cc1 and as. */
+function statToolchain(h: Hash, vars: Record<string, string>): void {
+  for (const tool of ['CC', 'LD', 'NM', 'OBJCOPY', 'PAHOLE']) statFile(h, which((vars[tool] ?? '').trim().split(/\s+/)[0]));
+  const cc = (vars.CC ?? '').trim().split(/\s+/)[0];
+  for (const prog of ['cc1', 'as']) {
+    const r = spawnSync(cc, [`-print-prog-name=${prog}`], { encoding: 'utf8' });
+    const p = (r.stdout ?? '').trim();
+    statFile(h, p.includes('/') ? p : which(p));
+  }
+}
+
+/**
+ * In-tree builds: what the passes read from the build directory besides the workspace's sources
+ * (the configuration, generated headers, the tools `make prepare` built, vmlinux for module BTF)
+ * and the toolchain. The objects the passes write are not part of it.
+ */
+export function computeInTreeIdentity(objtree: string, env: Record<string, string>): string {
+  const h = createHash('sha256');
+  h.update('nx-kbuild-in-tree-identity-v1\n');
+  const seen = new Set<string>();
+  statOwnCode(h, seen);
+  h.update(`objtree ${objtree}\n`);
+  for (const f of ['.config', 'vmlinux', 'tools/objtool/objtool', 'tools/bpf/resolve_btfids/resolve_btfids', '.nx-kbuild-env.json']) statFile(h, join(objtree, f));
+  for (const d of ['include', 'scripts', `arch/${env.SRCARCH ?? ''}/include`]) statTree(h, join(objtree, d), seen);
+  statToolchain(h, env);
+  return h.digest('hex');
+}
+
+export function computeIdentity(workspaceRoot: string, kernelDir: string): string {
+  const h = createHash('sha256');
+  h.update('nx-kbuild-identity-v2\n');
+  const seen = new Set<string>();
+  statOwnCode(h, seen);
   h.update(`kernel ${kernelDir}\n`);
   statTree(h, kernelDir, seen);
   // The probe cache names the kernel source directory and the tools kbuild uses.
@@ -78,13 +110,7 @@ export function computeIdentity(workspaceRoot: string, kernelDir: string): strin
     if (probe.kernelDir !== kernelDir) continue;
     const v = probe.vars;
     if (v.srctree) statTree(h, v.srctree, seen);
-    for (const tool of ['CC', 'LD', 'NM', 'OBJCOPY', 'PAHOLE']) statFile(h, which((v[tool] ?? '').trim().split(/\s+/)[0]));
-    const cc = (v.CC ?? '').trim().split(/\s+/)[0];
-    for (const prog of ['cc1', 'as']) {
-      const r = spawnSync(cc, [`-print-prog-name=${prog}`], { encoding: 'utf8' });
-      const p = (r.stdout ?? '').trim();
-      statFile(h, p.includes('/') ? p : which(p));
-    }
+    statToolchain(h, v);
   }
   return h.digest('hex');
 }

@@ -1,7 +1,20 @@
+import { resolve } from 'node:path';
+
 /** Options of the nx-kbuild plugin entry in nx.json. */
 export interface KbuildPluginOptions {
-  /** Kernel build directory, as for `make -C <dir> M=<tree>` (e.g. /usr/src/linux-headers-6.12.117+deb12-amd64). */
-  kernelDir: string;
+  /**
+   * External module trees: the kernel build directory, as for `make -C <dir> M=<tree>`
+   * (e.g. /usr/src/linux-headers-6.12.117+deb12-amd64).
+   */
+  kernelDir?: string;
+  /**
+   * In-tree builds (the kernel source tree is the Nx workspace): the configured build directory,
+   * as for `make O=<dir>`, relative to the workspace root (e.g. `build`). Its .config must be in
+   * place (make O=<dir> olddefconfig) and `make O=<dir> prepare` run.
+   */
+  objtree?: string;
+  /** In-tree: only modules under these directories become projects (default: every module). */
+  modules?: string[];
   /** The module tree, relative to the workspace root (kbuild's M=). Default: the workspace root. */
   tree?: string;
   /** The tree's config file, relative to the tree (CONFIG_X=value lines). Default: `config`. */
@@ -14,8 +27,16 @@ export interface KbuildPluginOptions {
 
 export function normalizeOptions(raw: unknown): KbuildPluginOptions {
   const o = (raw ?? {}) as Partial<KbuildPluginOptions>;
+  if (typeof o.objtree === 'string' && o.objtree !== '') return { ...o, objtree: o.objtree };
   if (typeof o.kernelDir !== 'string' || o.kernelDir === '') {
-    throw new Error('nx-kbuild: the plugin option "kernelDir" is required (the kernel build directory, e.g. /usr/src/linux-headers-6.12.117+deb12-amd64)');
+    throw new Error(
+      'nx-kbuild: set the plugin option "kernelDir" (external module trees: the kernel build directory, e.g. /usr/src/linux-headers-6.12.117+deb12-amd64) or "objtree" (in-tree: the build directory, as for make O=)',
+    );
   }
   return { ...o, kernelDir: o.kernelDir };
+}
+
+/** The directory every pass runs in: the kernel build directory (M= builds) or the objtree. */
+export function buildDirOf(workspaceRoot: string, o: KbuildPluginOptions): string {
+  return o.objtree !== undefined ? resolve(workspaceRoot, o.objtree) : o.kernelDir!;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readConfigFile } from '@nx-kbuild/kconfig';
 import { resolveTreeConfig } from './tree-config';
 import {
@@ -29,7 +29,12 @@ export interface ModuleEdge {
 export interface TreeModel {
   workspaceRoot: string;
   root: string;
+  /** Where the passes run: the kernel build directory (M= builds) or the objtree (in-tree). */
   kernelDir: string;
+  /** Where the tree-wide outputs go (Module.symvers, modules.order): the M= tree, or the objtree. */
+  outputRoot: string;
+  /** The directories whose modules.order the tree project writes (absolute, source side). */
+  orderDirs: string[];
   tree: ModuleTree;
   commands: TreeCommands;
   /** Environment every pass runs with (what kbuild exports). */
@@ -88,7 +93,7 @@ export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): Kbu
 }
 
 /** Which tree modules export each symbol, from the sources (before anything compiles). */
-function predictEdges(modules: ModuleSpec[]): { edges: ModuleEdge[]; exportsOf: Map<string, string> } {
+export function predictEdges(modules: ModuleSpec[]): { edges: ModuleEdge[]; exportsOf: Map<string, string> } {
   const exporter = new Map<string, string>();
   const scans = new Map<string, { identifiers: Set<string>; firstUse: Map<string, number>; source: string }[]>();
   for (const m of modules) {
@@ -120,7 +125,7 @@ function predictEdges(modules: ModuleSpec[]): { edges: ModuleEdge[]; exportsOf: 
 /** Evaluates the tree the plugin options describe: config, Makefiles, commands, edges, headers. */
 export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions): TreeModel {
   const root = resolve(workspaceRoot, options.tree ?? '.');
-  const kernelDir = options.kernelDir;
+  const kernelDir = options.kernelDir!;
   const globals = loadKbuildGlobals(workspaceRoot, kernelDir);
   const kernelConfig = readConfigFile(join(kernelDir, 'include/config/auto.conf'), 'auto.conf');
   const configFile = resolve(root, options.config ?? 'config');
@@ -144,5 +149,18 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
     for (const o of mc.objects) for (const h of includedWorkspaceHeaders(o.source, o.cc.argv, kernelDir, workspaceRoot)) set.add(h);
     headers.set(mc.module.name, [...set].sort());
   }
-  return { workspaceRoot, root, kernelDir, tree, commands, env: globals.env, edges, headers, configFile, configWarnings: treeConfig.warnings };
+  return {
+    workspaceRoot,
+    root,
+    kernelDir,
+    outputRoot: root,
+    orderDirs: tree.makefiles.map((f) => dirname(f)),
+    tree,
+    commands,
+    env: globals.env,
+    edges,
+    headers,
+    configFile,
+    configWarnings: treeConfig.warnings,
+  };
 }

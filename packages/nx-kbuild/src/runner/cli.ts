@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { compile, compileFinal, genksyms, link, modpost, treeLink } from './steps';
-import { SPEC_ENV, type StepSpec } from './spec';
+import { existsSync, readFileSync } from 'node:fs';
+import { SPEC_ENV, SPEC_FILE_ENV, type StepSpec } from './spec';
 import { removeAll, StepFailed } from './process';
 
 /** Entry point of every nx-kbuild task: runs the pass its spec describes. */
 async function main(): Promise<void> {
-  const raw = process.env[SPEC_ENV];
+  const file = process.env[SPEC_FILE_ENV];
+  let raw = process.env[SPEC_ENV];
+  if (!raw && file) {
+    if (!existsSync(file)) throw new StepFailed(`${file} is missing: compute the project graph again (nx reset) so nx-kbuild writes it`, 2);
+    raw = readFileSync(file, 'utf8');
+  }
   if (!raw) throw new StepFailed(`${SPEC_ENV} is not set: this command is run by nx-kbuild's Nx targets`, 2);
   const identity = process.env.NX_KBUILD_IDENTITY_VAR;
   if (!identity || !process.env[identity]) {
@@ -13,6 +19,8 @@ async function main(): Promise<void> {
     throw new StepFailed(`${identity ?? 'the kernel identity'} is not set: run this target through Nx (the plugin computes it before tasks run)`, 2);
   }
   const spec = JSON.parse(raw) as StepSpec;
+  // In-tree specs name files relative to the build directory, as kbuild does.
+  if ('cwd' in spec) process.chdir(spec.cwd);
   // Every tool runs with the environment kbuild gives it.
   if ('env' in spec) {
     Object.assign(process.env, spec.env);

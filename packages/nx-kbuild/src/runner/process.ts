@@ -23,6 +23,40 @@ export function run(cmd: Command, cwd: string): void {
   if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
 }
 
+/** run(), without blocking: for commands that may run side by side. */
+export function runAsync(cmd: Command, cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd.argv[0], cmd.argv.slice(1), {
+      cwd,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
+    });
+    child.once('error', (e) => reject(new StepFailed(`cannot run ${cmd.argv[0]}: ${e.message}`, 127)));
+    child.once('close', (status, signal) => {
+      if (status === 0) resolve();
+      else reject(new StepFailed(`${cmd.argv[0]} failed (exit ${status ?? signal})`, status ?? 1));
+    });
+  });
+}
+
+/** Runs `work` on every item, at most `limit` at a time; the first failure wins, after the others settle. */
+export async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
 /** Runs a command and returns its standard output. */
 export function capture(argv: string[], cwd: string): string {
   const r = spawnSync(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 30 });

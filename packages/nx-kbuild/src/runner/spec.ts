@@ -20,6 +20,8 @@ export interface CompileSpec extends StepEnv {
   objects: Pick<CompileStep, 'object' | 'source' | 'depfile' | 'cc' | 'objtool'>[];
   modFile: string;
   modContent: string;
+  /** kbuild's savedcmd for the .mod file (in-tree builds write `.<mod>.mod.cmd`). */
+  modCmd?: string;
   composite?: Pick<CompositeLink, 'object' | 'cmdFile' | 'ld' | 'objtool' | 'savedcmd'> & { objtoolPath: string };
 }
 
@@ -71,3 +73,9 @@ export interface TreeLinkSpec {
 export type StepSpec = CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec;
 
 export const SPEC_ENV = 'NX_KBUILD_SPEC';
+/**
+ * A spec too large for one environment variable (Linux caps each at 128 KiB; xfs's compile spec
+ * is 400 KiB) is written to a file named by its hash, under the workspace; the variable names it.
+ */
+export const SPEC_FILE_ENV = 'NX_KBUILD_SPEC_FILE';
+export const SPEC_INLINE_LIMIT = 64 * 1024;

@@ -1,6 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const dotTarget = (path: string, suffix: string) => join(dirname(path), `.${basename(path)}${suffix}`);
 import { parseSymvers } from '@nx-kbuild/symbols';
-import { capture, makeCmd, pipe, removeAll, run, StepFailed, writeAtomic } from './process';
+import { availableParallelism } from 'node:os';
+import { capture, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
 import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
 
 /** kbuild's gen_objtooldep: the objtool binary becomes a dependency of the object. */
@@ -22,14 +26,19 @@ export function compile(spec: CompileSpec): Promise<void> {
   const outputs = [
     ...spec.objects.flatMap((o) => [o.object, o.depfile]),
     spec.modFile,
+    ...(spec.modCmd !== undefined ? [dotTarget(spec.modFile, '.cmd')] : []),
     ...(spec.composite ? [spec.composite.object, spec.composite.cmdFile] : []),
   ];
-  return guarded(outputs, () => {
-    for (const o of spec.objects) {
-      run(o.cc, spec.cwd);
-      if (o.objtool) run(o.objtool, spec.cwd);
-    }
+  return guarded(outputs, async () => {
+    // kbuild's Makefile.build makes the object directories of a separate build directory (O=).
+    for (const dir of new Set(spec.objects.map((o) => dirname(o.object)))) mkdirSync(dir, { recursive: true });
+    // Objects compile side by side, one per core, as `make -j` does; each then goes through objtool.
+    await inParallel(spec.objects, availableParallelism(), async (o) => {
+      await runAsync(o.cc, spec.cwd);
+      if (o.objtool) await runAsync(o.objtool, spec.cwd);
+    });
     writeAtomic(spec.modFile, spec.modContent);
+    if (spec.modCmd !== undefined) writeAtomic(dotTarget(spec.modFile, '.cmd'), `savedcmd_${spec.modFile} := ${makeCmd(spec.modCmd)}\n`);
     const c = spec.composite;
     if (c) {
       run(c.ld, spec.cwd);

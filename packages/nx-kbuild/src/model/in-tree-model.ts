@@ -1,0 +1,54 @@
+import { relative, resolve } from 'node:path';
+import { cachedKbuildEnvironment, evaluateKernelTree, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
+import { includedWorkspaceHeaders } from './headers';
+import type { KbuildPluginOptions } from './options';
+import { predictEdges, type TreeModel } from './tree-model';
+
+/**
+ * An in-tree kernel (the workspace is the kernel source tree, `objtree` its O= build directory):
+ * every module kbuild would build for `make O=<objtree> all`, or those under `options.modules`,
+ * with the commands the kernel's own makefiles give them (see kbuild-make's evaluateKernelTree).
+ */
+export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions): Promise<TreeModel> {
+  const srctree = workspaceRoot;
+  const objtree = resolve(workspaceRoot, options.objtree!);
+  const env = cachedKbuildEnvironment(srctree, objtree);
+  const conf = new MakeEvaluator({ cwd: objtree });
+  conf.evalFile(resolve(objtree, 'include/config/auto.conf'));
+  const config: Record<string, string> = {};
+  for (const [name] of conf.vars.ownVariables()) if (name.startsWith('CONFIG_')) config[name] = conf.get(name);
+  // Only the modules asked for become projects (paths relative to the source tree).
+  const wanted = (path: string) => !options.modules || options.modules.some((d) => relative(d, path).split('/')[0] !== '..');
+  const k = { srctree: env.srctree ?? srctree, objtree, env, config, moduleSteps: wanted, shellCache: resolve(workspaceRoot, '.nx-kbuild', 'kbuild-shell.json') };
+  if (k.srctree !== srctree) {
+    throw new Error(`nx-kbuild: ${objtree} is configured for the source tree ${k.srctree}, not this workspace (${srctree})`);
+  }
+  const kt = await evaluateKernelTree(k);
+  const commands = inTreeModuleCommands(k, kt, { modpostWarn: options.modpostWarn, only: wanted });
+  const modules = commands.modules;
+  const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
+  const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
+  const { edges } = predictEdges(tree.modules);
+  const headers = new Map<string, string[]>();
+  for (const mc of modules) {
+    const set = new Set<string>();
+    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(resolve(objtree, o.source), o.cc.argv, objtree, workspaceRoot)) set.add(h);
+    headers.set(mc.module.name, [...set].sort());
+  }
+  const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
+  return {
+    workspaceRoot,
+    root: srctree,
+    kernelDir: objtree,
+    outputRoot: objtree,
+    orderDirs,
+    tree,
+    commands: { moduleCommon: commands.moduleCommon, modules },
+    // What kbuild exports to its commands, where it differs from the environment Nx runs in.
+    env: Object.fromEntries(Object.entries(env).filter(([name, value]) => process.env[name] !== value)),
+    edges,
+    headers,
+    configFile: resolve(objtree, '.config'),
+    configWarnings: warnings,
+  };
+}
