@@ -1,0 +1,110 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { btfBase, elfSections, sameModule } from './helpers/elf';
+import { KERNEL_DIR, REPO, run } from './helpers/workspace';
+
+/**
+ * The in-tree Nx build against kbuild on the real Linux 6.12 tree with Debian's config: the kernel
+ * tree is the Nx workspace, an O= directory inside it the build directory. kbuild builds
+ * fs/ext4/ext4.ko and fs/xfs/xfs.ko first (`make KBUILD_MODPOST_WARN=1 <dir>/<mod>.ko`, with
+ * Debian's BTF-only vmlinux for module BTF); its outputs are kept and removed, then Nx builds the
+ * same modules in the same directory (objects record the directory they were built in).
+ */
+const SRCTREE = process.env.NX_KBUILD_LINUX_SRC ?? join(REPO, '.cache', 'linux-source-6.12');
+const OBJ = '.nx-kbuild-out/test';
+const OBJTREE = join(SRCTREE, OBJ);
+const MODULES = ['fs/ext4', 'fs/xfs'];
+const WORKSPACE_FILES = ['nx.json', '.env', 'node_modules', '.nx-kbuild'];
+
+async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const r = await run(cmd, args, { cwd, env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  return `${r.stdout}${r.stderr}`;
+}
+
+/** What a module build leaves under `root` (the build directory or a copy of it), relative to it. */
+function builtFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(o|ko|mod|mod\.c)$|^\..*\.cmd$/.test(e.name)) out.push(relative(root, p));
+    }
+  };
+  for (const m of MODULES) if (existsSync(join(root, m))) walk(join(root, m));
+  return out.sort();
+}
+
+describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Debian config)', () => {
+  let reference: string;
+  let nxEnv: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    if (!existsSync(join(SRCTREE, 'Kbuild'))) throw new Error(`${SRCTREE} is missing: run tools/setup-debian.sh first`);
+    rmSync(OBJTREE, { recursive: true, force: true });
+    mkdirSync(OBJTREE, { recursive: true });
+    cpSync(join(KERNEL_DIR, '.config'), join(OBJTREE, '.config'));
+    await sh('make', ['-s', `O=${OBJTREE}`, 'olddefconfig'], SRCTREE);
+    await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'prepare'], SRCTREE);
+    // Module BTF is encoded against vmlinux: Debian ships a BTF-only one with the headers.
+    cpSync(join(KERNEL_DIR, 'vmlinux'), join(OBJTREE, 'vmlinux'));
+    await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'KBUILD_MODPOST_WARN=1', ...MODULES.map((m) => `${m}/${m.split('/').pop()}.ko`)], SRCTREE);
+    reference = mkdtempSync(join(tmpdir(), 'nx-kbuild-in-tree-ref-'));
+    for (const f of builtFiles(OBJTREE)) {
+      mkdirSync(join(reference, f, '..'), { recursive: true });
+      cpSync(join(OBJTREE, f), join(reference, f));
+    }
+    for (const m of MODULES) rmSync(join(OBJTREE, m), { recursive: true, force: true });
+    rmSync(join(OBJTREE, '.module-common.o'), { force: true });
+
+    // The kernel tree as an Nx workspace (removed again afterwards).
+    writeFileSync(
+      join(SRCTREE, 'nx.json'),
+      JSON.stringify({ plugins: [{ plugin: 'nx-kbuild', options: { objtree: OBJ, modules: MODULES, modpostWarn: true } }] }, null, 2),
+    );
+    writeFileSync(join(SRCTREE, '.env'), 'NX_ISOLATE_PLUGINS=false\n');
+    if (!existsSync(join(SRCTREE, 'node_modules'))) symlinkSync(join(REPO, 'node_modules'), join(SRCTREE, 'node_modules'));
+    const nxData = mkdtempSync(join(tmpdir(), 'nx-kbuild-in-tree-nx-'));
+    nxEnv = {
+      ...process.env,
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      FORCE_COLOR: '0',
+      NX_CACHE_DIRECTORY: join(nxData, 'cache'),
+      NX_WORKSPACE_DATA_DIRECTORY: join(nxData, 'workspace-data'),
+    };
+  });
+
+  afterAll(() => {
+    for (const f of WORKSPACE_FILES) rmSync(join(SRCTREE, f), { recursive: true, force: true });
+    if (reference) rmSync(reference, { recursive: true, force: true });
+  });
+
+  it('one project per module, built by the nx-kbuild tasks: every .o, .mod.c, .mod and .cmd byte-identical, .ko identical section by section', async () => {
+    const nx = [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')];
+    const projects = (await sh(process.execPath, [...nx, 'show', 'projects'], SRCTREE, nxEnv)).split('\n').filter((l) => /^[a-z0-9_-]+$/.test(l));
+    expect(projects.sort()).toEqual(['ext4', 'kbuild-tree', 'xfs']);
+
+    await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
+
+    const ref = builtFiles(reference);
+    expect(builtFiles(OBJTREE)).toEqual(ref);
+    const objects = ref.filter((f) => f.endsWith('.o'));
+    expect(objects.length).toBeGreaterThan(150);
+    const base = btfBase(elfSections(readFileSync(join(OBJTREE, 'vmlinux'))).find((s) => s.name === '.BTF')!.data);
+    for (const f of ref) {
+      const a = readFileSync(join(reference, f));
+      const b = readFileSync(join(OBJTREE, f));
+      if (f.endsWith('.ko')) expect(sameModule(a, b, base), f).toEqual({ same: true });
+      else expect(b.equals(a), f).toBe(true);
+    }
+
+    // A second run takes everything from the cache.
+    const again = await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
+    expect(again).toMatch(/Cache:\s+9\/9 hit/);
+  });
+});
