@@ -141,4 +141,26 @@ describe('MakeEvaluator', () => {
     ev.evalText('Makefile', ['sub := -Wall', 'KBUILD_CFLAGS += $(sub)', 'export NEW = $(sub) x', 'LOCAL := l', 'unexport UNCHANGED'].join('\n'));
     expect(ev.exportedEnvironment()).toEqual({ KBUILD_CFLAGS: '-O2 -Wall', NEW: '-Wall x' });
   });
+
+  it('keeps a rule\'s recipe across conditionals and passes target variables on to prerequisites', () => {
+    const ev = evaluate(
+      [
+        'FLAGS := -O2',
+        '%.ko: %.o FORCE',
+        '\t$(call link)',
+        'ifdef BTF',
+        '\t$(call btf)',
+        'endif',
+        'blob.so: FLAGS := -m32',
+        'blob.so: private hidden := yes',
+        'blob.so: part.o',
+      ].join('\n'),
+      { BTF: 'y' },
+    );
+    expect(ev.rules[0].recipe).toEqual(['$(call link)', '$(call btf)']);
+    const loc = { file: 'test', line: 0 };
+    // part.o is built for blob.so: it sees blob.so's variables, except the private one.
+    expect(ev.expandForTarget('part.o', '$(FLAGS) [$(hidden)]', { '@': 'part.o' }, loc, ['blob.so'])).toBe('-m32 []');
+    expect(ev.expandForTarget('part.o', '$(FLAGS)', { '@': 'part.o' }, loc)).toBe('-O2');
+  });
 });

@@ -99,6 +99,9 @@ export function predictEdges(modules: ModuleSpec[]): { edges: ModuleEdge[]; expo
   for (const m of modules) {
     const perSource = [];
     for (const o of m.members) {
+      // A generated source (in-tree: made by the build) cannot be scanned before it exists;
+      // the prediction is a superset anyway, and modpost's own check is exact.
+      if (!existsSync(o.source)) continue;
       const s = scanSourceSymbols(readFileSync(o.source, 'utf8'));
       for (const e of s.exports) if (!exporter.has(e.symbol)) exporter.set(e.symbol, m.name);
       perSource.push({ identifiers: s.identifiers, firstUse: s.firstUse, source: o.source });
