@@ -103,6 +103,17 @@ describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Deb
       else expect(b.equals(a), f).toBe(true);
     }
 
+    // compile_commands.json: nx-kbuild-make's, from the evaluation, against the kernel's own
+    // scripts/clang-tools/gen_compile_commands.py reading the .cmd files of this build.
+    await sh('python3', [join(SRCTREE, 'scripts/clang-tools/gen_compile_commands.py'), '-d', '.', '-o', 'kernel-cc.json'], OBJTREE);
+    await sh(process.execPath, [join(REPO, 'packages/kbuild-make/dist/cli.js'), '--srctree', SRCTREE, '--objtree', OBJTREE, '--compile-commands=ours-cc.json'], OBJTREE);
+    const kernelCc = (JSON.parse(readFileSync(join(OBJTREE, 'kernel-cc.json'), 'utf8')) as { file: string }[]).filter(
+      (e) => MODULES.some((m) => e.file.startsWith(join(OBJTREE, m) + '/') || e.file.startsWith(join(SRCTREE, m) + '/')) && !e.file.endsWith('.mod.c'),
+    );
+    const oursCc = new Map((JSON.parse(readFileSync(join(OBJTREE, 'ours-cc.json'), 'utf8')) as { file: string }[]).map((e) => [e.file, e]));
+    expect(kernelCc.length).toBe(objects.length);
+    for (const e of kernelCc) expect(oursCc.get(e.file), e.file).toEqual(e);
+
     // A second run takes everything from the cache.
     const again = await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
     expect(again).toMatch(/Cache:\s+9\/9 hit/);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCli } from '@nx-kbuild/diagnostics';
@@ -26,15 +26,23 @@ function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-/** compile_commands.json as scripts/clang-tools/gen_compile_commands.py writes it. */
+/**
+ * compile_commands.json as scripts/clang-tools/gen_compile_commands.py writes it from the .cmd files:
+ * each C/assembler object's command up to its source (objtool's part dropped), the build directory,
+ * the source's real path; sorted by file, two-space indented, keys sorted.
+ */
 export function compileCommands(k: KernelTree, objtree: string): string {
-  const entries = k.objects.map((o) => ({
-    command: o.command,
-    directory: objtree,
-    file: resolve(objtree, o.source),
-    output: resolve(objtree, o.object),
-  }));
-  return JSON.stringify(entries, null, 2) + '\n';
+  const line = /^(?<prefix>.* )(?<file>[^ ]*\.[cS]) *(;|$)/;
+  const directory = realpathSync(objtree);
+  const entries: { command: string; directory: string; file: string }[] = [];
+  for (const o of k.objects) {
+    const m = line.exec(o.command);
+    if (!m?.groups) continue; // made by objcopy from another object: not a compilation
+    const file = resolve(directory, m.groups.file);
+    entries.push({ command: m.groups.prefix + m.groups.file, directory, file: existsSync(file) ? realpathSync(file) : file });
+  }
+  entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return JSON.stringify(entries, null, 2);
 }
 
 async function main(argv: string[]): Promise<number> {
