@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Comparing kernel modules whose BTF comes from pahole 1.24 with -j (kbuild's PAHOLE_FLAGS):
  * the threaded encoder emits the same types in an order that varies from run to run, so even
@@ -169,4 +174,37 @@ export function sameModule(a: Buffer, b: Buffer, base: BtfBase): { same: boolean
     }
   }
   return { same: true };
+}
+
+/**
+ * Under load, pahole 1.24's threaded encoder (`-j`, in kbuild's PAHOLE_FLAGS) also drops a type now
+ * and then: two kbuild runs can give .BTF sections with different types (seen: 3,074 vs 3,075 types
+ * for ext4.ko). What is reproducible is the module before BTF: this strips .BTF and encodes it again
+ * single-threaded (otherwise kbuild's flags), then resolve_btfids, so that two modules linked from
+ * the same bytes compare equal byte for byte.
+ */
+export function reencodeBtf(ko: Buffer, objtree: string, pahole: string[], resolveBtfids: string): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-btf-'));
+  try {
+    const f = join(dir, 'm.ko');
+    writeFileSync(f, ko);
+    const step = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+      const r = spawnSync(cmd, args, { cwd: objtree, env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    };
+    step('objcopy', ['--remove-section', '.BTF', f]);
+    step(pahole[0], [...pahole.slice(1).filter((a) => a !== '-j' && !a.startsWith('-j')), '--btf_base', 'vmlinux', f], { ...process.env, LLVM_OBJCOPY: 'objcopy' });
+    step(resolveBtfids, ['-b', 'vmlinux', f]);
+    return readFileSync(f);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The sections two ELF files differ in, .BTF and .BTF_ids (pahole's and resolve_btfids') aside. */
+export function differingSections(a: Buffer, b: Buffer): string[] {
+  const sa = elfSections(a);
+  const sb = elfSections(b);
+  if (sa.map((s) => s.name).join() !== sb.map((s) => s.name).join()) return ['(section list)'];
+  return sa.filter((s, i) => s.name !== '.BTF' && s.name !== '.BTF_ids' && (s.type !== sb[i].type || s.flags !== sb[i].flags || !s.data.equals(sb[i].data))).map((s) => s.name);
 }
