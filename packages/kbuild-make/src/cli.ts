@@ -17,7 +17,8 @@ outputs (paths relative to objtree):
                            and savedcmd of every object
 $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
 (default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
-$NX_KBUILD_THREADS threads (default: one per core).`;
+$NX_KBUILD_THREADS threads (default: one per core); NX_KBUILD_TIMING=1 prints how long the
+structure pass and each thread took.`;
 
 function writeAtomic(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
