@@ -81,15 +81,11 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       unbuildable.push({ module: m, reason: 'an object of it is made from another one by a directory rule (objcopy); not built by nx-kbuild yet' });
       continue;
     }
-    const assembler = objs.find((o) => o.source.endsWith('.S'));
-    if (assembler) {
-      // cmd_gensymtypes_S is a shell compound ({ echo ...; nm | sed; } | cpp | genksyms).
-      unbuildable.push({ module: m, reason: `${assembler.object} is assembled: its genksyms pipeline is not run by nx-kbuild yet` });
-      continue;
-    }
     const objects: CompileStep[] = objs.map((o) => {
       const [cc, objtool] = list(o.command);
-      const pipeline = splitUnquoted(o.genksyms ?? '', '|');
+      // An assembled object's genksyms input is a shell compound ({ echo ...; nm | sed; } | cpp |
+      // genksyms), needed only when it exports symbols: left empty, the runner refuses that case.
+      const pipeline = o.source.endsWith('.S') ? [] : splitUnquoted(o.genksyms ?? '', '|');
       return {
         object: o.object,
         source: o.source,

@@ -58,7 +58,10 @@ export async function genksyms(spec: GenksymsSpec): Promise<void> {
         let cmd = capture([spec.fixdep, o.depfile, o.object, makeCmd(o.savedcmd)], spec.cwd);
         if (o.objtool && spec.objtoolPath) cmd += objtoolDep(o.object, spec.objtoolPath);
         const symbols = capture([spec.nm, o.object], spec.cwd);
-        if (symbols.includes(' __export_symbol_')) cmd += await pipe(o.cpp, o.genksyms, spec.cwd);
+        if (symbols.includes(' __export_symbol_')) {
+          if (o.cpp.argv.length === 0) throw new StepFailed(`${o.object}: symbols exported from assembler need genksyms over asm-prototypes.h, which nx-kbuild does not run yet`, 1);
+          cmd += await pipe(o.cpp, o.genksyms, spec.cwd);
+        }
         writeAtomic(o.cmdFile, cmd);
       }
     },
