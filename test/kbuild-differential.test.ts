@@ -32,6 +32,15 @@ describe('kbuild evaluator against make -n -k all (Linux 6.12)', () => {
     expect(out).toMatch(/modules\.order: identical order/);
   });
 
+  it('allmodconfig: 10,052 modules, every compile command byte-identical', async () => {
+    const out = await check('allmodconfig');
+    const [same, compared] = count(out, /compile commands: (\d+) of (\d+) objects/);
+    expect(same).toBe(compared);
+    expect(compared).toBeGreaterThan(24000);
+    expect(count(out, /module member lists: (\d+) of (\d+) identical/)).toEqual([10052, 10052]);
+    expect(out).toMatch(/modules\.order: identical order/);
+  });
+
   it('x86_64 defconfig: every compile command byte-identical', async () => {
     const out = await check('defconfig');
     const [same, compared] = count(out, /compile commands: (\d+) of (\d+) objects/);
