@@ -110,7 +110,6 @@ const LATER_FUNCTIONS = new Set(['intcmp', 'let']);
 
 type Fn = (ev: MakeEvaluator, rawArgs: string[], loc: Location) => string;
 
-
 /**
  * Evaluates GNU make syntax the way make's parse phase does: assignments, conditionals, define,
  * include, and the functions kbuild uses. It does not run recipes; rules are recorded, not executed.
@@ -207,10 +206,7 @@ export class MakeEvaluator {
       const hit = this.callMemo.get(key);
       if (hit !== undefined) return hit;
     }
-    const outerTaint = this.tainted;
-    const outerMin = this.minBinding;
-    this.tainted = false;
-    this.minBinding = Infinity;
+    const outer = this.startTracking();
     const depth = ++this.bindingDepth;
     this.callFrames.push({ args, depth });
     try {
@@ -219,15 +215,26 @@ export class MakeEvaluator {
       return value;
     } finally {
       this.callFrames.pop();
-      this.leaveBinding(depth, outerTaint, outerMin);
+      this.bindingDepth--;
+      this.endTracking(outer, depth);
     }
   }
 
-  /** Back to the enclosing expansion: what it read outside the binding left counts for it. */
-  private leaveBinding(depth: number, outerTaint: boolean, outerMin: number): void {
-    this.bindingDepth--;
-    this.tainted ||= outerTaint;
-    this.minBinding = Math.min(outerMin, this.minBinding < depth ? this.minBinding : Infinity);
+  /** Starts recording what an expansion reads; returns what the enclosing one had read so far. */
+  private startTracking(): { tainted: boolean; minBinding: number } {
+    const outer = { tainted: this.tainted, minBinding: this.minBinding };
+    this.tainted = false;
+    this.minBinding = Infinity;
+    return outer;
+  }
+
+  /**
+   * Back to the enclosing expansion: what this one read counts for it too, except reads of
+   * bindings at `depth` or deeper (the arguments of a call, or a foreach variable, just left).
+   */
+  private endTracking(outer: { tainted: boolean; minBinding: number }, depth = Infinity): void {
+    this.tainted ||= outer.tainted;
+    this.minBinding = Math.min(outer.minBinding, this.minBinding < depth ? this.minBinding : Infinity);
   }
 
   /** The expanded value of a variable (empty when undefined, as in make). */
@@ -558,19 +565,14 @@ export class MakeEvaluator {
     return out;
   }
 
-
   private expandReference(inner: string, loc: Location): string {
     if (!this.memoActive) return this.expandReferenceNow(inner, loc);
     const hit = this.memo.get(inner);
     if (hit !== undefined) return hit;
-    const outerTaint = this.tainted;
-    const outerMin = this.minBinding;
-    this.tainted = false;
-    this.minBinding = Infinity;
+    const outer = this.startTracking();
     const value = this.expandReferenceNow(inner, loc);
     if (!this.tainted && this.minBinding === Infinity) this.memo.set(inner, value);
-    this.tainted ||= outerTaint;
-    this.minBinding = Math.min(outerMin, this.minBinding);
+    this.endTracking(outer);
     return value;
   }
 
@@ -607,7 +609,6 @@ export class MakeEvaluator {
     }
   }
 
-
   runShell(command: string, loc: Location): string {
     if (!this.options.allowShell) {
       throw new SourceError(loc.file, loc.line, `$(shell ${command}) is not allowed here`);
@@ -625,10 +626,7 @@ export class MakeEvaluator {
   withTemporary(name: string, values: readonly string[], body: () => string): string[] {
     const saved = this.vars.get(name);
     const savedLoop = this.loopDepth.get(name);
-    const outerTaint = this.tainted;
-    const outerMin = this.minBinding;
-    this.tainted = false;
-    this.minBinding = Infinity;
+    const outer = this.startTracking();
     const depth = ++this.bindingDepth;
     this.loopDepth.set(name, depth);
     const out: string[] = [];
@@ -642,23 +640,17 @@ export class MakeEvaluator {
       else this.vars.delete(name);
       if (savedLoop !== undefined) this.loopDepth.set(name, savedLoop);
       else this.loopDepth.delete(name);
-      this.leaveBinding(depth, outerTaint, outerMin);
+      this.bindingDepth--;
+      this.endTracking(outer, depth);
     }
     return out;
   }
-
-
 }
-
 
 /** `a += b`: a space between, none when the old value is empty. */
 function joinAppend(a: string, b: string): string {
   return a === '' ? b : `${a} ${b}`;
 }
-
-
-
-
 
 /** Expansion text split once into literal runs and references (by text, shared by all evaluators). */
 type Piece = string | { name?: string; inner?: string };
@@ -730,9 +722,6 @@ function findClose(text: string, from: number, open: string, close: string): num
   }
   return -1;
 }
-
-
-
 
 function parseEqArgs(rest: string, loc: Location): [string, string] {
   const r = rest.trim();
