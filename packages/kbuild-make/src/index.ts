@@ -5,7 +5,7 @@ export { probeKbuildGlobals, PROBE_VARIABLES } from './kbuild/probe';
 export type { KbuildGlobals } from './kbuild/probe';
 export { evaluateModuleTree } from './kbuild/tree';
 export type { BuiltinObject, DirFlags, KbuildDirectory, ModuleSpec, ModuleTree, ObjectInput, ObjectSpec, TreeDiagnostic, TreeOptions } from './kbuild/tree';
-export { moduleCommands, verifyProbe, dotTarget } from './kbuild/commands';
+export { moduleCommands, verifyProbe, dotTarget, depfileOf } from './kbuild/commands';
 export type { Command, CompileStep, CompositeLink, ModuleCommands, TreeCommands } from './kbuild/commands';
 export { shellWords, shellQuote } from './kbuild/shell-words';
 export { compileCommand, evaluateBuildDir, ruleCommand } from './kbuild/build-dir';

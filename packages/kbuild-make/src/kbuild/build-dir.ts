@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MakeEvaluator, type Variable } from '../make/evaluator';
-import { matchPattern, words } from '../make/words';
+import { matchPattern } from '../make/words';
+import { dirRules, type DirRule } from './goals';
 
 /** What every `make -f scripts/Makefile.build obj=<dir>` sub-make of an in-tree build starts from. */
 export interface KbuildEnvironment {
@@ -29,17 +30,18 @@ export interface BuildDirNeeds {
  * so any recipe of it can be expanded exactly as make would.
  */
 export function evaluateBuildDir(k: KbuildEnvironment, obj: string, needs: BuildDirNeeds): MakeEvaluator {
-  const ev = new MakeEvaluator({
-    cwd: k.objtree,
-    commandLine: { obj, 'need-builtin': needs.builtin ? '1' : '', 'need-modorder': needs.modorder ? '1' : '' },
-    allowShell: true,
-    shell: k.shell,
-    preloaded: preloaded(k),
-  });
+  return evaluateSubMake(k, 'scripts/Makefile.build', { obj, 'need-builtin': needs.builtin ? '1' : '', 'need-modorder': needs.modorder ? '1' : '' });
+}
+
+/**
+ * A sub-make of the top-level Makefile (`$(MAKE) -f $(srctree)/<makefile> <commandLine>`): the
+ * exported environment, no goals, the makefile read.
+ */
+export function evaluateSubMake(k: KbuildEnvironment, makefile: string, commandLine: Record<string, string>): MakeEvaluator {
+  const ev = new MakeEvaluator({ cwd: k.objtree, commandLine, allowShell: true, shell: k.shell, preloaded: preloaded(k) });
   for (const [name, value] of Object.entries(k.env)) ev.setEnvironment(name, value);
-  // A sub-make for a directory is started without goals.
   ev.setSimple('MAKECMDGOALS', '', 'default');
-  ev.evalFile(join(k.srctree, 'scripts/Makefile.build'));
+  ev.evalFile(join(k.srctree, makefile));
   return ev;
 }
 
@@ -97,33 +99,13 @@ export function compileCommand(ev: MakeEvaluator, target: string, source: string
   return ev.expandForTarget(target, `$(cmd_${cmd})`, { '@': target, '<': source, '*': stem, '^': source, '+': source }, { file: 'scripts/Makefile.build', line: 0 }, via);
 }
 
-interface ObjectPatternRule {
-  target: string;
-  prereq: string;
-}
+const rulesOf = new WeakMap<MakeEvaluator, DirRule[]>();
 
-const patternRulesOf = new WeakMap<MakeEvaluator, ObjectPatternRule[]>();
-
-/** The directory's own pattern rules for objects (`$(obj)/sub/%.o: $(srctree)/other/%.c`). */
-function objectPatternRules(ev: MakeEvaluator): ObjectPatternRule[] {
-  let rules = patternRulesOf.get(ev);
-  if (rules) return rules;
-  rules = [];
-  for (const r of ev.rules) {
-    let text: string;
-    try {
-      text = ev.expand(r.text, r);
-    } catch {
-      continue;
-    }
-    const parts = text.split(':');
-    if (parts.length !== 2) continue; // static pattern rules and others name no `%.o` pattern of their own
-    const prereq = words(parts[1]).find((w) => w !== 'FORCE');
-    if (!prereq?.includes('%')) continue;
-    for (const t of words(parts[0])) if (t.endsWith('%.o')) rules.push({ target: t, prereq });
-  }
-  patternRulesOf.set(ev, rules);
-  return rules;
+/** A directory's rules, expanded once per evaluation (every object of the directory asks). */
+function rules(ev: MakeEvaluator): DirRule[] {
+  let r = rulesOf.get(ev);
+  if (!r) rulesOf.set(ev, (r = dirRules(ev)));
+  return r;
 }
 
 /**
@@ -133,11 +115,16 @@ function objectPatternRules(ev: MakeEvaluator): ObjectPatternRule[] {
 function patternStem(ev: MakeEvaluator, target: string, source: string): string | undefined {
   const srctree = ev.get('srctree');
   let best: string | undefined;
-  for (const r of objectPatternRules(ev)) {
-    const stem = matchPattern(r.target, target);
-    if (stem === undefined || (best !== undefined && stem.length >= best.length)) continue;
-    const input = r.prereq.replace('%', stem);
-    if (input === source || `${srctree}/${input}` === source) best = stem;
+  // The directory's own pattern rules for objects (`$(obj)/sub/%.o: $(srctree)/other/%.c`).
+  for (const r of rules(ev)) {
+    if (r.pattern !== undefined || !r.prereq?.includes('%')) continue;
+    for (const t of r.targets) {
+      if (!t.endsWith('%.o')) continue;
+      const stem = matchPattern(t, target);
+      if (stem === undefined || (best !== undefined && stem.length >= best.length)) continue;
+      const input = r.prereq.replace('%', stem);
+      if (input === source || `${srctree}/${input}` === source) best = stem;
+    }
   }
   return best;
 }
@@ -148,20 +135,14 @@ function patternStem(ev: MakeEvaluator, target: string, source: string): string 
  * its first prerequisite.
  */
 export function ruleCommand(ev: MakeEvaluator, target: string): string {
-  for (const r of ev.rules) {
-    let text: string;
-    try {
-      text = ev.expand(r.text, r);
-    } catch {
-      continue;
-    }
-    const colon = text.indexOf(':');
-    if (colon < 0 || !words(text.slice(0, colon)).includes(target)) continue;
-    const prereqs = words(text.slice(colon + 1)).filter((w) => w !== 'FORCE');
+  for (const r of rules(ev)) {
+    if (!r.targets.includes(target)) continue;
+    const stem = r.pattern !== undefined ? (matchPattern(r.pattern, target) ?? '') : '';
+    const prereqs = r.prereqs.map((p) => p.replace('%', stem));
     for (const line of r.recipe) {
       const m = /\$\(call (?:if_changed|if_changed_dep|if_changed_rule|cmd),\s*([\w-]+)\s*\)/.exec(line);
       if (!m) continue;
-      const automatic = { '@': target, '<': prereqs[0] ?? '', '^': prereqs.join(' '), '+': prereqs.join(' '), '*': '' };
+      const automatic = { '@': target, '<': prereqs[0] ?? '', '^': prereqs.join(' '), '+': prereqs.join(' '), '*': stem };
       return ev.expandForTarget(target, `$(cmd_${m[1]})`, automatic, { file: r.file, line: r.line });
     }
     throw new Error(`${r.file}:${r.line}: the rule for ${target} runs no kbuild command (cmd_<name>)`);

@@ -88,6 +88,11 @@ export function dotTarget(path: string, suffix = ''): string {
   return join(dirname(path), `.${basename(path)}${suffix}`);
 }
 
+/** Kbuild.include's depfile: `$(subst $(comma),_,$(dot-target).d)`. */
+export function depfileOf(target: string): string {
+  return dotTarget(target, '.d').replace(/,/g, '_');
+}
+
 interface FlagContext {
   target: string;
   stem: string;
@@ -108,7 +113,7 @@ function cFlags(g: KbuildGlobals, ctx: FlagContext): string {
   const cFlagsInner = filterOut(words(per.remove), [...filterOut(words(ctx.dir?.ccflagsRemove ?? ''), base), ...words(per.add)]);
   const basetarget = basename(ctx.target).replace(/\.[^.]*$/, '');
   return [
-    `-Wp,-MMD,${dotTarget(ctx.target, '.d').replace(/,/g, '_')}`,
+    `-Wp,-MMD,${depfileOf(ctx.target)}`,
     v(g, 'NOSTDINC_FLAGS'),
     v(g, 'LINUXINCLUDE'),
     `-include ${v(g, 'srctree')}/include/linux/compiler_types.h`,
@@ -161,7 +166,7 @@ function compileStep(g: KbuildGlobals, obj: ObjectSpec, modname: string, dir: Di
   return {
     object: obj.object,
     source: obj.source,
-    depfile: dotTarget(obj.object, '.d').replace(/,/g, '_'),
+    depfile: depfileOf(obj.object),
     cmdFile: dotTarget(obj.object, '.cmd'),
     cc,
     objtool,

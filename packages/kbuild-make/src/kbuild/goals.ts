@@ -1,7 +1,7 @@
 import { matchPattern, words } from '../make/words';
 import type { MakeEvaluator } from '../make/evaluator';
 
-/** A rule of a directory's Makefile, expanded, names relative to the directory where inside it. */
+/** A rule of a directory's Makefile, expanded. */
 export interface DirRule {
   targets: string[];
   /** For a static pattern rule (`targets: %.c: %.map`), the target pattern. */
@@ -11,10 +11,14 @@ export interface DirRule {
   /** First real prerequisite (the `$<` of its recipe). */
   prereq?: string;
   recipe: string[];
+  /** Where the rule is written. */
+  file: string;
+  line: number;
 }
 
-export function dirRules(ev: MakeEvaluator, dir: string): DirRule[] {
-  const local = (t: string) => (t.startsWith(dir + '/') ? t.slice(dir.length + 1) : t);
+/** The rules an evaluation read, expanded; with `dir`, names inside it are made relative to it. */
+export function dirRules(ev: MakeEvaluator, dir?: string): DirRule[] {
+  const local = (t: string) => (dir !== undefined && t.startsWith(dir + '/') ? t.slice(dir.length + 1) : t);
   return ev.rules.flatMap((r) => {
     let text: string;
     try {
@@ -27,7 +31,7 @@ export function dirRules(ev: MakeEvaluator, dir: string): DirRule[] {
     const targets = words(parts[0]).map(local);
     const pattern = parts.length >= 3 ? words(parts[1]).map(local)[0] : undefined;
     const prereqs = words(parts[parts.length - 1]).filter((w) => w !== 'FORCE' && w !== '|').map(local);
-    return [{ targets, pattern, prereqs, prereq: prereqs[0], recipe: r.recipe }];
+    return [{ targets, pattern, prereqs, prereq: prereqs[0], recipe: r.recipe, file: r.file, line: r.line }];
   });
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MakeEvaluator } from '../make/evaluator';
-import { dotTarget, type Command, type CompileStep, type ModuleCommands, type TreeCommands } from './commands';
+import { evaluateSubMake } from './build-dir';
+import { depfileOf, dotTarget, type Command, type CompileStep, type ModuleCommands, type TreeCommands } from './commands';
 import type { KernelTree, KernelTreeOptions, ObjectCommand } from './in-tree';
 import { shellWords, splitUnquoted } from './shell-words';
 import type { ModuleSpec } from './tree';
@@ -37,23 +37,17 @@ function list(text: string): Command[] {
  * relative to the build directory. `kt` must come from evaluateKernelTree with moduleSteps.
  */
 export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, options: InTreeModulesOptions = {}): TreeCommands & { unbuildable: UnbuildableModule[] } {
-  const env = { ...k.env, ...(options.modpostWarn ? { KBUILD_MODPOST_WARN: '1' } : {}) };
-  const sub = (file: string) => {
-    const ev = new MakeEvaluator({ cwd: k.objtree, commandLine: options.modpostWarn ? { KBUILD_MODPOST_WARN: '1' } : {}, allowShell: false });
-    for (const [name, value] of Object.entries(env)) ev.setEnvironment(name, value);
-    ev.setSimple('MAKECMDGOALS', '', 'default');
-    ev.evalFile(join(k.srctree, file));
-    return ev;
-  };
-  const modpostEv = sub('scripts/Makefile.modpost');
-  const finalEv = sub('scripts/Makefile.modfinal');
+  // The top Makefile runs both after the modules are built, KBUILD_MODPOST_WARN on its command line.
+  const commandLine: Record<string, string> = options.modpostWarn ? { KBUILD_MODPOST_WARN: '1' } : {};
+  const modpostEv = evaluateSubMake(k, 'scripts/Makefile.modpost', commandLine);
+  const finalEv = evaluateSubMake(k, 'scripts/Makefile.modfinal', commandLine);
   const at = { file: 'scripts/Makefile.modfinal', line: 0 };
   const finalCompile = (target: string, source: string): CompileStep => {
     const text = finalEv.expandForTarget(target, '$(cmd_cc_o_c)', { '@': target, '<': source, '*': target.slice(0, -2), '^': source, '+': source }, at);
     return {
       object: target,
       source,
-      depfile: dotTarget(target, '.d').replace(/,/g, '_'),
+      depfile: depfileOf(target),
       cmdFile: dotTarget(target, '.cmd'),
       cc: simple(text),
       savedcmd: text,
@@ -89,7 +83,7 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       return {
         object: o.object,
         source: o.source,
-        depfile: dotTarget(o.object, '.d').replace(/,/g, '_'),
+        depfile: depfileOf(o.object),
         cmdFile: dotTarget(o.object, '.cmd'),
         cc,
         ...(objtool ? { objtool } : {}),
