@@ -194,6 +194,7 @@ const relativeTo = (src: string) => (p: string) => (p === src ? '.' : p.slice(sr
 function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: string): Omit<ThreadWork, 'env'>[] {
   const rel = relativeTo(src);
   const dirs = tree.directories.map((d: KbuildDirectory) => ({ dir: rel(d.dir), parent: d.parent === undefined ? undefined : rel(d.parent), builtin: d.builtin, modorder: d.modorder }));
+  const parentOf = new Map(dirs.map((d) => [d.dir, d.parent]));
   const depth = new Map<string, number>();
   const unit = new Map<string, string>();
   for (const d of dirs) {
@@ -215,7 +216,7 @@ function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: st
     // Ancestors of every directory taken (they give it its environment).
     for (const d of dirs) {
       if (!needed.has(d.dir)) continue;
-      for (let p = d.parent; p !== undefined && !needed.has(p); p = dirs.find((x) => x.dir === p)?.parent) needed.add(p);
+      for (let p = d.parent; p !== undefined && !needed.has(p); p = parentOf.get(p)) needed.add(p);
     }
     return {
       directories: dirs.filter((d) => needed.has(d.dir)),

@@ -253,16 +253,15 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         });
       }
     }
+    // subdir-y/m-only directories: visited in whole-tree mode (their objects are 'other'), ignored for M=.
     const subdirOnly = words(get('subdir-y') + ' ' + get('subdir-m')).filter((d) => !objY.includes(d + '/') && !words(get('obj-m')).includes(d + '/'));
     for (const d of options.sources === 'any' ? [] : subdirOnly) {
-      {
-        diagnostics.push({
-          file,
-          line: lineOf(file, d),
-          severity: 'warning',
-          message: `${d} is in subdir-y/m only: kbuild does not put its modules into modules.order; it is ignored`,
-        });
-      }
+      diagnostics.push({
+        file,
+        line: lineOf(file, d),
+        severity: 'warning',
+        message: `${d} is in subdir-y/m only: kbuild does not put its modules into modules.order; it is ignored`,
+      });
     }
 
     const flags: DirFlags = {

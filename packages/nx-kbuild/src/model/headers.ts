@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
 
 const INCLUDE = /^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]/gm;
 const MACRO_INCLUDE = /^[ \t]*#[ \t]*include[ \t]+[A-Za-z_]/m;
@@ -84,4 +85,15 @@ export function includedWorkspaceHeaders(source: string, argv: string[], cwd: st
   };
   visit(source);
   return [...found].map((f) => (f === '*' ? '*' : relative(workspaceRoot, f)));
+}
+
+/** Each module's workspace headers, over the objects of its compile commands (run from `cwd`). */
+export function moduleHeaders(modules: readonly ModuleCommands[], cwd: string, workspaceRoot: string): Map<string, string[]> {
+  const headers = new Map<string, string[]>();
+  for (const mc of modules) {
+    const set = new Set<string>();
+    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(resolve(cwd, o.source), o.cc.argv, cwd, workspaceRoot)) set.add(h);
+    headers.set(mc.module.name, [...set].sort());
+  }
+  return headers;
 }

@@ -1,6 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
-import { includedWorkspaceHeaders } from './headers';
+import { moduleHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
 import { predictEdges, type TreeModel } from './tree-model';
 
@@ -29,12 +29,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
   const { edges } = predictEdges(tree.modules);
-  const headers = new Map<string, string[]>();
-  for (const mc of modules) {
-    const set = new Set<string>();
-    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(resolve(objtree, o.source), o.cc.argv, objtree, workspaceRoot)) set.add(h);
-    headers.set(mc.module.name, [...set].sort());
-  }
+  const headers = moduleHeaders(modules, objtree, workspaceRoot);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
   return {
     workspaceRoot,

@@ -15,7 +15,7 @@ import {
 } from '@nx-kbuild/kbuild-make';
 import { scanSourceSymbols } from '@nx-kbuild/symbols';
 import type { KbuildPluginOptions } from './options';
-import { includedWorkspaceHeaders } from './headers';
+import { moduleHeaders } from './headers';
 
 export interface ModuleEdge {
   from: string;
@@ -146,12 +146,7 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
     edges.filter((e) => e.from === m.name).map((e) => byName.get(e.to)!).sort((a, b) => tree.modules.indexOf(a) - tree.modules.indexOf(b));
   const commands = moduleCommands(globals, tree, depsOf, { modpostWarn: options.modpostWarn });
 
-  const headers = new Map<string, string[]>();
-  for (const mc of commands.modules) {
-    const set = new Set<string>();
-    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(o.source, o.cc.argv, kernelDir, workspaceRoot)) set.add(h);
-    headers.set(mc.module.name, [...set].sort());
-  }
+  const headers = moduleHeaders(commands.modules, kernelDir, workspaceRoot);
   return {
     workspaceRoot,
     root,

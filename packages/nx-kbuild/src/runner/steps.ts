@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+// kbuild-make's dotTarget, repeated: the runner starts once per task and does not load the engine.
 const dotTarget = (path: string, suffix: string) => join(dirname(path), `.${basename(path)}${suffix}`);
 import { parseSymvers } from '@nx-kbuild/symbols';
 import { availableParallelism } from 'node:os';
