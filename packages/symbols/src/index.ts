@@ -4,3 +4,7 @@ export { scanSourceSymbols } from './source-symbols';
 export type { ExportMacro, SourceExport, SourceSymbols } from './source-symbols';
 export { formatSymvers, parseSymvers } from './symvers';
 export type { SymversRow } from './symvers';
+export { scanTree, scanEnvironment, compilerMacros, configMacros } from './scan/tree-scan';
+export type { ModuleSymbols, TreeObject, TreeScan, TreeScanOptions } from './scan/tree-scan';
+export { scanSource, compileFlags } from './scan/source-scan';
+export type { CompileFlags, FoundExport, FoundModinfo, ScanDiagnostic, ScanEnvironment, SourceScan } from './scan/source-scan';

@@ -1,0 +1,116 @@
+/**
+ * The files a scan reads besides its sources, each read or looked up once per scan of a tree:
+ * where an #include resolves (by search path and including directory), followed headers (lexed), and the macro names of headers too large to follow.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { lex, scanIdentifiers, type LexLine } from './lexer';
+
+const sizes = new Map<string, number>();
+const resolved = new Map<string, string | null>();
+const searchPaths = new Map<string, number>();
+const headers = new Map<string, HeaderFile>();
+const definedNames = new Map<string, ReadonlySet<string>>();
+
+/** Size of a file, -1 when there is no such file. */
+export function fileSize(path: string): number {
+  let size = sizes.get(path);
+  if (size === undefined) {
+    try {
+      const s = statSync(path);
+      size = s.isFile() ? s.size : -1;
+    } catch {
+      size = -1;
+    }
+    sizes.set(path, size);
+  }
+  return size;
+}
+
+/** A small number naming one search path (-iquote dirs, then -I dirs), for cache keys. */
+export function searchPathId(quoteDirs: readonly string[], includeDirs: readonly string[]): number {
+  const key = quoteDirs.join('\n') + '\0' + includeDirs.join('\n');
+  let id = searchPaths.get(key);
+  if (id === undefined) searchPaths.set(key, (id = searchPaths.size));
+  return id;
+}
+
+/** Where cpp finds `name` (#include "name" when quoted, <name> otherwise; #include_next after `from`). */
+export function resolveInclude(
+  name: string,
+  quoted: boolean,
+  from: string,
+  next: boolean,
+  path: { id: number; quoteDirs: readonly string[]; includeDirs: readonly string[] },
+): string | undefined {
+  const fromDir = dirname(from);
+  const key = `${path.id}\0${quoted ? fromDir : ''}\0${next ? from : ''}\0${name}`;
+  const hit = resolved.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const dirs = [...(quoted ? [fromDir, ...path.quoteDirs] : []), ...path.includeDirs];
+  let found: string | null = null;
+  for (const d of next ? dirs.filter((x) => !from.startsWith(x + '/')) : dirs) {
+    const candidate = resolve(d, name);
+    if (fileSize(candidate) >= 0) {
+      found = candidate;
+      break;
+    }
+  }
+  resolved.set(key, found);
+  return found ?? undefined;
+}
+
+/** A header as the scanner reads it. */
+export interface HeaderFile {
+  /** Directive lines, and code spans when `text` is kept. */
+  lines: readonly LexLine[];
+  /**
+   * Kept only when the header's code may invoke a macro that exports or adds .modinfo: it names
+   * one of `interesting` (kernel/rcu/tasks.h exports), or has no include guard (an X-macro list
+   * such as asm/GEN-for-each-reg.h, expanded by a macro its includer defines).
+   */
+  text?: string;
+  /** Identifiers of its code (when `text` is kept). */
+  codeIds?: ReadonlySet<string>;
+  guarded: boolean;
+}
+
+function hasIncludeGuard(lines: readonly LexLine[]): boolean {
+  const [a, b] = lines;
+  if (a?.directive === 'pragma' && a.tokens[0]?.text === 'once') return true;
+  return a?.directive === 'ifndef' && b?.directive === 'define' && a.tokens[0] !== undefined && a.tokens[0].text === b.tokens[0]?.text;
+}
+
+export function headerFile(file: string, interesting: ReadonlySet<string>): HeaderFile {
+  let h = headers.get(file);
+  if (!h) {
+    const text = readFileSync(file, 'latin1');
+    const lines = lex(text);
+    const guarded = hasIncludeGuard(lines);
+    const codeIds = new Set<string>();
+    for (const l of lines) if (l.directive === undefined) scanIdentifiers(text, l.start, l.end, l.line, (id) => (codeIds.add(id), false));
+    const keep = !guarded || [...codeIds].some((id) => interesting.has(id));
+    h = keep ? { lines, text, codeIds, guarded } : { lines: lines.filter((l) => l.directive !== undefined), guarded };
+    headers.set(file, h);
+  }
+  return h;
+}
+
+/** The names a header #defines anywhere (for headers too large to follow). */
+export function namesDefinedIn(file: string): ReadonlySet<string> {
+  let s = definedNames.get(file);
+  if (!s) {
+    const names = new Set<string>();
+    for (const m of readFileSync(file, 'latin1').matchAll(/^[ \t]*#[ \t]*define[ \t]+(\w+)/gm)) names.add(m[1]);
+    definedNames.set(file, (s = names));
+  }
+  return s;
+}
+
+/** Forgets everything read (before scanning a tree that may have changed). */
+export function forgetIncludeFiles(): void {
+  sizes.clear();
+  resolved.clear();
+  headers.clear();
+  definedNames.clear();
+}

@@ -1,0 +1,249 @@
+/**
+ * The C lexer of the symbol scanner. A file is split into directive lines (`#if …`, with
+ * backslash continuations joined and comments removed, tokenized) and the code spans between
+ * them, which are kept as offsets: most code is only searched for identifiers (scanIdentifiers)
+ * and tokenized (lexTokens) from the point where a macro of interest is invoked. Numbers,
+ * strings and character literals are single tokens (string values matter: namespaces are strings).
+ */
+export const enum Kind {
+  Identifier,
+  Number,
+  String,
+  Char,
+  Punct,
+}
+
+export interface Token {
+  kind: Kind;
+  text: string;
+  line: number;
+  /** Whitespace came before the token (for `#` stringification, as cpp keeps one space). */
+  space: boolean;
+}
+
+export interface DirectiveLine {
+  directive: string;
+  /** The tokens after the directive name (left empty by lex(text, false)). */
+  tokens: Token[];
+  line: number;
+  /** text[start, end): what follows the directive name, up to the end of its (logical) line. */
+  start: number;
+  end: number;
+}
+
+/** Code between directives: text[start, end), starting on `line`. */
+export interface CodeSpan {
+  directive: undefined;
+  start: number;
+  end: number;
+  line: number;
+}
+
+export type LexLine = DirectiveLine | CodeSpan;
+
+const PUNCT3 = new Set(['...', '<<=', '>>=']);
+const PUNCT2 = new Set(['##', '&&', '||', '==', '!=', '<=', '>=', '<<', '>>', '->', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=']);
+
+function isIdStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+}
+function isIdPart(c: number): boolean {
+  return isIdStart(c) || (c >= 48 && c <= 57);
+}
+
+/**
+ * A cursor over text[pos, end): `next()` skips blanks, comments and continuations and delimits one
+ * token (start, stop, kind, line), noting whether a newline or a blank came before it.
+ */
+class Cursor {
+  start = 0;
+  stop = 0;
+  kind: Kind = Kind.Punct;
+  line: number;
+  tokenLine = 0;
+  newline = false;
+  space = false;
+
+  constructor(
+    readonly text: string,
+    public pos: number,
+    readonly end: number,
+    line: number,
+  ) {
+    this.line = line;
+  }
+
+  next(): boolean {
+    const text = this.text;
+    const end = this.end;
+    let i = this.pos;
+    this.newline = false;
+    this.space = false;
+    for (;;) {
+      if (i >= end) {
+        this.pos = i;
+        return false;
+      }
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        this.line++;
+        this.newline = true;
+        this.space = true;
+        i++;
+      } else if (c === 92 && (text.charCodeAt(i + 1) === 10 || (text.charCodeAt(i + 1) === 13 && text.charCodeAt(i + 2) === 10))) {
+        i += text.charCodeAt(i + 1) === 13 ? 3 : 2;
+        this.line++;
+        this.space = true;
+      } else if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+        i++;
+        this.space = true;
+      } else if (c === 47 && text.charCodeAt(i + 1) === 42) {
+        const close = text.indexOf('*/', i + 2);
+        const stop = close < 0 || close + 2 > end ? end : close + 2;
+        for (let k = i; k < stop; k++) if (text.charCodeAt(k) === 10) this.line++;
+        i = stop;
+        this.space = true;
+      } else if (c === 47 && text.charCodeAt(i + 1) === 47) {
+        while (i < end && text.charCodeAt(i) !== 10) {
+          if (text.charCodeAt(i) === 92 && text.charCodeAt(i + 1) === 10) {
+            this.line++;
+            i++;
+          }
+          i++;
+        }
+      } else break;
+    }
+    this.start = i;
+    this.tokenLine = this.line;
+    const c = text.charCodeAt(i);
+    if (c === 34 || c === 39) {
+      i++;
+      while (i < end) {
+        const d = text.charCodeAt(i);
+        if (d === 92) {
+          if (text.charCodeAt(i + 1) === 10) this.line++;
+          i += 2;
+        } else if (d === c) {
+          i++;
+          break;
+        } else if (d === 10) break; // unterminated: cpp ends it at the line (`#error don't`)
+        else i++;
+      }
+      this.kind = c === 34 ? Kind.String : Kind.Char;
+    } else if (isIdStart(c)) {
+      while (i < end && isIdPart(text.charCodeAt(i))) i++;
+      const d = text.charCodeAt(i);
+      // Prefixed literals (L"..", u8'..') are one string token.
+      if ((d === 34 || d === 39) && i - this.start <= 2 && /^(?:L|u|U|u8)$/.test(text.slice(this.start, i))) {
+        this.pos = i;
+        const s = this.start;
+        const sp = this.space;
+        const nl = this.newline;
+        this.next();
+        this.start = s;
+        this.space = sp;
+        this.newline = nl;
+        return true;
+      }
+      this.kind = Kind.Identifier;
+    } else if ((c >= 48 && c <= 57) || (c === 46 && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
+      while (i < end) {
+        const d = text.charCodeAt(i);
+        if (isIdPart(d) || d === 46) i++;
+        else if ((d === 43 || d === 45) && /[eEpP]/.test(text[i - 1])) i++;
+        else break;
+      }
+      this.kind = Kind.Number;
+    } else {
+      this.kind = Kind.Punct;
+      if (PUNCT3.has(text.slice(i, i + 3))) i += 3;
+      else if (PUNCT2.has(text.slice(i, i + 2))) i += 2;
+      else i++;
+    }
+    this.stop = i;
+    this.pos = i;
+    return true;
+  }
+
+  token(): Token {
+    return { kind: this.kind, text: this.text.slice(this.start, this.stop), line: this.tokenLine, space: this.space };
+  }
+}
+
+/**
+ * Splits a file into directive lines and code spans. With `tokenize` false, directive lines carry
+ * only their range (the header index tokenizes the few definitions a scan looks up).
+ */
+export function lex(text: string, tokenize = true): LexLine[] {
+  const out: LexLine[] = [];
+  const cur = new Cursor(text, 0, text.length, 1);
+  let directive: DirectiveLine | undefined;
+  let span: CodeSpan | undefined;
+  let lineStart = true;
+  while (cur.next()) {
+    if (cur.newline) {
+      lineStart = true;
+      if (directive) {
+        out.push(directive);
+        directive = undefined;
+      }
+    }
+    if (directive) {
+      if (directive.directive === '' && directive.start === directive.end && cur.kind === Kind.Identifier) {
+        directive.directive = text.slice(cur.start, cur.stop);
+        directive.start = directive.end = cur.stop;
+        continue;
+      }
+      if (tokenize) directive.tokens.push(cur.token());
+      directive.end = cur.stop;
+      continue;
+    }
+    if (lineStart && cur.kind === Kind.Punct && cur.stop - cur.start === 1 && text.charCodeAt(cur.start) === 35) {
+      span = undefined;
+      directive = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop };
+      lineStart = false;
+      continue;
+    }
+    lineStart = false;
+    if (!span) {
+      span = { directive: undefined, start: cur.start, end: cur.stop, line: cur.tokenLine };
+      out.push(span);
+    } else span.end = cur.stop;
+  }
+  if (directive) out.push(directive);
+  return out;
+}
+
+/** The tokens of text[start, end) (a code span or part of one). */
+export function lexTokens(text: string, start: number, end: number, line: number): Token[] {
+  const out: Token[] = [];
+  const cur = new Cursor(text, start, end, line);
+  while (cur.next()) out.push(cur.token());
+  return out;
+}
+
+/**
+ * Calls `visit(name, offset, line, afterMember)` for each identifier of text[start, end);
+ * `afterMember` is true after `.` or `->`. Stops when `visit` returns true and returns the offset
+ * reached (`end` when it did not stop).
+ */
+export function scanIdentifiers(
+  text: string,
+  start: number,
+  end: number,
+  line: number,
+  visit: (name: string, offset: number, line: number, afterMember: boolean) => boolean,
+): number {
+  const cur = new Cursor(text, start, end, line);
+  let member = false;
+  while (cur.next()) {
+    if (cur.kind === Kind.Identifier) {
+      if (visit(text.slice(cur.start, cur.stop), cur.start, cur.tokenLine, member)) return cur.start;
+      member = false;
+    } else if (cur.kind === Kind.Punct) {
+      const c = text.charCodeAt(cur.start);
+      member = (c === 46 && cur.stop - cur.start === 1) || (c === 45 && text.charCodeAt(cur.start + 1) === 62 && cur.stop - cur.start === 2);
+    } else member = false;
+  }
+  return end;
+}

@@ -1,0 +1,243 @@
+/**
+ * Macro definitions and expansion (C11 6.10.3, the parts exports need): object- and function-like
+ * macros, `#` and `##`, variadic parameters, arguments expanded before substitution, rescanning
+ * with each token carrying the names it must not expand again (cpp's hide sets).
+ */
+import { Kind, type Token } from './lexer';
+
+export interface Macro {
+  name: string;
+  /** Parameter names of a function-like macro; undefined for an object-like one. */
+  params?: string[];
+  variadic?: boolean;
+  body: Token[];
+  file: string;
+  line: number;
+}
+
+/** What the expander knows of a name: a macro, nothing, or "may be defined, cannot tell". */
+export type Lookup = (name: string) => Macro | undefined;
+
+export interface ExpandToken extends Token {
+  hide?: ReadonlySet<string>;
+}
+
+export class MacroSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses the tokens after `#define`. */
+export function parseDefine(tokens: Token[], file: string, line: number): Macro {
+  const nameTok = tokens[0];
+  if (!nameTok || nameTok.kind !== Kind.Identifier) throw new MacroSyntaxError('macro names must be identifiers', line);
+  const name = nameTok.text;
+  // Function-like only when "(" follows the name with no space between.
+  if (tokens[1] && tokens[1].text === '(' && !tokens[1].space) {
+    const params: string[] = [];
+    let variadic = false;
+    let k = 2;
+    for (;;) {
+      const t = tokens[k];
+      if (!t) throw new MacroSyntaxError(`missing ')' in parameter list of macro "${name}"`, line);
+      if (t.text === ')') break;
+      if (t.text === '...') {
+        variadic = true;
+        params.push('__VA_ARGS__');
+      } else if (t.kind === Kind.Identifier) {
+        if (tokens[k + 1]?.text === '...') {
+          variadic = true;
+          k++;
+        }
+        params.push(t.text);
+      } else if (t.text !== ',') throw new MacroSyntaxError(`invalid parameter list of macro "${name}"`, line);
+      k++;
+    }
+    return { name, params, variadic, body: tokens.slice(k + 1), file, line };
+  }
+  return { name, body: tokens.slice(1), file, line };
+}
+
+/** Splits `( a, (b, c), d )` starting at `open`; returns the arguments and the index of ")". */
+export function collectArguments(tokens: readonly ExpandToken[], open: number): { args: ExpandToken[][]; close: number } | undefined {
+  const args: ExpandToken[][] = [[]];
+  let depth = 0;
+  for (let k = open + 1; k < tokens.length; k++) {
+    const t = tokens[k];
+    if (t.kind === Kind.Punct) {
+      if (t.text === '(') depth++;
+      else if (t.text === ')') {
+        if (depth === 0) return { args, close: k };
+        depth--;
+      } else if (t.text === ',' && depth === 0) {
+        args.push([]);
+        continue;
+      }
+    }
+    args[args.length - 1].push(t);
+  }
+  return undefined;
+}
+
+function stringify(arg: readonly Token[], line: number): ExpandToken {
+  let s = '';
+  arg.forEach((t, k) => {
+    if (k > 0 && t.space) s += ' ';
+    s += t.kind === Kind.String || t.kind === Kind.Char ? t.text.replace(/[\\"]/g, (c) => '\\' + c) : t.text;
+  });
+  return { kind: Kind.String, text: `"${s}"`, line, space: true };
+}
+
+function paste(left: ExpandToken, right: ExpandToken): ExpandToken {
+  const text = left.text + right.text;
+  const kind = /^[A-Za-z_$][\w$]*$/.test(text) ? Kind.Identifier : /^[0-9.]/.test(text) ? Kind.Number : left.kind;
+  return { kind, text, line: left.line, space: left.space, hide: left.hide };
+}
+
+const PLACEMARKER: ExpandToken = { kind: Kind.Punct, text: '', line: 0, space: false };
+
+export interface Expander {
+  lookup: Lookup;
+  /** Names left alone even when defined (the scanner reads their invocations). */
+  stop?: ReadonlySet<string>;
+}
+
+/** Expands every macro in `input`, rescanning until nothing is left to expand. */
+export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): ExpandToken[] {
+  if (depth > 200) throw new MacroSyntaxError('macro expansion too deep', input[0]?.line ?? 0);
+  const work: ExpandToken[] = input.slice();
+  const out: ExpandToken[] = [];
+  let i = 0;
+  while (i < work.length) {
+    const t = work[i];
+    if (t.kind !== Kind.Identifier || t.hide?.has(t.text) || ex.stop?.has(t.text)) {
+      out.push(t);
+      i++;
+      continue;
+    }
+    const m = ex.lookup(t.text);
+    if (!m) {
+      out.push(t);
+      i++;
+      continue;
+    }
+    const hide = new Set(t.hide ?? []);
+    hide.add(m.name);
+    if (!m.params) {
+      const rep = substitute(m, [], hide, t, ex, depth);
+      work.splice(i, 1, ...rep);
+      continue;
+    }
+    if (work[i + 1]?.text !== '(') {
+      out.push(t);
+      i++;
+      continue;
+    }
+    const call = collectArguments(work, i + 1);
+    if (!call) throw new MacroSyntaxError(`unterminated argument list invoking macro "${m.name}"`, t.line);
+    let args = call.args;
+    if (m.params.length === 0 && args.length === 1 && args[0].length === 0) args = [];
+    if (m.variadic) {
+      const fixed = m.params.length - 1;
+      if (args.length > fixed) args = [...args.slice(0, fixed), joinWithCommas(args.slice(fixed), t.line)];
+      while (args.length < m.params.length) args.push([]);
+    } else if (args.length !== m.params.length && !(m.params.length === 1 && args.length === 0)) {
+      throw new MacroSyntaxError(`macro "${m.name}" passed ${args.length} arguments, but takes ${m.params.length}`, t.line);
+    }
+    const rep = substitute(m, args, hide, t, ex, depth);
+    work.splice(i, call.close - i + 1, ...rep);
+  }
+  return out;
+}
+
+function joinWithCommas(args: ExpandToken[][], line: number): ExpandToken[] {
+  const out: ExpandToken[] = [];
+  args.forEach((a, k) => {
+    if (k > 0) out.push({ kind: Kind.Punct, text: ',', line, space: false });
+    out.push(...a);
+  });
+  return out;
+}
+
+function substitute(m: Macro, args: ExpandToken[][], hide: ReadonlySet<string>, site: Token, ex: Expander, depth: number): ExpandToken[] {
+  const params = m.params ?? [];
+  const expanded = new Map<number, ExpandToken[]>();
+  const argOf = (name: string) => params.indexOf(name);
+  const body = m.body;
+  const out: ExpandToken[] = [];
+  for (let k = 0; k < body.length; k++) {
+    const b = body[k];
+    if (m.params && b.text === '#' && body[k + 1] && argOf(body[k + 1].text) >= 0) {
+      out.push(stringify(args[argOf(body[k + 1].text)] ?? [], site.line));
+      k++;
+      continue;
+    }
+    if (b.text === '##' && out.length > 0 && body[k + 1]) {
+      const next = body[k + 1];
+      const p = argOf(next.text);
+      const right: ExpandToken[] = p >= 0 ? (args[p] ?? []) : [next];
+      const left = out.pop()!;
+      k++;
+      if (right.length === 0) {
+        out.push(left);
+        continue;
+      }
+      if (left === PLACEMARKER) out.push(...right);
+      else {
+        out.push(paste(left, right[0]));
+        out.push(...right.slice(1));
+      }
+      continue;
+    }
+    const p = b.kind === Kind.Identifier ? argOf(b.text) : -1;
+    if (p >= 0) {
+      const arg = args[p] ?? [];
+      if (body[k + 1]?.text === '##') {
+        // Operand of ##: the argument unexpanded (or a placemarker when empty).
+        out.push(...(arg.length ? arg : [PLACEMARKER]));
+        continue;
+      }
+      let e = expanded.get(p);
+      if (!e) {
+        e = expand(arg, ex, depth + 1);
+        expanded.set(p, e);
+      }
+      out.push(...e);
+      continue;
+    }
+    out.push(b);
+  }
+  return out
+    .filter((t) => t !== PLACEMARKER)
+    .map((t, k) => ({ ...t, line: site.line, space: k === 0 ? site.space : t.space, hide: mergeHide(t.hide, hide) }));
+}
+
+function mergeHide(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): ReadonlySet<string> {
+  if (!a || a.size === 0) return b;
+  const s = new Set(a);
+  for (const x of b) s.add(x);
+  return s;
+}
+
+/** The value of adjacent string literals ("a" "b" → ab), or undefined if `tokens` is not one. */
+export function stringValue(tokens: readonly Token[]): string | undefined {
+  if (tokens.length === 0) return undefined;
+  let s = '';
+  for (const t of tokens) {
+    if (t.kind !== Kind.String) return undefined;
+    s += unescapeC(t.text.slice(1, -1));
+  }
+  return s;
+}
+
+function unescapeC(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]+|[0-7]{1,3}|.)/g, (_, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    return ({ n: '\n', t: '\t', r: '\r', '0': '\0' } as Record<string, string>)[e] ?? e;
+  });
+}

@@ -1,0 +1,213 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildHeaderIndex } from './header-index';
+import { compileFlags, relevantHeaderMacros, scanSource, type ScanEnvironment } from './source-scan';
+import { configMacros } from './tree-scan';
+
+/** A miniature of the kernel's export.h and moduleparam.h, in 6.12's shape. */
+const EXPORT_H = `#ifndef _LINUX_EXPORT_H
+#define _LINUX_EXPORT_H
+#if defined(__DISABLE_EXPORTS)
+#define __EXPORT_SYMBOL(sym, license, ns)
+#else
+#define __EXPORT_SYMBOL(sym, license, ns) extern typeof(sym) sym; asm(ns)
+#endif
+#ifdef DEFAULT_SYMBOL_NAMESPACE
+#define _EXPORT_SYMBOL(sym, license)	__EXPORT_SYMBOL(sym, license, DEFAULT_SYMBOL_NAMESPACE)
+#else
+#define _EXPORT_SYMBOL(sym, license)	__EXPORT_SYMBOL(sym, license, "")
+#endif
+#define __stringify_1(x...)	#x
+#define __stringify(x...)	__stringify_1(x)
+#define EXPORT_SYMBOL(sym)		_EXPORT_SYMBOL(sym, "")
+#define EXPORT_SYMBOL_GPL(sym)		_EXPORT_SYMBOL(sym, "GPL")
+#define EXPORT_SYMBOL_NS(sym, ns)	__EXPORT_SYMBOL(sym, "", __stringify(ns))
+#define EXPORT_SYMBOL_NS_GPL(sym, ns)	__EXPORT_SYMBOL(sym, "GPL", __stringify(ns))
+#define EXPORT_SYMBOL_GPL_FOR_MODULES(sym, mods) __EXPORT_SYMBOL(sym, "GPL", "module:" mods)
+#define __MODULE_INFO(tag, name, info) static const char name[] = #tag "=" info
+#define MODULE_INFO(tag, info) __MODULE_INFO(tag, tag, info)
+#define MODULE_LICENSE(_license) MODULE_INFO(license, _license)
+#define MODULE_IMPORT_NS(ns) MODULE_INFO(import_ns, __stringify(ns))
+#endif
+`;
+
+const TRACEPOINT_H = `#ifndef _LINUX_TRACEPOINT_H
+#define _LINUX_TRACEPOINT_H
+#endif
+#ifndef DECLARE_TRACE
+#define DECLARE_TRACE(name)
+#ifdef CONFIG_TRACEPOINTS
+#define EXPORT_TRACEPOINT_SYMBOL_GPL(name) EXPORT_SYMBOL_GPL(__tracepoint_##name)
+#else
+#define EXPORT_TRACEPOINT_SYMBOL_GPL(name)
+#endif
+#endif
+`;
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'nx-kbuild-symbols-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+function scan(files: Record<string, string>, source: string, config: Record<string, string> = {}, argv: string[] = []) {
+  const root = tree({ 'include/linux/export.h': EXPORT_H, 'include/linux/tracepoint.h': TRACEPOINT_H, ...files });
+  const index = buildHeaderIndex([join(root, 'include')]);
+  const env: ScanEnvironment = { index, predefined: configMacros(new Map(Object.entries(config))), relevant: relevantHeaderMacros(index) };
+  const file = join(root, source);
+  return scanSource(file, readFileSync(file, 'latin1'), compileFlags(['gcc', `-I${join(root, 'include')}`, ...argv], root), env);
+}
+
+const brief = (r: ReturnType<typeof scan>) => r.exports.map((e) => [e.symbol, e.license, e.namespace, e.line, e.certain]);
+
+describe('scanSource', () => {
+  it('reads every export variant through export.h, with license and namespace', () => {
+    const r = scan(
+      {
+        'drv/a.c': `#include <linux/export.h>
+int a, b, c, d, e;
+EXPORT_SYMBOL(a);
+EXPORT_SYMBOL_GPL(b);
+EXPORT_SYMBOL_NS(c, USB_STORAGE);
+EXPORT_SYMBOL_NS_GPL(d, USB_STORAGE);
+EXPORT_SYMBOL_GPL_FOR_MODULES(e, "kvm,kvm-*");
+/* EXPORT_SYMBOL(in_comment); */
+const char *s = "EXPORT_SYMBOL(in_string)";
+MODULE_IMPORT_NS(CRYPTO_INTERNAL);
+MODULE_LICENSE("GPL v2");
+`,
+      },
+      'drv/a.c',
+    );
+    expect(brief(r)).toEqual([
+      ['a', '', '', 3, true],
+      ['b', 'GPL', '', 4, true],
+      ['c', '', 'USB_STORAGE', 5, true],
+      ['d', 'GPL', 'USB_STORAGE', 6, true],
+      ['e', 'GPL', 'module:kvm,kvm-*', 7, true],
+    ]);
+    expect(r.modinfo.map((m) => [m.tag, m.value])).toEqual([
+      ['import_ns', 'CRYPTO_INTERNAL'],
+      ['license', 'GPL v2'],
+    ]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('takes DEFAULT_SYMBOL_NAMESPACE from -D, or from a #define made before export.h is read', () => {
+    const files = {
+      'drv/early.c': `#define DEFAULT_SYMBOL_NAMESPACE "PWM"\n#include <linux/export.h>\nEXPORT_SYMBOL_GPL(x);\n`,
+      // 6.12's export.h tests the macro when it is included: a later #define does nothing.
+      'drv/late.c': `#include <linux/export.h>\n#define DEFAULT_SYMBOL_NAMESPACE "PWM_LPSS"\nEXPORT_SYMBOL_GPL(y);\n`,
+      'drv/flag.c': `#include <linux/export.h>\nEXPORT_SYMBOL(z);\n`,
+    };
+    expect(brief(scan(files, 'drv/early.c'))).toEqual([['x', 'GPL', 'PWM', 3, true]]);
+    expect(brief(scan(files, 'drv/late.c'))).toEqual([['y', 'GPL', '', 3, true]]);
+    expect(brief(scan(files, 'drv/flag.c', {}, ['-DDEFAULT_SYMBOL_NAMESPACE="IDXD"']))).toEqual([['z', '', 'IDXD', 2, true]]);
+  });
+
+  it('evaluates #if on config symbols, -D flags and local macros; undecidable branches are marked', () => {
+    const src = `#include <linux/export.h>
+#if IS_ENABLED(CONFIG_ON)
+EXPORT_SYMBOL(on);
+#endif
+#ifdef CONFIG_OFF
+EXPORT_SYMBOL(off);
+#elif IS_MODULE(CONFIG_MOD) && defined(MODULE)
+EXPORT_SYMBOL(mod_in_module);
+#else
+EXPORT_SYMBOL(fallback);
+#endif
+#if IS_REACHABLE(CONFIG_MOD)
+EXPORT_SYMBOL(reachable);
+#endif
+#define LOCAL 2
+#if LOCAL > 1 && !IS_BUILTIN(CONFIG_MOD)
+EXPORT_SYMBOL(local);
+#endif
+#if HEADER_FLAG
+EXPORT_SYMBOL(maybe);
+#endif
+`;
+    const files = { 'drv/c.c': src, 'include/linux/flags.h': '#ifdef CONFIG_SOMETIMES\n#define HEADER_FLAG 1\n#endif\n#if __has_include(<linux/other.h>)\n#define HEADER_FLAG 1\n#endif\n' };
+    expect(brief(scan(files, 'drv/c.c', { CONFIG_ON: 'y', CONFIG_MOD: 'm' }, ['-DMODULE']))).toEqual([
+      ['on', '', '', 3, true],
+      ['mod_in_module', '', '', 8, true],
+      ['reachable', '', '', 13, true],
+      ['local', '', '', 17, true],
+      ['maybe', '', '', 20, false],
+    ]);
+    // Built in (no -DMODULE): the module-only branch is out, IS_REACHABLE of a module is false.
+    expect(brief(scan(files, 'drv/c.c', { CONFIG_ON: 'y', CONFIG_MOD: 'm', CONFIG_SOMETIMES: 'y' }))).toEqual([
+      ['on', '', '', 3, true],
+      ['fallback', '', '', 10, true],
+      ['local', '', '', 17, true],
+      ['maybe', '', '', 20, true],
+    ]);
+  });
+
+  it('expands wrappers from headers and the file, with token pasting', () => {
+    const files = {
+      'drv/iwl-drv.h': '#ifndef IWL_DRV_H\n#define IWL_DRV_H\n#define IWL_EXPORT_SYMBOL(sym) EXPORT_SYMBOL_NS_GPL(sym, IWLWIFI)\n#endif\n',
+      'drv/w.c': `#include <linux/export.h>
+#include <linux/tracepoint.h>
+#include "iwl-drv.h"
+#define EXPORT_BOTH(x) EXPORT_SYMBOL(x##_get); EXPORT_SYMBOL(x##_put)
+IWL_EXPORT_SYMBOL(iwl_opmode_register);
+EXPORT_TRACEPOINT_SYMBOL_GPL(foo);
+EXPORT_BOTH(clk);
+EXPORT_SYMBOL(
+    spread_over_lines
+);
+`,
+    };
+    expect(brief(scan(files, 'drv/w.c', { CONFIG_TRACEPOINTS: 'y' }))).toEqual([
+      ['iwl_opmode_register', 'GPL', 'IWLWIFI', 5, true],
+      ['__tracepoint_foo', 'GPL', '', 6, true],
+      ['clk_get', '', '', 7, true],
+      ['clk_put', '', '', 7, true],
+      ['spread_over_lines', '', '', 8, true],
+    ]);
+    expect(brief(scan(files, 'drv/w.c')).map((e) => e[0])).toEqual(['iwl_opmode_register', 'clk_get', 'clk_put', 'spread_over_lines']);
+  });
+
+  it('reads exports an X-macro header expands, and no export where exports are disabled', () => {
+    const files = {
+      'include/asm/GEN-for-each-reg.h': 'GEN(rax)\nGEN(rbx)\n',
+      'lib/thunk.S': '#include <linux/export.h>\n#define GEN(reg) EXPORT_SYMBOL(__x86_indirect_thunk_ ## reg)\n#include <asm/GEN-for-each-reg.h>\n#undef GEN\n',
+    };
+    expect(brief(scan(files, 'lib/thunk.S')).map((e) => e[0])).toEqual(['__x86_indirect_thunk_rax', '__x86_indirect_thunk_rbx']);
+    expect(scan(files, 'lib/thunk.S', {}, ['-D__DISABLE_EXPORTS']).exports).toEqual([]);
+  });
+
+  it('reports bad input with file:line and goes on', () => {
+    const r = scan(
+      {
+        'drv/bad.c': `#include <linux/export.h>
+EXPORT_SYMBOL_NS(a, "QUOTED");
+EXPORT_SYMBOL("not_a_name");
+#if 1 +
+#endif
+#if 1
+EXPORT_SYMBOL(b);
+EXPORT_SYMBOL(never_closed
+`,
+      },
+      'drv/bad.c',
+    );
+    const where = (m: RegExp) => r.errors.filter((e) => m.test(e.message)).map((e) => `${e.file.split('/').pop()}:${e.line}`);
+    expect(where(/string literal/)).toEqual(['bad.c:2']);
+    expect(where(/expected a symbol name/)).toEqual(['bad.c:3']);
+    expect(where(/expression|#if/)).toEqual(['bad.c:4']);
+    expect(where(/unterminated argument list/)).toEqual(['bad.c:8']);
+    expect(where(/unterminated conditional/)).toEqual(['bad.c:6']);
+    expect(brief(r).map((e) => e[0])).toEqual(['b']);
+    // A bare identifier where export.h expects a string (-DDEFAULT_SYMBOL_NAMESPACE=CXL).
+    const bare = scan({ 'drv/ns.c': '#include <linux/export.h>\nEXPORT_SYMBOL(c);\n' }, 'drv/ns.c', {}, ['-DDEFAULT_SYMBOL_NAMESPACE=CXL']);
+    expect(bare.errors.map((e) => `${e.line}: ${e.message}`)).toEqual(['2: malformed namespace for c: "CXL" is not a string']);
+  });
+});

@@ -1,0 +1,652 @@
+/**
+ * The symbol scanner for one source file: a preprocessor that evaluates the file's own
+ * conditionals (config values, the object's -D flags, its local #defines, the shared headers'
+ * macros through the header index), follows the headers the index does not cover, expands only
+ * the macros that can end in an export or a .modinfo entry, and reads what they produce:
+ * `__EXPORT_SYMBOL(sym, license, ns)` and `__MODULE_INFO(tag, name, info)`, the two points
+ * include/linux/export.h and include/linux/moduleparam.h reduce every variant to. Code in a branch
+ * the scanner cannot decide is still read, and what it finds there is marked uncertain.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
+import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
+import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
+import { Kind, lex, lexTokens, scanIdentifiers, type CodeSpan, type LexLine, type Token } from './lexer';
+import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
+
+/** What export.h and moduleparam.h reduce every export and .modinfo macro to. */
+const EXPORT_PRIMITIVE = '__EXPORT_SYMBOL';
+const MODINFO_PRIMITIVE = '__MODULE_INFO';
+export const PRIMITIVES: ReadonlySet<string> = new Set([EXPORT_PRIMITIVE, MODINFO_PRIMITIVE]);
+
+/** Headers larger than this are not followed (register maps of GPU drivers: megabytes of #defines). */
+const MAX_FOLLOWED_HEADER = 1 << 20;
+
+export interface FoundExport {
+  symbol: string;
+  /** "GPL" for the _GPL variants, "" otherwise (the string export.h puts in .export_symbol). */
+  license: string;
+  namespace: string;
+  file: string;
+  line: number;
+  /** False when the export sits in a branch the scanner could not decide. */
+  certain: boolean;
+}
+
+export interface FoundModinfo {
+  tag: string;
+  value: string;
+  file: string;
+  line: number;
+  certain: boolean;
+}
+
+export interface ScanDiagnostic {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface SourceScan {
+  exports: FoundExport[];
+  modinfo: FoundModinfo[];
+  /** Identifiers used in code that is compiled (or may be), member names excluded. */
+  identifiers: Set<string>;
+  /** Headers the scanner did not read (generated, or too large): their macros are unknown. */
+  unfollowed: string[];
+  errors: ScanDiagnostic[];
+}
+
+/** What is shared by every file of one tree and configuration. */
+export interface ScanEnvironment {
+  index: HeaderIndex;
+  /** Macros every file starts with: autoconf.h's CONFIG_ values and the compiler's predefined ones. */
+  predefined: ReadonlyMap<string, string>;
+  /** Header-index macros whose expansion can reach a primitive (see relevantHeaderMacros). */
+  relevant: ReadonlySet<string>;
+}
+
+/** One object's compile flags, as far as the preprocessor is concerned. */
+export interface CompileFlags {
+  /** -D (value, "1" when none) and -U (undefined) in command-line order. */
+  defines: [string, string | undefined][];
+  includeDirs: string[];
+  quoteDirs: string[];
+}
+
+/** Parses the preprocessor flags of a gcc argument vector; relative dirs are resolved against cwd. */
+export function compileFlags(argv: readonly string[], cwd: string): CompileFlags {
+  const defines: [string, string | undefined][] = [];
+  const includeDirs: string[] = [];
+  const quoteDirs: string[] = [];
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k];
+    const value = (flag: string) => (a.length > flag.length ? a.slice(flag.length) : argv[++k] ?? '');
+    if (a.startsWith('-D')) {
+      const d = value('-D');
+      const eq = d.indexOf('=');
+      defines.push(eq < 0 ? [d, '1'] : [d.slice(0, eq), d.slice(eq + 1)]);
+    } else if (a.startsWith('-U')) defines.push([value('-U'), undefined]);
+    else if (a.startsWith('-iquote')) quoteDirs.push(resolve(cwd, value('-iquote')));
+    else if (a.startsWith('-I')) includeDirs.push(resolve(cwd, value('-I')));
+  }
+  return { defines, includeDirs, quoteDirs };
+}
+
+function tokensOf(text: string): Token[] {
+  return lexTokens(text, 0, text.length, 0);
+}
+
+/** Names in the header index whose definitions can expand, directly or not, to a primitive. */
+export function relevantHeaderMacros(index: HeaderIndex): Set<string> {
+  const usedBy = new Map<string, string[]>();
+  for (const [name, defs] of index.definitions)
+    for (const d of defs)
+      scanIdentifiers(d.text, d.start, d.end, d.line, (id) => {
+        if (id !== name && (PRIMITIVES.has(id) || index.definitions.has(id))) {
+          let l = usedBy.get(id);
+          if (!l) usedBy.set(id, (l = []));
+          l.push(name);
+        }
+        return false;
+      });
+  const relevant = new Set<string>();
+  const queue = [...PRIMITIVES];
+  while (queue.length) {
+    const n = queue.pop()!;
+    for (const user of usedBy.get(n) ?? [])
+      if (!relevant.has(user) && !PRIMITIVES.has(user)) {
+        relevant.add(user);
+        queue.push(user);
+      }
+  }
+  return relevant;
+}
+
+type Region = 'active' | 'inactive' | 'unknown';
+
+interface CondFrame {
+  /** State of the enclosing region. */
+  parent: Region;
+  region: Region;
+  /** Whether an earlier branch of this chain was taken: yes, no, or maybe. */
+  taken: Value;
+  line: number;
+  file: string;
+  sawElse: boolean;
+}
+
+interface HeaderResult {
+  state: Definedness;
+  macro?: Macro;
+}
+
+/** The preprocessor state of one source file. */
+class FileScope implements ConditionContext {
+  private readonly local = new Map<string, Macro>();
+  private readonly undefinedNames = new Set<string>();
+  private readonly maybe = new Set<string>();
+  private readonly headerMemo = new Map<string, HeaderResult>();
+  private readonly inProgress = new Set<string>();
+  private readonly relevantLocal = new Map<string, boolean>();
+  private readonly onceFiles = new Set<string>();
+  private readonly guarded = new Set<string>();
+  private readonly includeStack = new Set<string>();
+  /** Names #defined in headers too large to follow: their state is unknown. */
+  private readonly skippedNames = new Set<string>();
+  readonly result: SourceScan = { exports: [], modinfo: [], identifiers: new Set(), unfollowed: [], errors: [] };
+
+  private readonly searchPath: { id: number; quoteDirs: readonly string[]; includeDirs: readonly string[] };
+
+  constructor(
+    private readonly env: ScanEnvironment,
+    flags: CompileFlags,
+  ) {
+    this.searchPath = { id: searchPathId(flags.quoteDirs, flags.includeDirs), quoteDirs: flags.quoteDirs, includeDirs: flags.includeDirs };
+    for (const [name, value] of flags.defines) {
+      if (value === undefined) {
+        this.local.delete(name);
+        this.undefinedNames.add(name);
+      } else this.local.set(name, { name, body: tokensOf(value), file: '<command line>', line: 0 });
+    }
+  }
+
+  lookup = (name: string): Macro | undefined => {
+    const m = this.local.get(name);
+    if (m) return m;
+    if (this.undefinedNames.has(name)) return undefined;
+    const pre = this.env.predefined.get(name);
+    if (pre !== undefined) {
+      const macro = { name, body: tokensOf(pre), file: '<predefined>', line: 0 };
+      this.local.set(name, macro);
+      return macro;
+    }
+    return this.fromHeaders(name).macro;
+  };
+
+  definedness(name: string): Definedness {
+    if (this.maybe.has(name)) return 'unknown';
+    if (this.local.has(name)) return 'defined';
+    if (this.undefinedNames.has(name)) return 'undefined';
+    if (this.env.predefined.has(name)) return 'defined';
+    // autoconf.h holds every CONFIG_ symbol that is set; a CONFIG_ name it lacks is not defined.
+    if (name.startsWith('CONFIG_')) return 'undefined';
+    const h = this.fromHeaders(name).state;
+    return h === 'undefined' && this.skippedNames.has(name) ? 'unknown' : h;
+  }
+
+  /**
+   * The headers' view of the file's macros: as they were when the first shared header was
+   * included. Shared headers are read at the top of a file, so a macro the file defines later
+   * does not change what they defined (6.12's export.h tests DEFAULT_SYMBOL_NAMESPACE when it is
+   * included: a later #define of it has no effect, and kbuild's output shows that).
+   */
+  private headerView: ConditionContext = this;
+
+  private takeHeaderSnapshot(): void {
+    if (this.headerView !== this) return;
+    const local = new Map(this.local);
+    const undef = new Set(this.undefinedNames);
+    const maybe = new Set(this.maybe);
+    const lookup = (name: string): Macro | undefined => {
+      if (local.has(name)) return local.get(name);
+      if (undef.has(name)) return undefined;
+      const pre = this.env.predefined.get(name);
+      return pre !== undefined ? { name, body: tokensOf(pre), file: '<predefined>', line: 0 } : this.fromHeaders(name).macro;
+    };
+    this.headerView = {
+      lookup,
+      definedness: (name: string): Definedness => {
+        if (maybe.has(name)) return 'unknown';
+        if (local.has(name) || this.env.predefined.has(name)) return 'defined';
+        if (undef.has(name) || name.startsWith('CONFIG_')) return 'undefined';
+        const h = this.fromHeaders(name).state;
+        return h === 'undefined' && this.skippedNames.has(name) ? 'unknown' : h;
+      },
+    };
+    this.headerMemo.clear();
+    this.reachMemo.clear();
+  }
+
+  /** Chooses among the index's definitions of `name` by evaluating their conditions here. */
+  private fromHeaders(name: string): HeaderResult {
+    const memo = this.headerMemo.get(name);
+    if (memo) return memo;
+    const defs = this.env.index.definitions.get(name);
+    if (!defs) return { state: 'undefined' };
+    if (this.inProgress.has(name)) return { state: 'unknown' };
+    this.inProgress.add(name);
+    let chosen: Macro | undefined;
+    // A default (`#ifndef X / #define X … / #endif`) yields to a definition that is not one.
+    let chosenIsDefault = false;
+    let unknown = false;
+    for (const d of defs) {
+      const holds = this.holds(d.when, this.reached(d.file));
+      if (holds === 1) {
+        const isDefault = d.when.some((c) => c.guard);
+        const m = macroOf(d);
+        if (m && (!chosen || !isDefault || chosenIsDefault)) {
+          chosen = m;
+          chosenIsDefault = isDefault;
+        }
+      } else if (holds === UNKNOWN) unknown = true;
+    }
+    this.inProgress.delete(name);
+    const result: HeaderResult = chosen ? { state: 'defined', macro: chosen } : { state: unknown ? 'unknown' : 'undefined' };
+    this.headerMemo.set(name, result);
+    return result;
+  }
+
+  /** Whether a header's code invokes a macro that, as defined here, exports or adds .modinfo. */
+  private invokesHere(h: HeaderFile): boolean {
+    if (!h.codeIds) return false;
+    for (const id of h.codeIds) if (this.relevant(id)) return true;
+    return false;
+  }
+
+  /** `start` and every clause (once-guards aside), in three values, as the headers see the file. */
+  private holds(clauses: readonly Clause[], start: Value): Value {
+    let v = start;
+    for (const c of clauses) {
+      if (v === 0) break;
+      if (c.guard) continue;
+      let x: Value;
+      try {
+        x = evaluateCondition(clauseTokens(c), this.headerView, c.line);
+      } catch {
+        x = UNKNOWN;
+      }
+      if (x === UNKNOWN) v = UNKNOWN;
+      else if ((x !== 0) !== c.want) v = 0;
+    }
+    return v;
+  }
+
+  private readonly reachMemo = new Map<string, Value>();
+
+  /** Whether a shared header is reached: included by no indexed header, or by one that is reached, under conditions that hold. */
+  private reached(file: string): Value {
+    const memo = this.reachMemo.get(file);
+    if (memo !== undefined) return memo;
+    const edges = this.env.index.includedBy.get(file);
+    if (!edges) return 1;
+    this.reachMemo.set(file, 0); // an include cycle adds nothing
+    let result: Value = 0;
+    for (const e of edges) {
+      const v = this.holds(e.when, this.reached(e.from));
+      if (v === 1) {
+        result = 1;
+        break;
+      }
+      if (v === UNKNOWN) result = UNKNOWN;
+    }
+    this.reachMemo.set(file, result);
+    return result;
+  }
+
+  /** Whether expanding `name` here can produce an export or a .modinfo entry. */
+  private relevant(name: string): boolean {
+    if (PRIMITIVES.has(name)) return true;
+    const m = this.local.get(name);
+    if (!m) return !this.undefinedNames.has(name) && this.env.relevant.has(name);
+    const known = this.relevantLocal.get(name);
+    if (known !== undefined) return known;
+    this.relevantLocal.set(name, false);
+    const r = m.body.some((t) => t.kind === Kind.Identifier && t.text !== name && this.relevant(t.text));
+    this.relevantLocal.set(name, r);
+    return r;
+  }
+
+  private define(tokens: Token[], file: string, line: number, certain: boolean): void {
+    const m = parseDefine(tokens, file, line);
+    this.local.set(m.name, m);
+    this.undefinedNames.delete(m.name);
+    this.relevantLocal.clear();
+    if (certain) this.maybe.delete(m.name);
+    else this.maybe.add(m.name);
+  }
+
+  private undef(name: string, certain: boolean): void {
+    this.local.delete(name);
+    this.undefinedNames.add(name);
+    this.relevantLocal.clear();
+    if (certain) this.maybe.delete(name);
+    else this.maybe.add(name);
+  }
+
+  // --- code: pending tokens, scanned for invocations of relevant macros -----------------------
+  private pending: ExpandToken[] = [];
+  private pendingCertain: boolean[] = [];
+  private cursor = 0;
+  private pendingFile = '';
+
+  /**
+   * Reads a span of compiled code: identifiers only, until a macro that can produce an export
+   * or a .modinfo entry appears; from there on as tokens, until its invocation is read.
+   */
+  private code(text: string, span: CodeSpan, file: string, certain: boolean, collectIds: boolean): void {
+    if (this.pendingFile !== file) {
+      this.flushEnd();
+      this.pendingFile = file;
+    }
+    if (this.cursor < this.pending.length) {
+      this.feed(lexTokens(text, span.start, span.end, span.line), certain);
+      return;
+    }
+    const ids = this.result.identifiers;
+    let at = span.line;
+    const stop = scanIdentifiers(text, span.start, span.end, span.line, (name, _offset, line, member) => {
+      if (!member && collectIds) ids.add(name);
+      if (!this.relevant(name)) return false;
+      at = line;
+      return true;
+    });
+    if (stop < span.end) this.feed(lexTokens(text, stop, span.end, at), certain);
+  }
+
+  private feed(tokens: Token[], certain: boolean): void {
+    for (const t of tokens) {
+      this.pending.push(t);
+      this.pendingCertain.push(certain);
+    }
+    this.scanPending();
+  }
+
+  private scanPending(): void {
+    const p = this.pending;
+    while (this.cursor < p.length) {
+      const t = p[this.cursor];
+      if (t.kind !== Kind.Identifier) {
+        this.cursor++;
+        continue;
+      }
+      const prev = p[this.cursor - 1]?.text;
+      if (prev !== '.' && prev !== '->') this.result.identifiers.add(t.text);
+      if (!this.relevant(t.text)) {
+        this.cursor++;
+        continue;
+      }
+      const m = PRIMITIVES.has(t.text) ? undefined : this.lookup(t.text);
+      let end = this.cursor;
+      if (PRIMITIVES.has(t.text) || m?.params) {
+        if (this.cursor + 1 >= p.length) return; // wait: "(" may come with the next line
+        if (p[this.cursor + 1].text !== '(') {
+          this.cursor++;
+          continue;
+        }
+        const call = collectArguments(p, this.cursor + 1);
+        if (!call) return; // arguments go on in the next lines
+        end = call.close;
+      }
+      const certain = this.pendingCertain.slice(this.cursor, end + 1).every(Boolean);
+      this.invocation(p.slice(this.cursor, end + 1), certain);
+      this.cursor = end + 1;
+    }
+    // Keep memory flat: drop what was read.
+    if (this.cursor > 4096) {
+      this.pending = p.slice(this.cursor);
+      this.pendingCertain = this.pendingCertain.slice(this.cursor);
+      this.cursor = 0;
+    }
+  }
+
+  /** At the end of a file's code: an invocation still open is unterminated. */
+  private flushEnd(): void {
+    if (this.cursor < this.pending.length) {
+      const t = this.pending[this.cursor];
+      if (t.kind === Kind.Identifier && this.relevant(t.text))
+        this.error(this.pendingFile, t.line, `unterminated argument list invoking macro "${t.text}"`);
+    }
+    this.pending = [];
+    this.pendingCertain = [];
+    this.cursor = 0;
+  }
+
+  private invocation(tokens: ExpandToken[], certain: boolean): void {
+    let out: ExpandToken[];
+    try {
+      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES });
+    } catch (e) {
+      if (e instanceof MacroSyntaxError) {
+        this.error(this.pendingFile, e.line, e.message);
+        return;
+      }
+      throw e;
+    }
+    for (let k = 0; k < out.length; k++) {
+      const t = out[k];
+      if (!PRIMITIVES.has(t.text) || out[k + 1]?.text !== '(') continue;
+      const call = collectArguments(out, k + 1);
+      if (!call) {
+        this.error(this.pendingFile, t.line, `unterminated argument list invoking macro "${t.text}"`);
+        return;
+      }
+      this.primitive(t.text, call.args.map((a) => expand(a, { lookup: this.lookup, stop: PRIMITIVES })), tokens[0].line, certain);
+      k = call.close;
+    }
+  }
+
+  private primitive(name: string, args: ExpandToken[][], line: number, certain: boolean): void {
+    const file = this.pendingFile;
+    if (name === EXPORT_PRIMITIVE) {
+      // export.h defines the primitive empty for code that is not the kernel's (EFI stub, boot).
+      if (this.definedness('__DISABLE_EXPORTS') === 'defined') return;
+      const [sym, license, ns] = args;
+      if (args.length !== 3 || sym.length !== 1 || sym[0].kind !== Kind.Identifier) {
+        this.error(file, line, `malformed export: expected a symbol name, got "${(sym ?? []).map((t) => t.text).join(' ')}"`);
+        return;
+      }
+      const lic = stringValue(license);
+      const namespace = ns.length === 0 ? '' : stringValue(ns);
+      if (lic === undefined || namespace === undefined) {
+        this.error(file, line, `malformed namespace for ${sym[0].text}: "${ns.map((t) => t.text).join(' ')}" is not a string`);
+        return;
+      }
+      if (namespace.length > 1 && namespace.startsWith('"') && namespace.endsWith('"')) {
+        this.error(file, line, `namespace of ${sym[0].text} is a string literal (${namespace}): this tree's export.h stringifies it, so write it as a bare identifier (string literals are Linux 6.13's syntax)`);
+        return;
+      }
+      this.result.exports.push({ symbol: sym[0].text, license: lic, namespace, file, line, certain });
+      return;
+    }
+    const [tag, , info] = args;
+    const value = info && stringValue(info);
+    if (tag?.length === 1 && value !== undefined) this.result.modinfo.push({ tag: tag[0].text, value, file, line, certain });
+  }
+
+  private error(file: string, line: number, message: string): void {
+    this.result.errors.push({ file, line, message });
+  }
+
+  // --- files and directives -----------------------------------------------------------------
+  /** Reads a file's lines; `text` is undefined for a header, whose code is not read. */
+  processFile(file: string, text: string | undefined, lines: readonly LexLine[], base: Region, depth: number, isHeader = false): void {
+    const frames: CondFrame[] = [];
+    let region: Region = base;
+    const enter = (parent: Region, v: Value): Region => (parent === 'inactive' || v === 0 ? 'inactive' : v === UNKNOWN || parent === 'unknown' ? 'unknown' : 'active');
+    const evaluate = (tokens: Token[], line: number): Value => {
+      try {
+        return evaluateCondition(tokens, this, line);
+      } catch (e) {
+        if (e instanceof MacroSyntaxError) {
+          this.error(file, line, e.message);
+          return UNKNOWN;
+        }
+        throw e;
+      }
+    };
+    for (const l of lines) {
+      if (l.directive === undefined) {
+        if (region !== 'inactive' && text !== undefined) this.code(text, l, file, region === 'active', !isHeader);
+        continue;
+      }
+      switch (l.directive) {
+        case 'if':
+        case 'ifdef':
+        case 'ifndef': {
+          let v: Value = 0;
+          if (region !== 'inactive') {
+            if (l.directive === 'if') v = evaluate(l.tokens, l.line);
+            else {
+              const name = l.tokens[0];
+              if (!name || name.kind !== Kind.Identifier) {
+                this.error(file, l.line, `no macro name given in #${l.directive} directive`);
+                v = UNKNOWN;
+              } else {
+                const d = this.definedness(name.text);
+                v = d === 'unknown' ? UNKNOWN : Number((d === 'defined') === (l.directive === 'ifdef'));
+              }
+            }
+          }
+          frames.push({ parent: region, region: enter(region, v), taken: v, line: l.line, file, sawElse: false });
+          region = frames[frames.length - 1].region;
+          break;
+        }
+        case 'elif':
+        case 'else': {
+          const f = frames[frames.length - 1];
+          if (!f) {
+            this.error(file, l.line, `#${l.directive} without #if`);
+            break;
+          }
+          if (f.sawElse) this.error(file, l.line, `#${l.directive} after #else`);
+          if (l.directive === 'else') f.sawElse = true;
+          if (f.parent === 'inactive' || (f.taken !== UNKNOWN && f.taken !== 0)) f.region = 'inactive';
+          else {
+            // Taken so far: no (0) or maybe (UNKNOWN); a definite earlier branch was handled above.
+            const v = l.directive === 'else' ? 1 : evaluate(l.tokens, l.line);
+            const branch: Value = f.taken === UNKNOWN && v !== 0 ? UNKNOWN : v;
+            f.region = enter(f.parent, branch);
+            f.taken = v !== 0 && v !== UNKNOWN ? 1 : f.taken === UNKNOWN || v === UNKNOWN ? UNKNOWN : 0;
+          }
+          region = f.region;
+          break;
+        }
+        case 'endif':
+          if (!frames.pop()) this.error(file, l.line, '#endif without #if');
+          region = frames.length ? frames[frames.length - 1].region : base;
+          break;
+        case 'define':
+          if (region !== 'inactive') {
+            try {
+              this.define(l.tokens, file, l.line, region === 'active');
+            } catch (e) {
+              if (e instanceof MacroSyntaxError) this.error(file, l.line, e.message);
+              else throw e;
+            }
+          }
+          break;
+        case 'undef':
+          if (region !== 'inactive' && l.tokens[0]) this.undef(l.tokens[0].text, region === 'active');
+          break;
+        case 'include':
+        case 'include_next':
+          if (region !== 'inactive') this.include(l.tokens, file, l.line, region, depth, l.directive === 'include_next');
+          break;
+        case 'pragma':
+          if (l.tokens[0]?.text === 'once') this.onceFiles.add(file);
+          break;
+      }
+    }
+    for (const f of frames) this.error(f.file, f.line, 'unterminated conditional directive');
+  }
+
+  private include(tokens: Token[], from: string, line: number, region: Region, depth: number, next: boolean): void {
+    let toks: ExpandToken[] = tokens;
+    if (toks[0]?.kind === Kind.Identifier) {
+      try {
+        toks = expand(toks, { lookup: this.lookup });
+      } catch {
+        toks = [];
+      }
+    }
+    let name: string | undefined;
+    let quoted = false;
+    if (toks[0]?.kind === Kind.String) {
+      name = toks[0].text.slice(1, -1);
+      quoted = true;
+    } else if (toks[0]?.text === '<') {
+      const close = toks.findIndex((t) => t.text === '>');
+      if (close > 0) name = toks.slice(1, close).map((t) => t.text).join('');
+    }
+    if (!name) {
+      this.result.unfollowed.push(`${from}:${line}`);
+      return;
+    }
+    const found = resolveInclude(name, quoted, from, next, this.searchPath);
+    if (!found) {
+      // Generated headers (asm/ wrappers of asm-generic/, generated/) exist only after
+      // `make prepare`; they are taken to be shared headers.
+      this.result.unfollowed.push(name);
+      this.takeHeaderSnapshot();
+      return;
+    }
+    const indexed = isIndexed(this.env.index, found);
+    if (!indexed && fileSize(found) > MAX_FOLLOWED_HEADER) {
+      this.result.unfollowed.push(found);
+      for (const n of namesDefinedIn(found)) this.skippedNames.add(n);
+      return;
+    }
+    // A .c file included by another is compiled code and is read whole.
+    const source = !found.endsWith('.h') && !indexed;
+    if (indexed && !this.env.index.unguarded.has(found)) {
+      this.takeHeaderSnapshot();
+      return;
+    }
+    const h: HeaderFile = source ? { lines: [], guarded: false } : headerFile(found, this.env.relevant);
+    if (indexed && !this.invokesHere(h)) {
+      this.takeHeaderSnapshot();
+      return;
+    }
+    if (this.onceFiles.has(found) || this.includeStack.has(found)) return;
+    if (depth > 40) {
+      this.error(from, line, '#include nested too deeply');
+      return;
+    }
+    // A guarded header is read once, even when its guard was defined in an undecided branch.
+    if (h.guarded) {
+      if (this.guarded.has(found)) return;
+      this.guarded.add(found);
+    }
+    this.flushEnd();
+    const text = source ? readFileSync(found, 'latin1') : this.invokesHere(h) ? h.text : undefined;
+    this.includeStack.add(found);
+    this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source);
+    this.includeStack.delete(found);
+    this.flushEnd();
+    this.pendingFile = from;
+  }
+
+  finish(): SourceScan {
+    this.flushEnd();
+    return this.result;
+  }
+}
+
+/** Scans one source file as compiled with `flags` (relative -I paths already resolved). */
+export function scanSource(file: string, text: string, flags: CompileFlags, env: ScanEnvironment): SourceScan {
+  const scope = new FileScope(env, flags);
+  scope.processFile(file, text, lex(text), 'active', 0);
+  return scope.finish();
+}
