@@ -8,3 +8,10 @@ export { scanTree, scanEnvironment, compilerMacros, configMacros } from './scan/
 export type { ModuleSymbols, TreeObject, TreeScan, TreeScanOptions } from './scan/tree-scan';
 export { scanSource, compileFlags } from './scan/source-scan';
 export type { CompileFlags, FoundExport, FoundModinfo, ScanDiagnostic, ScanEnvironment, SourceScan } from './scan/source-scan';
+export { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
+export type { ExportOwners } from './imports/predict';
+export { scanTreeParallel } from './scan/parallel-scan';
+export { detectDialect, implicitlyImported, isModuleScoped, moduleListMatches } from './checks/dialect';
+export type { Dialect, DialectKind } from './checks/dialect';
+export { checkModule, exportTable } from './checks/modpost-rules';
+export type { CheckOptions, ExportEntry, Finding } from './checks/modpost-rules';

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { lex, lexTokens, type DirectiveLine, type Token } from './lexer';
+import { functionBodies, lex, lexTokens, type CodeSpan, type DirectiveLine, type Token } from './lexer';
 import { parseDefine, type Macro } from './macros';
 
 /** One clause of a definition's condition: an `#if` expression (text[start, end)), wanted true or false. */
@@ -45,6 +45,10 @@ export interface HeaderIndex {
    * only where its header is reached (asm/string_32.h is included only when CONFIG_X86_32).
    */
   includedBy: Map<string, { from: string; when: Clause[] }[]>;
+  /** What each inline function the headers define refers to (every #if branch), by header. */
+  functions: Map<string, { file: string; refs: ReadonlySet<string> }[]>;
+  /** The indexed headers each indexed header includes. */
+  includes: Map<string, string[]>;
   files: number;
   bytes: number;
 }
@@ -107,8 +111,21 @@ export interface IncludeEdge {
 
 const INCLUDE = /[ \t]*([<"])([^>"]+)[>"]/y;
 
-export function indexHeader(file: string, text: string, definitions: Map<string, IndexedMacro[]>, includes: IncludeEdge[] = []): boolean {
-  const lines = lex(text, false).filter((l): l is DirectiveLine => l.directive !== undefined);
+export function indexHeader(
+  file: string,
+  text: string,
+  definitions: Map<string, IndexedMacro[]>,
+  includes: IncludeEdge[] = [],
+  functions?: Map<string, { file: string; refs: ReadonlySet<string> }[]>,
+): boolean {
+  const all = lex(text, false);
+  if (functions)
+    for (const [name, refs] of functionBodies(text, all.filter((l): l is CodeSpan => l.directive === undefined))) {
+      const l = functions.get(name);
+      if (l) l.push({ file, refs });
+      else functions.set(name, [{ file, refs }]);
+    }
+  const lines = all.filter((l): l is DirectiveLine => l.directive !== undefined);
   const stack: Frame[] = [];
   const nameAt = (start: number): string | undefined => {
     NAME.lastIndex = start;
@@ -180,13 +197,15 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
   let bytes = 0;
   const unguarded = new Set<string>();
   const includes: IncludeEdge[] = [];
+  const functions = new Map<string, { file: string; refs: ReadonlySet<string> }[]>();
   for (const f of files) {
     const text = readFileSync(f, 'latin1');
     bytes += text.length;
-    if (!indexHeader(f, text, definitions, includes)) unguarded.add(f);
+    if (!indexHeader(f, text, definitions, includes, functions)) unguarded.add(f);
   }
   const known = new Set(files);
   const includedBy = new Map<string, { from: string; when: Clause[] }[]>();
+  const includesOf = new Map<string, string[]>();
   for (const e of includes) {
     const dirs = e.quoted ? [dirname(e.from), ...roots] : roots;
     const target = dirs.map((d) => join(d, e.name)).find((p) => known.has(p));
@@ -194,8 +213,11 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
     let l = includedBy.get(target);
     if (!l) includedBy.set(target, (l = []));
     l.push({ from: e.from, when: e.when });
+    let out = includesOf.get(e.from);
+    if (!out) includesOf.set(e.from, (out = []));
+    out.push(target);
   }
-  return { roots, definitions, unguarded, includedBy, files: files.length, bytes };
+  return { roots, definitions, unguarded, includedBy, includes: includesOf, functions, files: files.length, bytes };
 }
 
 /** Whether `file` is one the index covers. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { lex, scanIdentifiers, type LexLine } from './lexer';
+import { functionBodies, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
 
 const sizes = new Map<string, number>();
 const resolved = new Map<string, string | null>();
@@ -72,6 +72,8 @@ export interface HeaderFile {
   text?: string;
   /** Identifiers of its code (when `text` is kept). */
   codeIds?: ReadonlySet<string>;
+  /** What each inline function it defines refers to (for predicting a module's imports). */
+  functions: ReadonlyMap<string, ReadonlySet<string>>;
   guarded: boolean;
 }
 
@@ -90,7 +92,8 @@ export function headerFile(file: string, interesting: ReadonlySet<string>): Head
     const codeIds = new Set<string>();
     for (const l of lines) if (l.directive === undefined) scanIdentifiers(text, l.start, l.end, l.line, (id) => (codeIds.add(id), false));
     const keep = !guarded || [...codeIds].some((id) => interesting.has(id));
-    h = keep ? { lines, text, codeIds, guarded } : { lines: lines.filter((l) => l.directive !== undefined), guarded };
+    const functions = functionBodies(text, lines.filter((l): l is CodeSpan => l.directive === undefined));
+    h = keep ? { lines, text, codeIds, functions, guarded } : { lines: lines.filter((l) => l.directive !== undefined), functions, guarded };
     headers.set(file, h);
   }
   return h;

@@ -222,28 +222,116 @@ export function lexTokens(text: string, start: number, end: number, line: number
   return out;
 }
 
+/** Macros whose first argument names a symbol without referring to it (looked up by name at run time). */
+const BY_NAME = new Set(['symbol_get', 'symbol_put', 'symbol_request', 'dvb_attach', 'dvb_detach', 'symbol_put_addr']);
+
+/** The rule scanIdentifiers applies, for code already in tokens: given the two tokens before a name. */
+export function isReferencePosition(prev: string | undefined, prevprev: string | undefined): boolean {
+  if (prev === '.' || prev === '->' || prev === 'struct' || prev === 'union' || prev === 'enum') return false;
+  return !(prev === '(' && prevprev !== undefined && BY_NAME.has(prevprev));
+}
+
 /**
- * Calls `visit(name, offset, line, afterMember)` for each identifier of text[start, end);
- * `afterMember` is true after `.` or `->`. Stops when `visit` returns true and returns the offset
- * reached (`end` when it did not stop).
+ * Calls `visit(name, offset, line, reference)` for each identifier of text[start, end);
+ * `reference` is false where the name cannot be a use of a symbol: after `.`/`->` (a member),
+ * after struct/union/enum (a tag), as the first argument of symbol_get() and its kin. Stops when
+ * `visit` returns true and returns the offset reached (`end` when it did not stop).
  */
 export function scanIdentifiers(
   text: string,
   start: number,
   end: number,
   line: number,
-  visit: (name: string, offset: number, line: number, afterMember: boolean) => boolean,
+  visit: (name: string, offset: number, line: number, reference: boolean) => boolean,
+  declared?: (name: string) => void,
 ): number {
   const cur = new Cursor(text, start, end, line);
-  let member = false;
+  let notReference = false;
+  let byName = false;
+  let byNameArgument = false;
+  // A name after a type-like word and before ; = , [ ) or : is being declared (`u8 bt_info;`):
+  // a local of that name is not the exported symbol.
+  let typeBefore = false;
+  let candidate: string | undefined;
   while (cur.next()) {
     if (cur.kind === Kind.Identifier) {
-      if (visit(text.slice(cur.start, cur.stop), cur.start, cur.tokenLine, member)) return cur.start;
-      member = false;
+      const name = text.slice(cur.start, cur.stop);
+      if (visit(name, cur.start, cur.tokenLine, !notReference && !byNameArgument)) return cur.start;
+      candidate = typeBefore ? name : undefined;
+      typeBefore = !NOT_TYPES.has(name);
+      notReference = name === 'struct' || name === 'union' || name === 'enum';
+      byName = BY_NAME.has(name);
+      byNameArgument = false;
     } else if (cur.kind === Kind.Punct) {
       const c = text.charCodeAt(cur.start);
-      member = (c === 46 && cur.stop - cur.start === 1) || (c === 45 && text.charCodeAt(cur.start + 1) === 62 && cur.stop - cur.start === 2);
-    } else member = false;
+      const one = cur.stop - cur.start === 1;
+      if (candidate !== undefined && declared && one && (c === 59 || c === 61 || c === 44 || c === 91 || c === 41 || c === 58)) declared(candidate);
+      candidate = undefined;
+      typeBefore = one && c === 42 && typeBefore;
+      byNameArgument = byName && one && c === 40;
+      byName = false;
+      notReference = (c === 46 && one) || (c === 45 && text.charCodeAt(cur.start + 1) === 62 && cur.stop - cur.start === 2);
+    } else {
+      notReference = byName = byNameArgument = typeBefore = false;
+      candidate = undefined;
+    }
   }
   return end;
+}
+
+/** Words after which a name is used, not declared. */
+const NOT_TYPES = new Set(['return', 'sizeof', 'case', 'else', 'goto', 'typeof', '__typeof__', 'do', 'if', 'while', 'for', 'switch', 'asm', '__asm__', 'defined']);
+
+/**
+ * The identifiers each function defined in text's code spans refers to (header inline functions:
+ * a module that calls one uses what its body uses). Bodies of every #if branch are read.
+ */
+export function functionBodies(text: string, spans: readonly CodeSpan[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  let braces = 0;
+  let parens = 0;
+  let candidate: string | undefined; // identifier before the top-level "(" just closed
+  let last: string | undefined;
+  let body: Set<string> | undefined;
+  let notReference = false;
+  for (const span of spans) {
+    const cur = new Cursor(text, span.start, span.end, span.line);
+    while (cur.next()) {
+      if (cur.kind === Kind.Identifier) {
+        const name = text.slice(cur.start, cur.stop);
+        if (body && !notReference) body.add(name);
+        notReference = name === 'struct' || name === 'union' || name === 'enum';
+        last = name;
+        continue;
+      }
+      if (cur.kind !== Kind.Punct) {
+        notReference = false;
+        continue;
+      }
+      const c = text.charCodeAt(cur.start);
+      const one = cur.stop - cur.start === 1;
+      notReference = (c === 46 && one) || (c === 45 && text.charCodeAt(cur.start + 1) === 62 && cur.stop - cur.start === 2);
+      if (!one) continue;
+      if (c === 40) {
+        if (braces === 0 && parens === 0) candidate = last;
+        parens++;
+      } else if (c === 41) parens = Math.max(0, parens - 1);
+      else if (c === 123) {
+        if (braces === 0 && parens === 0 && candidate) {
+          body = out.get(candidate) ?? new Set();
+          out.set(candidate, body);
+        }
+        braces++;
+      } else if (c === 125) {
+        braces = Math.max(0, braces - 1);
+        if (braces === 0) {
+          body = undefined;
+          candidate = undefined;
+        }
+      } else if (c === 59 && braces === 0) candidate = undefined;
+      else if (c === 61 && braces === 0) candidate = undefined;
+      last = undefined;
+    }
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
 import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
-import { Kind, lex, lexTokens, scanIdentifiers, type CodeSpan, type LexLine, type Token } from './lexer';
+import { isReferencePosition, Kind, lex, lexTokens, scanIdentifiers, type CodeSpan, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
 
 /** What export.h and moduleparam.h reduce every export and .modinfo macro to. */
@@ -53,6 +53,12 @@ export interface SourceScan {
   modinfo: FoundModinfo[];
   /** Identifiers used in code that is compiled (or may be), member names excluded. */
   identifiers: Set<string>;
+  /** Names it declares as variables or parameters (a local `bt_info` is not the exported one). */
+  declared: Set<string>;
+  /** Macros it defines and inline functions of the local headers it reads, with what each refers to. */
+  functions: Map<string, ReadonlySet<string>>;
+  /** The shared (indexed) headers it includes directly. */
+  sharedHeaders: Set<string>;
   /** Headers the scanner did not read (generated, or too large): their macros are unknown. */
   unfollowed: string[];
   errors: ScanDiagnostic[];
@@ -155,7 +161,7 @@ class FileScope implements ConditionContext {
   private readonly includeStack = new Set<string>();
   /** Names #defined in headers too large to follow: their state is unknown. */
   private readonly skippedNames = new Set<string>();
-  readonly result: SourceScan = { exports: [], modinfo: [], identifiers: new Set(), unfollowed: [], errors: [] };
+  readonly result: SourceScan = { exports: [], modinfo: [], identifiers: new Set(), declared: new Set(), functions: new Map(), sharedHeaders: new Set(), unfollowed: [], errors: [] };
 
   private readonly searchPath: { id: number; quoteDirs: readonly string[]; includeDirs: readonly string[] };
 
@@ -321,6 +327,14 @@ class FileScope implements ConditionContext {
   private define(tokens: Token[], file: string, line: number, certain: boolean): void {
     const m = parseDefine(tokens, file, line);
     this.local.set(m.name, m);
+    // What the name stands for in this module (it hides a header macro of the same name).
+    const params = new Set(m.params);
+    const refs = new Set<string>();
+    m.body.forEach((t, k) => {
+      const prev = m.body[k - 1]?.text;
+      if (t.kind === Kind.Identifier && !params.has(t.text) && prev !== '.' && prev !== '->' && prev !== '#') refs.add(t.text);
+    });
+    this.result.functions.set(m.name, refs);
     this.undefinedNames.delete(m.name);
     this.relevantLocal.clear();
     if (certain) this.maybe.delete(m.name);
@@ -338,6 +352,8 @@ class FileScope implements ConditionContext {
   // --- code: pending tokens, scanned for invocations of relevant macros -----------------------
   private pending: ExpandToken[] = [];
   private pendingCertain: boolean[] = [];
+  /** Whether each pending token is a source's (its names are collected) or a header's. */
+  private pendingCollect: boolean[] = [];
   private cursor = 0;
   private pendingFile = '';
 
@@ -351,24 +367,33 @@ class FileScope implements ConditionContext {
       this.pendingFile = file;
     }
     if (this.cursor < this.pending.length) {
-      this.feed(lexTokens(text, span.start, span.end, span.line), certain);
+      this.feed(lexTokens(text, span.start, span.end, span.line), certain, collectIds);
       return;
     }
     const ids = this.result.identifiers;
     let at = span.line;
-    const stop = scanIdentifiers(text, span.start, span.end, span.line, (name, _offset, line, member) => {
-      if (!member && collectIds) ids.add(name);
-      if (!this.relevant(name)) return false;
-      at = line;
-      return true;
-    });
-    if (stop < span.end) this.feed(lexTokens(text, stop, span.end, at), certain);
+    const declared = collectIds ? (name: string) => this.result.declared.add(name) : undefined;
+    const stop = scanIdentifiers(
+      text,
+      span.start,
+      span.end,
+      span.line,
+      (name, _offset, line, reference) => {
+        if (reference && collectIds) ids.add(name);
+        if (!this.relevant(name)) return false;
+        at = line;
+        return true;
+      },
+      declared,
+    );
+    if (stop < span.end) this.feed(lexTokens(text, stop, span.end, at), certain, collectIds);
   }
 
-  private feed(tokens: Token[], certain: boolean): void {
+  private feed(tokens: Token[], certain: boolean, collectIds: boolean): void {
     for (const t of tokens) {
       this.pending.push(t);
       this.pendingCertain.push(certain);
+      this.pendingCollect.push(collectIds);
     }
     this.scanPending();
   }
@@ -381,8 +406,7 @@ class FileScope implements ConditionContext {
         this.cursor++;
         continue;
       }
-      const prev = p[this.cursor - 1]?.text;
-      if (prev !== '.' && prev !== '->') this.result.identifiers.add(t.text);
+      if (this.pendingCollect[this.cursor] && isReferencePosition(p[this.cursor - 1]?.text, p[this.cursor - 2]?.text)) this.result.identifiers.add(t.text);
       if (!this.relevant(t.text)) {
         this.cursor++;
         continue;
@@ -407,6 +431,7 @@ class FileScope implements ConditionContext {
     if (this.cursor > 4096) {
       this.pending = p.slice(this.cursor);
       this.pendingCertain = this.pendingCertain.slice(this.cursor);
+      this.pendingCollect = this.pendingCollect.slice(this.cursor);
       this.cursor = 0;
     }
   }
@@ -420,6 +445,7 @@ class FileScope implements ConditionContext {
     }
     this.pending = [];
     this.pendingCertain = [];
+    this.pendingCollect = [];
     this.cursor = 0;
   }
 
@@ -599,6 +625,9 @@ class FileScope implements ConditionContext {
       // Generated headers (asm/ wrappers of asm-generic/, generated/) exist only after
       // `make prepare`; they are taken to be shared headers.
       this.result.unfollowed.push(name);
+      // asm/X.h is generated as a wrapper of asm-generic/X.h for most X.
+      const generic = name.startsWith('asm/') ? resolveInclude('asm-generic/' + name.slice(4), false, from, false, this.searchPath) : undefined;
+      if (generic) this.result.sharedHeaders.add(generic);
       this.takeHeaderSnapshot();
       return;
     }
@@ -610,11 +639,12 @@ class FileScope implements ConditionContext {
     }
     // A .c file included by another is compiled code and is read whole.
     const source = !found.endsWith('.h') && !indexed;
+    if (indexed) this.result.sharedHeaders.add(found);
     if (indexed && !this.env.index.unguarded.has(found)) {
       this.takeHeaderSnapshot();
       return;
     }
-    const h: HeaderFile = source ? { lines: [], guarded: false } : headerFile(found, this.env.relevant);
+    const h: HeaderFile = source ? { lines: [], functions: new Map(), guarded: false } : headerFile(found, this.env.relevant);
     if (indexed && !this.invokesHere(h)) {
       this.takeHeaderSnapshot();
       return;
@@ -632,6 +662,7 @@ class FileScope implements ConditionContext {
     this.flushEnd();
     const text = source ? readFileSync(found, 'latin1') : this.invokesHere(h) ? h.text : undefined;
     this.includeStack.add(found);
+    if (!indexed) for (const [name, refs] of h.functions) this.result.functions.set(name, refs);
     this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source);
     this.includeStack.delete(found);
     this.flushEnd();

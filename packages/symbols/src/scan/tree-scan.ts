@@ -29,6 +29,12 @@ export interface ModuleSymbols {
   modinfo: FoundModinfo[];
   /** Identifiers its compiled code mentions (a superset of the symbols it imports). */
   identifiers: Set<string>;
+  /** Macros its sources define and inline functions of the local headers they read, with what each refers to. */
+  functions: Map<string, ReadonlySet<string>>;
+  /** Names its sources declare as variables or parameters. */
+  declared: Set<string>;
+  /** Shared headers its sources include directly. */
+  sharedHeaders: Set<string>;
 }
 
 export interface TreeScan {
@@ -37,6 +43,8 @@ export interface TreeScan {
   /** Sources that could not be read (generated ones before a build). */
   unreadable: string[];
   headers: { files: number; bytes: number };
+  /** The shared-header index the scan used (macros and inline functions, for import prediction). */
+  index: HeaderIndex;
 }
 
 export interface TreeScanOptions {
@@ -78,17 +86,15 @@ export function scanEnvironment(o: Pick<TreeScanOptions, 'srctree' | 'srcarch' |
   return { index: idx, predefined, relevant: relevantHeaderMacros(idx) };
 }
 
-export function scanTree(o: TreeScanOptions, env?: ScanEnvironment): TreeScan {
-  const first = o.objects.find((x) => x.source.endsWith('.c'));
-  const environment = env ?? scanEnvironment(o, first ? compilerMacros(first.argv) : new Map());
-  const modules = new Map<string, ModuleSymbols>();
+/** Scans `objects` into `into` (modules by name); returns errors and unreadable sources. */
+export function scanObjects(objects: readonly TreeObject[], objtree: string, env: ScanEnvironment, into: Map<string, ModuleSymbols>): { errors: ScanDiagnostic[]; unreadable: string[] } {
   const errors: ScanDiagnostic[] = [];
   const unreadable: string[] = [];
-  for (const obj of o.objects) {
+  for (const obj of objects) {
     if (obj.other) continue;
     const name = obj.module ?? 'vmlinux';
-    let m = modules.get(name);
-    if (!m) modules.set(name, (m = { name, objects: [], exports: [], modinfo: [], identifiers: new Set() }));
+    let m = into.get(name);
+    if (!m) into.set(name, (m = { name, objects: [], exports: [], modinfo: [], identifiers: new Set(), functions: new Map(), declared: new Set(), sharedHeaders: new Set() }));
     m.objects.push(obj.object);
     let text: string;
     try {
@@ -97,13 +103,25 @@ export function scanTree(o: TreeScanOptions, env?: ScanEnvironment): TreeScan {
       unreadable.push(obj.source);
       continue;
     }
-    const flags = compileFlags(obj.argv, o.objtree);
+    const flags = compileFlags(obj.argv, objtree);
     if (obj.source.endsWith('.S')) flags.defines.unshift(['__ASSEMBLER__', '1']);
-    const s = scanSource(obj.source, text, flags, environment);
+    const s = scanSource(obj.source, text, flags, env);
     m.exports.push(...s.exports);
     m.modinfo.push(...s.modinfo);
     for (const id of s.identifiers) m.identifiers.add(id);
+    for (const [f, refs] of s.functions) m.functions.set(f, refs);
+    for (const d of s.declared) m.declared.add(d);
+    for (const h of s.sharedHeaders) m.sharedHeaders.add(h);
     errors.push(...s.errors);
   }
-  return { modules, errors, unreadable, headers: { files: environment.index.files, bytes: environment.index.bytes } };
+  return { errors, unreadable };
+}
+
+/** One thread: scans whatever objects it is given. */
+export function scanTree(o: TreeScanOptions, env?: ScanEnvironment): TreeScan {
+  const first = o.objects.find((x) => x.source.endsWith('.c'));
+  const environment = env ?? scanEnvironment(o, first ? compilerMacros(first.argv) : new Map());
+  const modules = new Map<string, ModuleSymbols>();
+  const { errors, unreadable } = scanObjects(o.objects, o.objtree, environment, modules);
+  return { modules, errors, unreadable, headers: { files: environment.index.files, bytes: environment.index.bytes }, index: environment.index };
 }

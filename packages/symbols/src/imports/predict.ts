@@ -1,0 +1,94 @@
+/**
+ * Imports predicted before anything compiles: the symbols a module's code names, directly or
+ * through the header macros and inline functions it uses, that another module exports. What
+ * modpost will find in the object's undefined symbols is a subset of the names the code
+ * mentions; following macros and inline bodies adds what they expand to.
+ */
+import { scanIdentifiers } from '../scan/lexer';
+import type { HeaderIndex, IndexedMacro } from '../scan/header-index';
+import type { ModuleSymbols } from '../scan/tree-scan';
+
+/** symbol → the module exporting it ("vmlinux" for built-in code). */
+export type ExportOwners = ReadonlyMap<string, string>;
+
+export function exportOwners(modules: Iterable<ModuleSymbols>): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const m of modules) for (const e of m.exports) if (!owners.has(e.symbol)) owners.set(e.symbol, m.name);
+  return owners;
+}
+
+/**
+ * What a name can stand for in the shared headers a module includes: the identifiers of its
+ * macro definitions and inline function bodies there (every #if branch: a superset).
+ */
+export class HeaderReferences {
+  private readonly macroRefs = new Map<IndexedMacro, readonly string[]>();
+  private readonly closures = new Map<string, ReadonlySet<string>>();
+
+  constructor(private readonly index: HeaderIndex) {}
+
+  /** The shared headers reached from `direct` through the headers' own #includes (any branch). */
+  visible(direct: Iterable<string>): ReadonlySet<string> {
+    const seen = new Set<string>();
+    const work = [...direct];
+    while (work.length) {
+      const f = work.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      const memo = this.closures.get(f);
+      if (memo) {
+        for (const x of memo) seen.add(x);
+        continue;
+      }
+      for (const x of this.index.includes.get(f) ?? []) if (!seen.has(x)) work.push(x);
+    }
+    return seen;
+  }
+
+  of(name: string, visible: ReadonlySet<string>): string[] | undefined {
+    let out: string[] | undefined;
+    for (const f of this.index.functions.get(name) ?? []) if (visible.has(f.file)) (out ??= []).push(...f.refs);
+    for (const d of this.index.definitions.get(name) ?? []) {
+      if (!visible.has(d.file)) continue;
+      let refs = this.macroRefs.get(d);
+      if (!refs) {
+        const set = new Set<string>();
+        scanIdentifiers(d.text, d.start, d.end, d.line, (id, _o, _l, reference) => (reference && id !== name && set.add(id), false));
+        this.macroRefs.set(d, (refs = [...set]));
+      }
+      (out ??= []).push(...refs);
+    }
+    return out;
+  }
+}
+
+/** The modules `m` is predicted to depend on, each with the symbols that make the edge. */
+export function predictDependencies(m: ModuleSymbols, owners: ExportOwners, headers: HeaderReferences): Map<string, string[]> {
+  const own = new Set(m.exports.map((e) => e.symbol));
+  const visible = headers.visible(m.sharedHeaders);
+  const seen = new Set<string>();
+  const work: string[] = [];
+  const push = (id: string) => {
+    if (!seen.has(id)) {
+      seen.add(id);
+      work.push(id);
+    }
+  };
+  for (const id of m.identifiers) push(id);
+  const deps = new Map<string, string[]>();
+  while (work.length) {
+    const id = work.pop()!;
+    const owner = owners.get(id);
+    // A name the module declares itself (a local variable, a parameter) is not the export.
+    if (owner !== undefined && owner !== m.name && !own.has(id) && !m.declared.has(id)) {
+      const list = deps.get(owner);
+      if (list) list.push(id);
+      else deps.set(owner, [id]);
+      continue; // an exported function's body is not the importer's code
+    }
+    // The module's own macro or inline function hides a header's of the same name.
+    const refs = m.functions.get(id) ?? headers.of(id, visible);
+    if (refs) for (const r of refs) push(r);
+  }
+  return deps;
+}
