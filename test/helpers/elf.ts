@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// The package's source, not its dist: the helper must not depend on a build having run first.
+import { ElfFile } from '../../packages/symbols/src/objects/elf';
 
 /**
  * Comparing kernel modules whose BTF comes from pahole 1.24 with -j (kbuild's PAHOLE_FLAGS):
@@ -19,33 +21,8 @@ interface Section {
 }
 
 export function elfSections(buf: Buffer): Section[] {
-  if (buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) throw new Error('not a little-endian ELF64 file');
-  const shoff = Number(buf.readBigUInt64LE(0x28));
-  const shentsize = buf.readUInt16LE(0x3a);
-  const shnum = buf.readUInt16LE(0x3c);
-  const shstrndx = buf.readUInt16LE(0x3e);
-  const raw = Array.from({ length: shnum }, (_, i) => {
-    const o = shoff + i * shentsize;
-    return {
-      nameOff: buf.readUInt32LE(o),
-      type: buf.readUInt32LE(o + 4),
-      flags: buf.readBigUInt64LE(o + 8),
-      offset: Number(buf.readBigUInt64LE(o + 0x18)),
-      size: Number(buf.readBigUInt64LE(o + 0x20)),
-    };
-  });
-  const strtab = raw[shstrndx];
-  const name = (off: number) => {
-    const start = strtab.offset + off;
-    return buf.toString('latin1', start, buf.indexOf(0, start));
-  };
-  return raw.map((s) => ({
-    name: name(s.nameOff),
-    type: s.type,
-    flags: s.flags,
-    size: s.size,
-    data: s.type === 8 /* NOBITS */ ? Buffer.alloc(0) : buf.subarray(s.offset, s.offset + s.size),
-  }));
+  const elf = ElfFile.fromBuffer(buf);
+  return elf.sections.map((s) => ({ name: s.name, type: s.type, flags: BigInt(s.flags), size: s.size, data: elf.sectionData(s) }));
 }
 
 const KIND_TRAILER: Record<number, (vlen: number) => number> = {
