@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCli } from '@nx-kbuild/diagnostics';
 import { evaluateKernelTree, type KernelTree } from './kbuild/in-tree';
-import { cachedKbuildEnvironment } from './kbuild/environment-cache';
+import { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment-cache';
 import { MakeEvaluator } from './make/evaluator';
 
 const USAGE = `usage: nx-kbuild-make --srctree DIR --objtree DIR [outputs]
@@ -70,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
   }
   srctree = resolve(srctree);
   objtree = resolve(objtree);
-  const cacheFile = process.env.NX_KBUILD_SHELL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nx-kbuild', 'kbuild-shell.json');
+  const cacheFile = defaultShellCache();
   const env = cachedKbuildEnvironment(srctree, objtree);
   const conf = new MakeEvaluator({ cwd: objtree });
   conf.evalFile(join(objtree, 'include/config/auto.conf'));

@@ -13,7 +13,7 @@ export type { BuildDirNeeds, KbuildEnvironment } from './kbuild/build-dir';
 export { probeKbuildEnvironment } from './kbuild/probe';
 export { evaluateKernelTree } from './kbuild/in-tree';
 export type { KernelTree, KernelTreeOptions, ModuleLink, ObjectCommand } from './kbuild/in-tree';
-export { cachedKbuildEnvironment } from './kbuild/environment-cache';
+export { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment-cache';
 export { inTreeModuleCommands } from './kbuild/in-tree-modules';
 export type { InTreeModulesOptions, UnbuildableModule } from './kbuild/in-tree-modules';
 export { splitUnquoted } from './kbuild/shell-words';

@@ -11,6 +11,11 @@ export type { CompileFlags, FoundExport, FoundModinfo, ScanDiagnostic, ScanEnvir
 export { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 export type { ExportOwners } from './imports/predict';
 export { scanTreeParallel } from './scan/parallel-scan';
+export { ElfFile, SymbolTable, bufferSource, fileSource } from './objects/elf';
+export type { ByteSource, ElfSection, ElfSymbol } from './objects/elf';
+export { readObjectSymbols, objectSymbols } from './objects/object-symbols';
+export type { ModinfoEntry, ObjectExport, ObjectSymbols } from './objects/object-symbols';
+export { symversRows } from './objects/symvers-rows';
 export { detectDialect, implicitlyImported, isModuleScoped, moduleListMatches } from './checks/dialect';
 export type { Dialect, DialectKind } from './checks/dialect';
 export { checkModule, exportTable } from './checks/modpost-rules';

@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
@@ -67,4 +68,9 @@ function toolIdentity(tool: string, path = ''): string {
     if (st?.isFile()) return `${realpathSync(c)}:${st.size}:${st.mtimeMs}`;
   }
   return 'missing';
+}
+
+/** Where `$(shell ...)` probe results are cached: $NX_KBUILD_SHELL_CACHE, else under the user's cache dir. */
+export function defaultShellCache(): string {
+  return process.env.NX_KBUILD_SHELL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nx-kbuild', 'kbuild-shell.json');
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * nx-symbols: what modules export and import, from a configured kernel tree's sources.
+ * The objects and their commands come from the kbuild evaluator, the rest from the scanner.
+ */
+import { resolve } from 'node:path';
+import { runCli, SourceError } from '@nx-kbuild/diagnostics';
+import { readConfigFile } from '@nx-kbuild/kconfig';
+import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, shellWords } from '@nx-kbuild/kbuild-make';
+import { detectDialect } from './checks/dialect';
+import { checkModule, exportTable, type Finding } from './checks/modpost-rules';
+import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
+import { scanTreeParallel } from './scan/parallel-scan';
+import type { ModuleSymbols, TreeScan } from './scan/tree-scan';
+
+const USAGE = `usage: nx-symbols --srctree DIR --objtree DIR COMMAND
+The objtree is configured (make O=<objtree> olddefconfig done). Commands:
+  exports MODULE     the symbols MODULE exports: license, namespace, where
+  imports MODULE     the modules MODULE is predicted to depend on, with the symbols it uses
+                     from each, and the namespaces it imports
+  why MODULE OTHER   why MODULE depends on OTHER: the symbols, and where OTHER exports them
+  check              modpost's checks over every module (exported twice, missing namespace
+                     import, GPL-only symbol in a GPL-incompatible module, explicit import of a
+                     module-scoped namespace); exit 1 on an error
+MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_intel) or vmlinux.
+Imports are predicted from the sources (what they name, through header macros and inline
+functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
+
+function findModule(scan: TreeScan, name: string): ModuleSymbols {
+  const norm = (s: string) => s.replace(/-/g, '_');
+  const hits = [...scan.modules.values()].filter((m) => m.name === name || norm(m.name.slice(m.name.lastIndexOf('/') + 1)) === norm(name));
+  if (hits.length === 1) return hits[0];
+  if (hits.length > 1) throw new SourceError('<arguments>', 0, `"${name}" names ${hits.length} modules: ${hits.map((m) => m.name).join(', ')}`);
+  throw new SourceError('<arguments>', 0, `no module "${name}" is built under this configuration`);
+}
+
+const where = (f: { file?: string; line?: number }, srctree: string) => (f.file ? `${f.file.startsWith(srctree + '/') ? f.file.slice(srctree.length + 1) : f.file}:${f.line}` : '');
+
+async function main(argv: string[]): Promise<number> {
+  let srctree: string | undefined;
+  let objtree: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--srctree') srctree = argv[++i];
+    else if (a === '--objtree') objtree = argv[++i];
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    } else rest.push(a);
+  }
+  const [command, ...args] = rest;
+  const arity: Record<string, number> = { exports: 1, imports: 1, why: 2, check: 0 };
+  if (!srctree || !objtree || !command || arity[command] === undefined || args.length !== arity[command]) {
+    process.stderr.write(USAGE + '\n');
+    return 2;
+  }
+  srctree = resolve(srctree);
+  objtree = resolve(objtree);
+  const config = readConfigFile(resolve(objtree, 'include/config/auto.conf'), 'auto.conf').values;
+  const env = cachedKbuildEnvironment(srctree, objtree);
+  const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
+  const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads });
+  const srcarch = env.SRCARCH ?? 'x86';
+  // cmd_cc_o_c / cmd_as_o_S: the compiler command is the first of the recipe line.
+  const objects = tree.objects.map((o) => ({ object: o.object, source: o.source, module: o.module, other: o.other ?? o.inputOf !== undefined, argv: shellWords(o.command.split(' ; ')[0]) }));
+  const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects }, threads);
+  for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
+  const owners = exportOwners(scan.modules.values());
+  const headers = new HeaderReferences(scan.index);
+  const out: string[] = [];
+
+  if (command === 'exports') {
+    const m = findModule(scan, args[0]);
+    for (const e of m.exports)
+      out.push(`${e.symbol}\t${e.license === 'GPL' ? 'EXPORT_SYMBOL_GPL' : 'EXPORT_SYMBOL'}\t${e.namespace}\t${where(e, srctree)}${e.certain ? '' : '\t(in an #if branch the scanner could not decide)'}`);
+  } else if (command === 'imports') {
+    const m = findModule(scan, args[0]);
+    for (const [dep, syms] of predictDependencies(m, owners, headers)) out.push(`${dep}\t${syms.sort().join(' ')}`);
+    for (const i of m.modinfo.filter((x) => x.tag === 'import_ns')) out.push(`import_ns ${i.value}\t${where(i, srctree)}`);
+  } else if (command === 'why') {
+    const m = findModule(scan, args[0]);
+    const other = findModule(scan, args[1]);
+    const syms = predictDependencies(m, owners, headers).get(other.name);
+    if (!syms) out.push(`${m.name} does not use any symbol ${other.name} exports`);
+    for (const s of (syms ?? []).sort()) {
+      const e = other.exports.find((x) => x.symbol === s)!;
+      out.push(`${s}\t${e.namespace ? `namespace ${e.namespace}\t` : ''}exported at ${where(e, srctree)}`);
+    }
+  } else {
+    const dialect = detectDialect(srctree);
+    const { table, findings } = exportTable(scan.modules.values());
+    const all: Finding[] = [...findings];
+    for (const m of scan.modules.values()) all.push(...checkModule(m, [...predictDependencies(m, owners, headers).values()].flat(), table, { dialect }));
+    for (const f of all) out.push(`${f.file ? where(f, srctree) + ': ' : ''}${f.severity}: ${f.message}`);
+    const errors = all.filter((f) => f.severity === 'error').length;
+    out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);
+    process.stdout.write(out.join('\n') + '\n');
+    return errors > 0 || scan.errors.length > 0 ? 1 : 0;
+  }
+  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  return scan.errors.length > 0 ? 1 : 0;
+}
+
+runCli('nx-symbols', () => main(process.argv.slice(2)));
