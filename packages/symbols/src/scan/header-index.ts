@@ -40,6 +40,8 @@ export interface HeaderIndex {
   definitions: Map<string, IndexedMacro[]>;
   /** Headers without an include guard (X-macro lists among them). */
   unguarded: Set<string>;
+  /** Headers whose code may export or add .modinfo (linux/pwm.h's MODULE_IMPORT_NS(PWM)). */
+  invoking: Set<string>;
   /**
    * Which indexed headers include each header, and under what conditions: a definition counts
    * only where its header is reached (asm/string_32.h is included only when CONFIG_X86_32).
@@ -189,6 +191,9 @@ export function indexHeader(
   return guarded;
 }
 
+/** Code that may export or add .modinfo at file scope (a superset: comments match too). */
+const INVOKES = /^[ \t]*(?:MODULE_IMPORT_NS|MODULE_INFO|MODULE_LICENSE|EXPORT_SYMBOL\w*)\s*\(/m;
+
 /** Indexes every header under the given roots, in -I order (arch/x86/include/, include/). */
 export function buildHeaderIndex(roots: string[]): HeaderIndex {
   const definitions = new Map<string, IndexedMacro[]>();
@@ -196,12 +201,14 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
   for (const r of roots) headersUnder(r, files);
   let bytes = 0;
   const unguarded = new Set<string>();
+  const invoking = new Set<string>();
   const includes: IncludeEdge[] = [];
   const functions = new Map<string, { file: string; refs: ReadonlySet<string> }[]>();
   for (const f of files) {
     const text = readFileSync(f, 'latin1');
     bytes += text.length;
     if (!indexHeader(f, text, definitions, includes, functions)) unguarded.add(f);
+    if (INVOKES.test(text)) invoking.add(f);
   }
   const known = new Set(files);
   const includedBy = new Map<string, { from: string; when: Clause[] }[]>();
@@ -217,7 +224,7 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
     if (!out) includesOf.set(e.from, (out = []));
     out.push(target);
   }
-  return { roots, definitions, unguarded, includedBy, includes: includesOf, functions, files: files.length, bytes };
+  return { roots, definitions, unguarded, invoking, includedBy, includes: includesOf, functions, files: files.length, bytes };
 }
 
 /** Whether `file` is one the index covers. */

@@ -225,6 +225,34 @@ export function lexTokens(text: string, start: number, end: number, line: number
 /** Macros whose first argument names a symbol without referring to it (looked up by name at run time). */
 const BY_NAME = new Set(['symbol_get', 'symbol_put', 'symbol_request', 'dvb_attach', 'dvb_detach', 'symbol_put_addr']);
 
+/**
+ * The tokens of a macro invocation at `start`: the name and, when "(" follows, its arguments up
+ * to the matching ")" (or the end of text[start, end)). Returns where the code after it starts.
+ */
+export function lexInvocation(text: string, start: number, end: number, line: number): { tokens: Token[]; next: number; line: number } {
+  const cur = new Cursor(text, start, end, line);
+  const tokens: Token[] = [];
+  if (!cur.next()) return { tokens, next: end, line };
+  tokens.push(cur.token());
+  let next = cur.pos;
+  let nextLine = cur.line;
+  let depth = 0;
+  while (cur.next()) {
+    const c = cur.kind === Kind.Punct && cur.stop - cur.start === 1 ? text.charCodeAt(cur.start) : 0;
+    if (depth === 0 && c !== 40) break;
+    tokens.push(cur.token());
+    if (c === 40) depth++;
+    else if (c === 41 && --depth === 0) {
+      next = cur.pos;
+      nextLine = cur.line;
+      return { tokens, next, line: nextLine };
+    }
+    next = cur.pos;
+    nextLine = cur.line;
+  }
+  return { tokens, next, line: nextLine };
+}
+
 /** The rule scanIdentifiers applies, for code already in tokens: given the two tokens before a name. */
 export function isReferencePosition(prev: string | undefined, prevprev: string | undefined): boolean {
   if (prev === '.' || prev === '->' || prev === 'struct' || prev === 'union' || prev === 'enum') return false;
@@ -253,7 +281,16 @@ export function scanIdentifiers(
   // a local of that name is not the exported symbol.
   let typeBefore = false;
   let candidate: string | undefined;
+  // A declared name followed by a parameter list and "{" is a function the code defines.
+  let paramsOf: string | undefined;
+  let parens = 0;
+  let definedAfterParams: string | undefined;
   while (cur.next()) {
+    if (definedAfterParams !== undefined) {
+      // `static int acp_init(struct acp *a) {`: the module defines a function of that name.
+      if (declared && cur.kind === Kind.Punct && text.charCodeAt(cur.start) === 123) declared(definedAfterParams);
+      definedAfterParams = undefined;
+    }
     if (cur.kind === Kind.Identifier) {
       const name = text.slice(cur.start, cur.stop);
       if (visit(name, cur.start, cur.tokenLine, !notReference && !byNameArgument)) return cur.start;
@@ -266,6 +303,16 @@ export function scanIdentifiers(
       const c = text.charCodeAt(cur.start);
       const one = cur.stop - cur.start === 1;
       if (candidate !== undefined && declared && one && (c === 59 || c === 61 || c === 44 || c === 91 || c === 41 || c === 58)) declared(candidate);
+      if (one && c === 40) {
+        if (candidate !== undefined && paramsOf === undefined) {
+          paramsOf = candidate;
+          parens = 0;
+        }
+        if (paramsOf !== undefined) parens++;
+      } else if (one && c === 41 && paramsOf !== undefined && --parens === 0) {
+        definedAfterParams = paramsOf;
+        paramsOf = undefined;
+      }
       candidate = undefined;
       typeBefore = one && c === 42 && typeBefore;
       byNameArgument = byName && one && c === 40;

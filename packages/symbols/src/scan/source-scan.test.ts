@@ -184,6 +184,14 @@ EXPORT_SYMBOL(
     expect(scan(files, 'lib/thunk.S', {}, ['-D__DISABLE_EXPORTS']).exports).toEqual([]);
   });
 
+  it('reads a shared header that imports a namespace at file scope (linux/pwm.h)', () => {
+    const files = {
+      'include/linux/pwm.h': '#ifndef __LINUX_PWM_H\n#define __LINUX_PWM_H\n#include <linux/export.h>\nMODULE_IMPORT_NS(PWM);\nint pwm_get(void);\n#endif\n',
+      'drv/p.c': '#include <linux/pwm.h>\n#include <linux/pwm.h>\nint f(void) { return pwm_get(); }\n',
+    };
+    expect(scan(files, 'drv/p.c').modinfo.map((m) => [m.tag, m.value, m.file.split('/').pop(), m.line])).toEqual([['import_ns', 'PWM', 'pwm.h', 4]]);
+  });
+
   it('reports bad input with file:line and goes on', () => {
     const r = scan(
       {

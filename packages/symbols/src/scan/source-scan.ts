@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
 import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
-import { isReferencePosition, Kind, lex, lexTokens, scanIdentifiers, type CodeSpan, type LexLine, type Token } from './lexer';
+import { isReferencePosition, Kind, lex, lexInvocation, lexTokens, scanIdentifiers, type CodeSpan, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
 
 /** What export.h and moduleparam.h reduce every export and .modinfo macro to. */
@@ -371,23 +371,38 @@ class FileScope implements ConditionContext {
       return;
     }
     const ids = this.result.identifiers;
-    let at = span.line;
     const declared = collectIds ? (name: string) => this.result.declared.add(name) : undefined;
-    const stop = scanIdentifiers(
-      text,
-      span.start,
-      span.end,
-      span.line,
-      (name, _offset, line, reference) => {
-        if (reference && collectIds) ids.add(name);
-        if (!this.relevant(name)) return false;
-        at = line;
-        return true;
-      },
-      declared,
-    );
-    if (stop < span.end) this.feed(lexTokens(text, stop, span.end, at), certain, collectIds);
+    let pos = span.start;
+    let line = span.line;
+    while (pos < span.end) {
+      let at = line;
+      const stop = scanIdentifiers(
+        text,
+        pos,
+        span.end,
+        line,
+        (name, _offset, l, reference) => {
+          if (reference && collectIds) ids.add(name);
+          if (!this.relevant(name)) return false;
+          at = l;
+          return true;
+        },
+        declared,
+      );
+      if (stop >= span.end) return;
+      // Only the invocation is read as tokens; the code after it is scanned lightly again.
+      const call = lexInvocation(text, stop, span.end, at);
+      this.feed(call.tokens, certain, collectIds);
+      if (this.cursor < this.pending.length) {
+        // Still open at the end of the span: the rest waits for the next lines.
+        this.feed(lexTokens(text, call.next, span.end, call.line), certain, collectIds);
+        return;
+      }
+      pos = call.next;
+      line = call.line;
+    }
   }
+
 
   private feed(tokens: Token[], certain: boolean, collectIds: boolean): void {
     for (const t of tokens) {
@@ -640,7 +655,7 @@ class FileScope implements ConditionContext {
     // A .c file included by another is compiled code and is read whole.
     const source = !found.endsWith('.h') && !indexed;
     if (indexed) this.result.sharedHeaders.add(found);
-    if (indexed && !this.env.index.unguarded.has(found)) {
+    if (indexed && !this.env.index.unguarded.has(found) && !this.env.index.invoking.has(found)) {
       this.takeHeaderSnapshot();
       return;
     }
@@ -658,6 +673,11 @@ class FileScope implements ConditionContext {
     if (h.guarded) {
       if (this.guarded.has(found)) return;
       this.guarded.add(found);
+      // The index knows a shared header's guard as defined (by the header itself): here the
+      // header is being read for the first time.
+      const first = h.lines[0];
+      const guard = first?.directive === 'ifndef' ? first.tokens[0]?.text : undefined;
+      if (indexed && guard && !this.local.has(guard)) this.undefinedNames.add(guard);
     }
     this.flushEnd();
     const text = source ? readFileSync(found, 'latin1') : this.invokesHere(h) ? h.text : undefined;
