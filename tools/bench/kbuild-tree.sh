@@ -4,21 +4,8 @@
 # Both produce every object's compile command. Cold: no cached kbuild environment and no cached
 # $(shell) probes (they run); warm: both cached. Usage: tools/bench/kbuild-tree.sh [runs]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 RUNS="${1:-5}"
-SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
-KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
-command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
-[ -f "$ROOT/packages/kbuild-make/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
-
-WORK="$(mktemp -d /tmp/nx-kbuild-tree-bench-XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
-OUT="$WORK/out"
-mkdir -p "$OUT"
-cp "$KDIR/.config" "$OUT/.config"
-make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
-mkdir -p "$OUT/tools/objtool/libsubcmd" "$OUT/tools/bpf/resolve_btfids/libbpf" "$OUT/tools/bpf/resolve_btfids/libsubcmd"
-export NX_KBUILD_SHELL_CACHE="$WORK/shell.json"
+source "$(dirname "$0")/debian-objtree.sh"
 CLI="node $ROOT/packages/kbuild-make/dist/cli.js --srctree $SRC --objtree $OUT --commands=commands.json"
 cat > "$WORK/make-n.sh" <<SH
 make -n -k -C "$SRC" O="$OUT" all >/dev/null 2>&1 || true

@@ -5,21 +5,8 @@
 # build (modpost runs after compiling everything); kbuild's dry run of the same tree, the cheapest
 # pass that visits it, is timed in the same run for scale. Usage: tools/bench/symbols-tree.sh [runs]
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 RUNS="${1:-3}"
-SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
-KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
-command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
-[ -f "$ROOT/packages/symbols/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
-
-WORK="$(mktemp -d /tmp/nx-kbuild-symbols-bench-XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
-OUT="$WORK/out"
-mkdir -p "$OUT"
-cp "$KDIR/.config" "$OUT/.config"
-make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
-mkdir -p "$OUT/tools/objtool/libsubcmd" "$OUT/tools/bpf/resolve_btfids/libbpf" "$OUT/tools/bpf/resolve_btfids/libsubcmd"
-export NX_KBUILD_SHELL_CACHE="$WORK/shell.json"
+source "$(dirname "$0")/debian-objtree.sh"
 CHECK="node $ROOT/packages/symbols/dist/cli.js --srctree $SRC --objtree $OUT check"
 $CHECK > "$WORK/check.txt" 2>&1 || true
 tail -n 1 "$WORK/check.txt"

@@ -1,0 +1,16 @@
+# Sourced by the whole-tree benchmarks: hyperfine, a build, and an O= directory configured with
+# Debian's .config (olddefconfig) in a temporary $WORK, removed on exit. Sets SRC, KDIR, WORK, OUT.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
+KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
+command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
+[ -f "$ROOT/packages/symbols/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
+WORK="$(mktemp -d /tmp/nx-kbuild-bench-XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+OUT="$WORK/out"
+mkdir -p "$OUT"
+cp "$KDIR/.config" "$OUT/.config"
+make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
+# make -n does not create the tool build directories its sub-makes cd into.
+mkdir -p "$OUT/tools/objtool/libsubcmd" "$OUT/tools/bpf/resolve_btfids/libbpf" "$OUT/tools/bpf/resolve_btfids/libsubcmd"
+export NX_KBUILD_SHELL_CACHE="$WORK/shell.json"
