@@ -47,4 +47,24 @@ int user(struct field *f) {
     const deps = predictDependencies(user, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
     expect([...deps].map(([m, syms]) => [m, syms.sort()])).toEqual([['core/core', ['__core_do', 'core_peek_slow']]]);
   });
+
+  it('a local header\'s inline stand-in hides an export only in the branch that is compiled', () => {
+    const root = tree({
+      'include/linux/export.h': EXPORT_H,
+      'lib/helper.c': '#include <linux/export.h>\nint helper_setup(void) { return 0; }\nEXPORT_SYMBOL(helper_setup);\n',
+      'drv/helper.h': '#if IS_ENABLED(CONFIG_HELPER)\nint helper_setup(void);\n#else\nstatic inline int helper_setup(void) { return -1; }\n#endif\n',
+      'drv/drv.c': '#include "helper.h"\nint probe(void) { return helper_setup(); }\n',
+    });
+    const deps = (config: Record<string, string>) => {
+      const objects: TreeObject[] = [
+        { object: 'lib/helper.o', source: join(root, 'lib/helper.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'lib/helper' },
+        { object: 'drv/drv.o', source: join(root, 'drv/drv.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'drv/drv' },
+      ];
+      const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map(Object.entries(config)), objects };
+      const scan = scanTree(o, scanEnvironment(o, new Map()));
+      return [...predictDependencies(scan.modules.get('drv/drv')!, exportOwners(scan.modules.values()), new HeaderReferences(scan.index)).keys()];
+    };
+    expect(deps({ CONFIG_HELPER: 'm' })).toEqual(['lib/helper']);
+    expect(deps({})).toEqual([]);
+  });
 });

@@ -79,15 +79,17 @@ export function predictDependencies(m: ModuleSymbols, owners: ExportOwners, head
   while (work.length) {
     const id = work.pop()!;
     const owner = owners.get(id);
-    // A name the module declares itself (a local variable, a parameter) is not the export.
-    if (owner !== undefined && owner !== m.name && !own.has(id) && !m.declared.has(id)) {
+    // A name the module declares or defines itself (a local, a parameter, its own function, macro
+    // or local-header inline - xe's compat headers stand in for i915's functions) is not the export.
+    const local = m.functions.get(id);
+    if (owner !== undefined && owner !== m.name && !own.has(id) && !m.declared.has(id) && !local) {
       const list = deps.get(owner);
       if (list) list.push(id);
       else deps.set(owner, [id]);
       continue; // an exported function's body is not the importer's code
     }
     // The module's own macro or inline function hides a header's of the same name.
-    const refs = m.functions.get(id) ?? headers.of(id, visible);
+    const refs = local ?? headers.of(id, visible);
     if (refs) for (const r of refs) push(r);
   }
   return deps;

@@ -72,8 +72,11 @@ export interface HeaderFile {
   text?: string;
   /** Identifiers of its code (when `text` is kept). */
   codeIds?: ReadonlySet<string>;
-  /** What each inline function it defines refers to (for predicting a module's imports). */
-  functions: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * The inline functions it defines, by the code span each starts in, with what each refers to
+   * (for predicting imports: only those in branches the includer compiles count).
+   */
+  functionsAt: ReadonlyMap<CodeSpan, [string, ReadonlySet<string>][]>;
   guarded: boolean;
 }
 
@@ -92,8 +95,15 @@ export function headerFile(file: string, interesting: ReadonlySet<string>): Head
     const codeIds = new Set<string>();
     for (const l of lines) if (l.directive === undefined) scanIdentifiers(text, l.start, l.end, l.line, (id) => (codeIds.add(id), false));
     const keep = !guarded || [...codeIds].some((id) => interesting.has(id));
-    const functions = functionBodies(text, lines.filter((l): l is CodeSpan => l.directive === undefined));
-    h = keep ? { lines, text, codeIds, functions, guarded } : { lines: lines.filter((l) => l.directive !== undefined), functions, guarded };
+    const starts = new Map<string, CodeSpan>();
+    const functionsAt = new Map<CodeSpan, [string, ReadonlySet<string>][]>();
+    for (const [name, refs] of functionBodies(text, lines.filter((l): l is CodeSpan => l.directive === undefined), starts)) {
+      const at = starts.get(name)!;
+      const list = functionsAt.get(at);
+      if (list) list.push([name, refs]);
+      else functionsAt.set(at, [[name, refs]]);
+    }
+    h = keep ? { lines, text, codeIds, functionsAt, guarded } : { lines, functionsAt, guarded };
     headers.set(file, h);
   }
   return h;

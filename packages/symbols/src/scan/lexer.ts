@@ -331,9 +331,10 @@ const NOT_TYPES = new Set(['return', 'sizeof', 'case', 'else', 'goto', 'typeof',
 
 /**
  * The identifiers each function defined in text's code spans refers to (header inline functions:
- * a module that calls one uses what its body uses). Bodies of every #if branch are read.
+ * a module that calls one uses what its body uses). Bodies of every #if branch are read;
+ * `startSpan` receives the span each function starts in (to tell which branch defines it).
  */
-export function functionBodies(text: string, spans: readonly CodeSpan[]): Map<string, Set<string>> {
+export function functionBodies(text: string, spans: readonly CodeSpan[], startSpan?: Map<string, CodeSpan>): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   let braces = 0;
   let parens = 0;
@@ -367,6 +368,7 @@ export function functionBodies(text: string, spans: readonly CodeSpan[]): Map<st
         if (braces === 0 && parens === 0 && candidate) {
           body = out.get(candidate) ?? new Set();
           out.set(candidate, body);
+          startSpan?.set(candidate, span);
         }
         braces++;
       } else if (c === 125) {

@@ -522,7 +522,15 @@ class FileScope implements ConditionContext {
 
   // --- files and directives -----------------------------------------------------------------
   /** Reads a file's lines; `text` is undefined for a header, whose code is not read. */
-  processFile(file: string, text: string | undefined, lines: readonly LexLine[], base: Region, depth: number, isHeader = false): void {
+  processFile(
+    file: string,
+    text: string | undefined,
+    lines: readonly LexLine[],
+    base: Region,
+    depth: number,
+    isHeader = false,
+    functionsAt?: ReadonlyMap<CodeSpan, [string, ReadonlySet<string>][]>,
+  ): void {
     const frames: CondFrame[] = [];
     let region: Region = base;
     const enter = (parent: Region, v: Value): Region => (parent === 'inactive' || v === 0 ? 'inactive' : v === UNKNOWN || parent === 'unknown' ? 'unknown' : 'active');
@@ -539,6 +547,9 @@ class FileScope implements ConditionContext {
     };
     for (const l of lines) {
       if (l.directive === undefined) {
+        // A local header's inline function is the module's own only where it is compiled
+        // (`#if IS_ENABLED(CONFIG_BT_BCM) int btbcm_setup(...); #else static inline ... #endif`).
+        if (region === 'active') for (const [name, refs] of functionsAt?.get(l) ?? []) this.result.functions.set(name, refs);
         if (region !== 'inactive' && text !== undefined) this.code(text, l, file, region === 'active', !isHeader);
         continue;
       }
@@ -659,7 +670,7 @@ class FileScope implements ConditionContext {
       this.takeHeaderSnapshot();
       return;
     }
-    const h: HeaderFile = source ? { lines: [], functions: new Map(), guarded: false } : headerFile(found, this.env.relevant);
+    const h: HeaderFile = source ? { lines: [], functionsAt: new Map(), guarded: false } : headerFile(found, this.env.relevant);
     if (indexed && !this.invokesHere(h)) {
       this.takeHeaderSnapshot();
       return;
@@ -682,8 +693,7 @@ class FileScope implements ConditionContext {
     this.flushEnd();
     const text = source ? readFileSync(found, 'latin1') : this.invokesHere(h) ? h.text : undefined;
     this.includeStack.add(found);
-    if (!indexed) for (const [name, refs] of h.functions) this.result.functions.set(name, refs);
-    this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source);
+    this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source, indexed ? undefined : h.functionsAt);
     this.includeStack.delete(found);
     this.flushEnd();
     this.pendingFile = from;
