@@ -18,5 +18,7 @@ export type { ModinfoEntry, ObjectExport, ObjectSymbols } from './objects/object
 export { symversRows } from './objects/symvers-rows';
 export { detectDialect, implicitlyImported, isModuleScoped, moduleListMatches } from './checks/dialect';
 export type { Dialect, DialectKind } from './checks/dialect';
-export { checkModule, exportTable } from './checks/modpost-rules';
+export { checkModule, exportTable, missingNamespaces } from './checks/modpost-rules';
 export type { CheckOptions, ExportEntry, Finding } from './checks/modpost-rules';
+export { addNamespaceImports, importedNamespaces, importStatement } from './nsdeps/add-imports';
+export type { NamespaceSyntax } from './nsdeps/add-imports';

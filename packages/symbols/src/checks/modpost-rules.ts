@@ -83,7 +83,7 @@ export function checkModule(m: ModuleSymbols, imports: Iterable<string>, table: 
   for (const sym of imports) {
     const exp = table.get(sym);
     if (!exp || exp.module === m.name) continue;
-    if (!imported.has(exp.namespace) && !implicitlyImported(exp.namespace, basename, o.dialect))
+    if (needsImport(exp, imported, basename, o.dialect))
       findings.push({
         severity: o.allowMissingNamespaceImports ? 'warning' : 'error',
         check: 'missing-namespace-import',
@@ -96,4 +96,23 @@ export function checkModule(m: ModuleSymbols, imports: Iterable<string>, table: 
       findings.push({ severity: 'error', check: 'gpl-only', module: m.name, message: `GPL-incompatible module ${basename}.ko uses GPL-only symbol '${sym}'` });
   }
   return findings;
+}
+
+function needsImport(exp: ExportEntry, imported: ReadonlySet<string>, basename: string, d: Dialect): boolean {
+  return !imported.has(exp.namespace) && !implicitlyImported(exp.namespace, basename, d);
+}
+
+/**
+ * The namespaces `m` uses without importing them, in the order its imports name them (modpost's
+ * modules.nsdeps). A module-scoped namespace is never one to import where the dialect enforces it.
+ */
+export function missingNamespaces(m: ModuleSymbols, imports: Iterable<string>, table: ReadonlyMap<string, ExportEntry>, d: Dialect): string[] {
+  const basename = base(m.name);
+  const imported = new Set(m.modinfo.filter((i) => i.tag === 'import_ns').map((i) => i.value));
+  const out = new Set<string>();
+  for (const sym of imports) {
+    const exp = table.get(sym);
+    if (exp && exp.module !== m.name && needsImport(exp, imported, basename, d) && !isModuleScoped(exp.namespace, d)) out.add(exp.namespace);
+  }
+  return [...out];
 }
