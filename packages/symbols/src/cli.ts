@@ -8,6 +8,7 @@ import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
 import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, shellWords } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
+import { kbuildMakefiles, moduleConfigSymbols, unreachableScopedExports } from './checks/module-scope';
 import { checkModule, exportTable, type Finding } from './checks/modpost-rules';
 import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 import { scanTreeParallel } from './scan/parallel-scan';
@@ -21,7 +22,9 @@ The objtree is configured (make O=<objtree> olddefconfig done). Commands:
   why MODULE OTHER   why MODULE depends on OTHER: the symbols, and where OTHER exports them
   check              modpost's checks over every module (exported twice, missing namespace
                      import, GPL-only symbol in a GPL-incompatible module, explicit import of a
-                     module-scoped namespace); exit 1 on an error
+                     module-scoped namespace) and module-scoped exports none of whose modules is
+                     built as a module (with the Kconfig symbols that would build them); exit 1
+                     on an error
 MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_intel) or vmlinux.
 Imports are predicted from the sources (what they name, through header macros and inline
 functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
@@ -92,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
     const { table, findings } = exportTable(scan.modules.values());
     const all: Finding[] = [...findings];
     for (const m of scan.modules.values()) all.push(...checkModule(m, [...predictDependencies(m, owners, headers).values()].flat(), table, { dialect }));
+    all.push(...unreachableScopedExports(scan.modules.values(), dialect, config, moduleConfigSymbols(kbuildMakefiles(srctree))));
     for (const f of all) out.push(`${f.file ? where(f, srctree) + ': ' : ''}${f.severity}: ${f.message}`);
     const errors = all.filter((f) => f.severity === 'error').length;
     out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);

@@ -22,3 +22,4 @@ export { checkModule, exportTable, missingNamespaces } from './checks/modpost-ru
 export type { CheckOptions, ExportEntry, Finding } from './checks/modpost-rules';
 export { addNamespaceImports, importedNamespaces, importStatement } from './nsdeps/add-imports';
 export type { NamespaceSyntax } from './nsdeps/add-imports';
+export { kbuildMakefiles, moduleConfigSymbols, unreachableScopedExports } from './checks/module-scope';

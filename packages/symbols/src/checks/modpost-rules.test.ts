@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FoundExport } from '../scan/source-scan';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import { detectDialect, moduleListMatches, type Dialect } from './dialect';
+import { moduleConfigSymbols, unreachableScopedExports } from './module-scope';
 import { checkModule, exportTable } from './modpost-rules';
 
 function mod(name: string, exports: Partial<FoundExport>[], modinfo: [string, string][] = [['license', 'GPL']]): ModuleSymbols {
@@ -100,5 +101,26 @@ describe("modpost's other rules", () => {
     const b = mod('drivers/b/b', [{ symbol: 'dup', file: 'drivers/b/b.c', line: 7 }, { symbol: 'maybe', certain: false }]);
     const c = mod('drivers/c/c', [{ symbol: 'maybe' }]);
     expect(exportTable([a, b, c]).findings.map((f) => `${f.file}:${f.line}: ${f.message}`)).toEqual(["drivers/b/b.c:7: drivers/b/b: 'dup' exported twice. Previous export was in vmlinux"]);
+  });
+});
+
+describe('module-scoped exports no module of this configuration can use', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nx-kbuild-scope-'));
+  mkdirSync(join(root, 'arch/x86/kvm'), { recursive: true });
+  writeFileSync(join(root, 'arch/x86/kvm/Makefile'), 'obj-$(CONFIG_KVM) += kvm.o\nobj-$(CONFIG_KVM_INTEL) += kvm-intel.o \\\n\tother.o\n');
+  const configOf = moduleConfigSymbols([join(root, 'arch/x86/kvm/Makefile')]);
+  const fs = mod('vmlinux', [{ symbol: 'anon_inode_getfd_secure', license: 'GPL', namespace: 'module:kvm', file: 'fs/anon_inodes.c', line: 140 }]);
+  const d = dialects['6.12 (hybrid)'];
+
+  it('reads which Kconfig symbols build each module', () => {
+    expect(Object.fromEntries(configOf)).toEqual({ kvm: ['CONFIG_KVM'], 'kvm-intel': ['CONFIG_KVM_INTEL'], other: ['CONFIG_KVM_INTEL'] });
+  });
+
+  it('warns when no target is built as a module, naming the symbols that would build them', () => {
+    const found = unreachableScopedExports([fs], d, new Map([['CONFIG_KVM', 'y']]), configOf);
+    expect(found.map((f) => `${f.file}:${f.line}: ${f.severity}: ${f.message}`)).toEqual([
+      `fs/anon_inodes.c:140: warning: anon_inode_getfd_secure is exported only to kvm, and this configuration builds none of them as a module, so the export is dead (or, built in, never checked); set one of them to m (kvm: CONFIG_KVM=y) or gate the export on it [${d.description}]`,
+    ]);
+    expect(unreachableScopedExports([fs, mod('arch/x86/kvm/kvm', [])], d, new Map([['CONFIG_KVM', 'm']]), configOf)).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { implicitlyImported, isModuleScoped, type Dialect } from './dialect';
 
 export interface Finding {
   severity: 'error' | 'warning';
-  check: 'exported-twice' | 'missing-namespace-import' | 'gpl-only' | 'module-scoped-import' | 'malformed';
+  check: 'exported-twice' | 'missing-namespace-import' | 'gpl-only' | 'module-scoped-import' | 'module-scoped-unreachable';
   module: string;
   message: string;
   /** Where to look: the export, the import or the MODULE_IMPORT_NS. */

@@ -192,6 +192,29 @@ EXPORT_SYMBOL(
     expect(scan(files, 'drv/p.c').modinfo.map((m) => [m.tag, m.value, m.file.split('/').pop(), m.line])).toEqual([['import_ns', 'PWM', 'pwm.h', 4]]);
   });
 
+  it('reads an export gated on a config symbol through IS_MODULE dispatch (the example tree\'s EXPORT_SYMBOL_GPL_FOR_MODULE_IF)', () => {
+    const files = {
+      // include/linux/kconfig.h's IS_MODULE, trick included.
+      'include/linux/kconfig.h': `#define __ARG_PLACEHOLDER_1 0,
+#define __take_second_arg(__ignored, val, ...) val
+#define __is_defined(x)			___is_defined(x)
+#define ___is_defined(val)		____is_defined(__ARG_PLACEHOLDER_##val)
+#define ____is_defined(arg1_or_junk)	__take_second_arg(arg1_or_junk 1, 0)
+#define IS_MODULE(option) __is_defined(option##_MODULE)
+`,
+      'bus/export.h': `#define __EXM_IF(c, ...) ___EXM_IF(c, __VA_ARGS__)
+#define ___EXM_IF(c, ...) __EXM_IF_##c(__VA_ARGS__)
+#define __EXM_IF_1(sym, mod) EXPORT_SYMBOL_GPL_FOR_MODULES(sym, mod)
+#define __EXM_IF_0(sym, mod)
+#define EXPORT_SYMBOL_GPL_FOR_MODULE_IF(sym, mod, cfg) __EXM_IF(IS_MODULE(cfg), sym, mod)
+`,
+      'bus/b.c': '#include <linux/export.h>\n#include <linux/kconfig.h>\n#include "export.h"\nEXPORT_SYMBOL_GPL_FOR_MODULE_IF(calibrate, "exm_sensor", CONFIG_EXM_SENSOR);\n',
+    };
+    expect(brief(scan(files, 'bus/b.c', { CONFIG_EXM_SENSOR: 'm' }))).toEqual([['calibrate', 'GPL', 'module:exm_sensor', 4, true]]);
+    expect(brief(scan(files, 'bus/b.c', { CONFIG_EXM_SENSOR: 'y' }))).toEqual([]);
+    expect(brief(scan(files, 'bus/b.c'))).toEqual([]);
+  });
+
   it('reports bad input with file:line and goes on', () => {
     const r = scan(
       {

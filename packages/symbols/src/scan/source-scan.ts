@@ -319,7 +319,13 @@ class FileScope implements ConditionContext {
     const known = this.relevantLocal.get(name);
     if (known !== undefined) return known;
     this.relevantLocal.set(name, false);
-    const r = m.body.some((t) => t.kind === Kind.Identifier && t.text !== name && this.relevant(t.text));
+    const r = m.body.some(
+      (t, k) =>
+        t.kind === Kind.Identifier &&
+        t.text !== name &&
+        // `__EXM_IF_##c` names whichever local macro starts so (the IS_ENABLED-style dispatch).
+        (this.relevant(t.text) || (m.body[k + 1]?.text === '##' && [...this.local.keys()].some((n) => n !== name && n.startsWith(t.text) && this.relevant(n)))),
+    );
     this.relevantLocal.set(name, r);
     return r;
   }

@@ -1,0 +1,87 @@
+/**
+ * Module-scoped exports that cannot reach their modules under this configuration (seed 000's KVM
+ * case): every module the export names is either not built or built in, so the export is dead
+ * (or, built in, never checked: modpost does not check vmlinux). The finding names the Kconfig
+ * symbols whose `obj-$(CONFIG_…) += <module>.o` lines would build the targets as modules.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModuleSymbols } from '../scan/tree-scan';
+import { moduleListMatches, type Dialect } from './dialect';
+import type { Finding } from './modpost-rules';
+
+/** Every kbuild Makefile (Makefile, Kbuild) under `dir`, built or not under this configuration. */
+export function kbuildMakefiles(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) kbuildMakefiles(join(dir, e.name), out);
+    else if (e.name === 'Makefile' || e.name === 'Kbuild') out.push(join(dir, e.name));
+  }
+  return out;
+}
+
+/** module name → the CONFIG_ symbols whose obj-$(…) lines build it, from kbuild Makefiles. */
+export function moduleConfigSymbols(makefiles: Iterable<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const file of makefiles) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').replace(/\\\n/g, ' ');
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/^[ \t]*obj-\$\((CONFIG_\w+)\)[ \t]*[+:]?=(.*)$/gm))
+      for (const word of m[2].split(/\s+/)) {
+        if (!word.endsWith('.o')) continue;
+        const name = word.slice(0, -2).split('/').pop()!;
+        const list = out.get(name) ?? [];
+        if (!list.includes(m[1])) list.push(m[1]);
+        out.set(name, list);
+      }
+  }
+  return out;
+}
+
+/** The module names a module-scoped namespace lets in (items of a module: list, or MODULE_<name>). */
+function targets(namespace: string, d: Dialect): string[] | undefined {
+  if (namespace.startsWith('module:')) return namespace.slice('module:'.length).split(',');
+  if (d.kind === 'rfc-module-prefix' && namespace.startsWith('MODULE_')) return [namespace.slice('MODULE_'.length)];
+  return undefined;
+}
+
+export function unreachableScopedExports(
+  modules: Iterable<ModuleSymbols>,
+  d: Dialect,
+  config: ReadonlyMap<string, string>,
+  configOf: ReadonlyMap<string, string[]>,
+): Finding[] {
+  const all = [...modules];
+  const built = all.filter((m) => m.name !== 'vmlinux').map((m) => m.name.slice(m.name.lastIndexOf('/') + 1));
+  const findings: Finding[] = [];
+  for (const m of all)
+    for (const e of m.exports) {
+      const items = targets(e.namespace, d);
+      if (!items) continue;
+      const ns = e.namespace;
+      const reached = built.some((b) => (ns.startsWith('module:') ? moduleListMatches(ns, b) : b.replace(/-/g, '_') === items[0].replace(/-/g, '_')));
+      if (reached) continue;
+      const how = items.map((item) => {
+        const names = [...configOf].filter(([name]) => (item.endsWith('*') ? name.startsWith(item.slice(0, -1)) : name === item || name.replace(/-/g, '_') === item));
+        const symbols = [...new Set(names.flatMap(([, s]) => s))];
+        return symbols.length
+          ? `${item}: ${symbols.map((s) => `${s}=${config.get(s) ?? 'n'}`).join(', ')}`
+          : `${item}: no Makefile builds it`;
+      });
+      findings.push({
+        severity: 'warning',
+        check: 'module-scoped-unreachable',
+        module: m.name,
+        message:
+          `${e.symbol} is exported only to ${items.join(', ')}, and this configuration builds none of them as a module, ` +
+          `so the export is dead (or, built in, never checked); set one of them to m (${how.join('; ')}) or gate the export on it [${d.description}]`,
+        file: e.file,
+        line: e.line,
+      });
+    }
+  return findings;
+}
