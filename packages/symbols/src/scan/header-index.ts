@@ -4,9 +4,10 @@
  * for each file; a macro a source needs from them is chosen among its definitions by evaluating
  * those conditions in the source's own context (config, -D flags). Include guards are dropped.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { functionBodies, lex, lexTokens, type CodeSpan, type DirectiveLine, type Token } from './lexer';
+import { filesUnder } from './include-files';
+import { functionBodies, includeGuard, lex, lexTokens, type CodeSpan, type DirectiveLine, type Token } from './lexer';
 import { parseDefine, type Macro } from './macros';
 
 /** One clause of a definition's condition: an `#if` expression (text[start, end)), wanted true or false. */
@@ -86,23 +87,8 @@ interface Frame {
   inFirstBranch: boolean;
 }
 
-function headersUnder(dir: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) headersUnder(p, out);
-    else if (e.name.endsWith('.h')) out.push(p);
-  }
-}
-
 const NAME = /[ \t]*([A-Za-z_$][\w$]*)/y;
 
-/** Adds one header's definitions to the index. */
 /** An #include of an indexed header, as read (resolved once the whole index is built). */
 export interface IncludeEdge {
   from: string;
@@ -113,6 +99,7 @@ export interface IncludeEdge {
 
 const INCLUDE = /[ \t]*([<"])([^>"]+)[>"]/y;
 
+/** Adds one header's definitions, includes and inline functions to the index; returns whether it has an include guard. */
 export function indexHeader(
   file: string,
   text: string,
@@ -133,11 +120,7 @@ export function indexHeader(
     NAME.lastIndex = start;
     return NAME.exec(text)?.[1];
   };
-  // Include guard: the first directive is #ifndef G and the second #define G.
-  const [d0, d1] = lines;
-  const guarded =
-    (d0?.directive === 'pragma' && nameAt(d0.start) === 'once') ||
-    (d0?.directive === 'ifndef' && d1?.directive === 'define' && nameAt(d0.start) !== undefined && nameAt(d0.start) === nameAt(d1.start));
+  const guard = includeGuard(lines, (d) => nameAt(d.start));
   const context = (): Clause[] => stack.flatMap((f) => (f.guard ? [] : f.clauses));
   const clause = (l: DirectiveLine, want: boolean): Clause => ({ text, start: l.start, end: l.end, line: l.line, ifdef: l.directive !== 'if' && l.directive !== 'elif', want });
   for (let k = 0; k < lines.length; k++) {
@@ -147,7 +130,7 @@ export function indexHeader(
       case 'ifdef':
       case 'ifndef': {
         const c = clause(l, l.directive !== 'ifndef');
-        stack.push({ clauses: [c], earlier: [c], guard: k === 0 && guarded && d0.directive === 'ifndef', ifndefName: l.directive === 'ifndef' ? nameAt(l.start) : undefined, inFirstBranch: true });
+        stack.push({ clauses: [c], earlier: [c], guard: k === 0 && guard?.macro !== undefined, ifndefName: l.directive === 'ifndef' ? nameAt(l.start) : undefined, inFirstBranch: true });
         break;
       }
       case 'elif': {
@@ -188,7 +171,7 @@ export function indexHeader(
       }
     }
   }
-  return guarded;
+  return guard !== undefined;
 }
 
 /** Code that may export or add .modinfo at file scope (a superset: comments match too). */
@@ -198,7 +181,7 @@ const INVOKES = /^[ \t]*(?:MODULE_IMPORT_NS|MODULE_INFO|MODULE_LICENSE|EXPORT_SY
 export function buildHeaderIndex(roots: string[]): HeaderIndex {
   const definitions = new Map<string, IndexedMacro[]>();
   const files: string[] = [];
-  for (const r of roots) headersUnder(r, files);
+  for (const r of roots) filesUnder(r, (name) => name.endsWith('.h'), files);
   let bytes = 0;
   const unguarded = new Set<string>();
   const invoking = new Set<string>();
@@ -230,12 +213,4 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
 /** Whether `file` is one the index covers. */
 export function isIndexed(index: HeaderIndex, file: string): boolean {
   return index.roots.some((r) => file.startsWith(r + '/'));
-}
-
-export function headerExists(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -2,15 +2,31 @@
  * The files a scan reads besides its sources, each read or looked up once per scan of a tree:
  * where an #include resolves (by search path and including directory), followed headers (lexed), and the macro names of headers too large to follow.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { functionBodies, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { functionBodies, includeGuard, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
 
 const sizes = new Map<string, number>();
 const resolved = new Map<string, string | null>();
 const searchPaths = new Map<string, number>();
 const headers = new Map<string, HeaderFile>();
 const definedNames = new Map<string, ReadonlySet<string>>();
+
+/** Files under `dir` (recursively, hidden entries skipped, a missing dir is empty) whose names `accept` takes. */
+export function filesUnder(dir: string, accept: (name: string) => boolean, out: string[] = []): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) filesUnder(join(dir, e.name), accept, out);
+    else if (accept(e.name)) out.push(join(dir, e.name));
+  }
+  return out;
+}
 
 /** Size of a file, -1 when there is no such file. */
 export function fileSize(path: string): number {
@@ -77,13 +93,8 @@ export interface HeaderFile {
    * (for predicting imports: only those in branches the includer compiles count).
    */
   functionsAt: ReadonlyMap<CodeSpan, [string, ReadonlySet<string>][]>;
-  guarded: boolean;
-}
-
-function hasIncludeGuard(lines: readonly LexLine[]): boolean {
-  const [a, b] = lines;
-  if (a?.directive === 'pragma' && a.tokens[0]?.text === 'once') return true;
-  return a?.directive === 'ifndef' && b?.directive === 'define' && a.tokens[0] !== undefined && a.tokens[0].text === b.tokens[0]?.text;
+  /** Its include guard (lexer's includeGuard), if it has one. */
+  guard?: { macro?: string };
 }
 
 export function headerFile(file: string, interesting: ReadonlySet<string>): HeaderFile {
@@ -91,10 +102,10 @@ export function headerFile(file: string, interesting: ReadonlySet<string>): Head
   if (!h) {
     const text = readFileSync(file, 'latin1');
     const lines = lex(text);
-    const guarded = hasIncludeGuard(lines);
+    const guard = includeGuard(lines, (d) => d.tokens[0]?.text);
     const codeIds = new Set<string>();
     for (const l of lines) if (l.directive === undefined) scanIdentifiers(text, l.start, l.end, l.line, (id) => (codeIds.add(id), false));
-    const keep = !guarded || [...codeIds].some((id) => interesting.has(id));
+    const keep = !guard || [...codeIds].some((id) => interesting.has(id));
     const starts = new Map<string, CodeSpan>();
     const functionsAt = new Map<CodeSpan, [string, ReadonlySet<string>][]>();
     for (const [name, refs] of functionBodies(text, lines.filter((l): l is CodeSpan => l.directive === undefined), starts)) {
@@ -103,7 +114,7 @@ export function headerFile(file: string, interesting: ReadonlySet<string>): Head
       if (list) list.push([name, refs]);
       else functionsAt.set(at, [[name, refs]]);
     }
-    h = keep ? { lines, text, codeIds, functionsAt, guarded } : { lines, functionsAt, guarded };
+    h = keep ? { lines, text, codeIds, functionsAt, guard } : { lines, functionsAt, guard };
     headers.set(file, h);
   }
   return h;

@@ -214,12 +214,35 @@ export function lex(text: string, tokenize = true): LexLine[] {
   return out;
 }
 
+/**
+ * How a file keeps from being read twice: `#ifndef G` then `#define G` as its first two lines
+ * ({ macro: G }), or `#pragma once` ({ macro: undefined }); undefined when it does not. `nameOf`
+ * reads the name a directive starts with (from its tokens, or from the text when directives were
+ * not tokenized).
+ */
+export function includeGuard(lines: readonly LexLine[], nameOf: (d: DirectiveLine) => string | undefined): { macro?: string } | undefined {
+  const [a, b] = lines;
+  if (a?.directive === 'pragma' && nameOf(a) === 'once') return {};
+  if (a?.directive !== 'ifndef' || b?.directive !== 'define') return undefined;
+  const macro = nameOf(a);
+  return macro !== undefined && macro === nameOf(b) ? { macro } : undefined;
+}
+
 /** The tokens of text[start, end) (a code span or part of one). */
 export function lexTokens(text: string, start: number, end: number, line: number): Token[] {
   const out: Token[] = [];
   const cur = new Cursor(text, start, end, line);
   while (cur.next()) out.push(cur.token());
   return out;
+}
+
+/** Words after which a name is a tag (`struct usb_string`), not a use of a symbol. */
+const TAG_WORDS = new Set(['struct', 'union', 'enum']);
+
+/** Whether text[start, stop) is `.` or `->`: the name after it is a member, not a use of a symbol. */
+function isMemberOperator(text: string, start: number, stop: number): boolean {
+  const c = text.charCodeAt(start);
+  return stop - start === 1 ? c === 46 : stop - start === 2 && c === 45 && text.charCodeAt(start + 1) === 62;
 }
 
 /** Macros whose first argument names a symbol without referring to it (looked up by name at run time). */
@@ -255,7 +278,7 @@ export function lexInvocation(text: string, start: number, end: number, line: nu
 
 /** The rule scanIdentifiers applies, for code already in tokens: given the two tokens before a name. */
 export function isReferencePosition(prev: string | undefined, prevprev: string | undefined): boolean {
-  if (prev === '.' || prev === '->' || prev === 'struct' || prev === 'union' || prev === 'enum') return false;
+  if (prev === '.' || prev === '->' || (prev !== undefined && TAG_WORDS.has(prev))) return false;
   return !(prev === '(' && prevprev !== undefined && BY_NAME.has(prevprev));
 }
 
@@ -296,7 +319,7 @@ export function scanIdentifiers(
       if (visit(name, cur.start, cur.tokenLine, !notReference && !byNameArgument)) return cur.start;
       candidate = typeBefore ? name : undefined;
       typeBefore = !NOT_TYPES.has(name);
-      notReference = name === 'struct' || name === 'union' || name === 'enum';
+      notReference = TAG_WORDS.has(name);
       byName = BY_NAME.has(name);
       byNameArgument = false;
     } else if (cur.kind === Kind.Punct) {
@@ -317,7 +340,7 @@ export function scanIdentifiers(
       typeBefore = one && c === 42 && typeBefore;
       byNameArgument = byName && one && c === 40;
       byName = false;
-      notReference = (c === 46 && one) || (c === 45 && text.charCodeAt(cur.start + 1) === 62 && cur.stop - cur.start === 2);
+      notReference = isMemberOperator(text, cur.start, cur.stop);
     } else {
       notReference = byName = byNameArgument = typeBefore = false;
       candidate = undefined;
@@ -348,7 +371,7 @@ export function functionBodies(text: string, spans: readonly CodeSpan[], startSp
       if (cur.kind === Kind.Identifier) {
         const name = text.slice(cur.start, cur.stop);
         if (body && !notReference) body.add(name);
-        notReference = name === 'struct' || name === 'union' || name === 'enum';
+        notReference = TAG_WORDS.has(name);
         last = name;
         continue;
       }
@@ -358,7 +381,7 @@ export function functionBodies(text: string, spans: readonly CodeSpan[], startSp
       }
       const c = text.charCodeAt(cur.start);
       const one = cur.stop - cur.start === 1;
-      notReference = (c === 46 && one) || (c === 45 && text.charCodeAt(cur.start + 1) === 62 && cur.stop - cur.start === 2);
+      notReference = isMemberOperator(text, cur.start, cur.stop);
       if (!one) continue;
       if (c === 40) {
         if (braces === 0 && parens === 0) candidate = last;

@@ -148,11 +148,54 @@ interface HeaderResult {
   macro?: Macro;
 }
 
+/**
+ * The macros at one point of a file: its own and the command line's, then the compiler's and the
+ * configuration's, then the shared headers' (chosen by `headers`). Names defined or undefined in
+ * a branch the scanner cannot decide are `maybe`.
+ */
+class MacroState implements ConditionContext {
+  constructor(
+    readonly local: Map<string, Macro>,
+    readonly undefinedNames: Set<string>,
+    readonly maybe: Set<string>,
+    private readonly predefined: ReadonlyMap<string, string>,
+    private readonly headers: (name: string) => HeaderResult,
+    /** Names #defined in headers too large to follow: their state is unknown. */
+    private readonly skippedNames: ReadonlySet<string>,
+  ) {}
+
+  lookup = (name: string): Macro | undefined => {
+    const m = this.local.get(name);
+    if (m) return m;
+    if (this.undefinedNames.has(name)) return undefined;
+    const pre = this.predefined.get(name);
+    if (pre !== undefined) {
+      const macro = { name, body: tokensOf(pre), file: '<predefined>', line: 0 };
+      this.local.set(name, macro);
+      return macro;
+    }
+    return this.headers(name).macro;
+  };
+
+  definedness(name: string): Definedness {
+    if (this.maybe.has(name)) return 'unknown';
+    if (this.local.has(name)) return 'defined';
+    if (this.undefinedNames.has(name)) return 'undefined';
+    if (this.predefined.has(name)) return 'defined';
+    // autoconf.h holds every CONFIG_ symbol that is set; a CONFIG_ name it lacks is not defined.
+    if (name.startsWith('CONFIG_')) return 'undefined';
+    const h = this.headers(name).state;
+    return h === 'undefined' && this.skippedNames.has(name) ? 'unknown' : h;
+  }
+
+  /** The state as it is now, no longer following later #defines and #undefs. */
+  copy(): MacroState {
+    return new MacroState(new Map(this.local), new Set(this.undefinedNames), new Set(this.maybe), this.predefined, this.headers, this.skippedNames);
+  }
+}
+
 /** The preprocessor state of one source file. */
-class FileScope implements ConditionContext {
-  private readonly local = new Map<string, Macro>();
-  private readonly undefinedNames = new Set<string>();
-  private readonly maybe = new Set<string>();
+class FileScope {
   private readonly headerMemo = new Map<string, HeaderResult>();
   private readonly inProgress = new Set<string>();
   private readonly relevantLocal = new Map<string, boolean>();
@@ -161,6 +204,8 @@ class FileScope implements ConditionContext {
   private readonly includeStack = new Set<string>();
   /** Names #defined in headers too large to follow: their state is unknown. */
   private readonly skippedNames = new Set<string>();
+  private readonly macros: MacroState;
+  private readonly lookup: (name: string) => Macro | undefined;
   readonly result: SourceScan = { exports: [], modinfo: [], identifiers: new Set(), declared: new Set(), functions: new Map(), sharedHeaders: new Set(), unfollowed: [], errors: [] };
 
   private readonly searchPath: { id: number; quoteDirs: readonly string[]; includeDirs: readonly string[] };
@@ -170,36 +215,15 @@ class FileScope implements ConditionContext {
     flags: CompileFlags,
   ) {
     this.searchPath = { id: searchPathId(flags.quoteDirs, flags.includeDirs), quoteDirs: flags.quoteDirs, includeDirs: flags.includeDirs };
+    this.macros = new MacroState(new Map(), new Set(), new Set(), env.predefined, (name) => this.fromHeaders(name), this.skippedNames);
+    this.headerView = this.macros;
+    this.lookup = this.macros.lookup;
     for (const [name, value] of flags.defines) {
       if (value === undefined) {
-        this.local.delete(name);
-        this.undefinedNames.add(name);
-      } else this.local.set(name, { name, body: tokensOf(value), file: '<command line>', line: 0 });
+        this.macros.local.delete(name);
+        this.macros.undefinedNames.add(name);
+      } else this.macros.local.set(name, { name, body: tokensOf(value), file: '<command line>', line: 0 });
     }
-  }
-
-  lookup = (name: string): Macro | undefined => {
-    const m = this.local.get(name);
-    if (m) return m;
-    if (this.undefinedNames.has(name)) return undefined;
-    const pre = this.env.predefined.get(name);
-    if (pre !== undefined) {
-      const macro = { name, body: tokensOf(pre), file: '<predefined>', line: 0 };
-      this.local.set(name, macro);
-      return macro;
-    }
-    return this.fromHeaders(name).macro;
-  };
-
-  definedness(name: string): Definedness {
-    if (this.maybe.has(name)) return 'unknown';
-    if (this.local.has(name)) return 'defined';
-    if (this.undefinedNames.has(name)) return 'undefined';
-    if (this.env.predefined.has(name)) return 'defined';
-    // autoconf.h holds every CONFIG_ symbol that is set; a CONFIG_ name it lacks is not defined.
-    if (name.startsWith('CONFIG_')) return 'undefined';
-    const h = this.fromHeaders(name).state;
-    return h === 'undefined' && this.skippedNames.has(name) ? 'unknown' : h;
   }
 
   /**
@@ -208,29 +232,11 @@ class FileScope implements ConditionContext {
    * does not change what they defined (6.12's export.h tests DEFAULT_SYMBOL_NAMESPACE when it is
    * included: a later #define of it has no effect, and kbuild's output shows that).
    */
-  private headerView: ConditionContext = this;
+  private headerView: MacroState;
 
   private takeHeaderSnapshot(): void {
-    if (this.headerView !== this) return;
-    const local = new Map(this.local);
-    const undef = new Set(this.undefinedNames);
-    const maybe = new Set(this.maybe);
-    const lookup = (name: string): Macro | undefined => {
-      if (local.has(name)) return local.get(name);
-      if (undef.has(name)) return undefined;
-      const pre = this.env.predefined.get(name);
-      return pre !== undefined ? { name, body: tokensOf(pre), file: '<predefined>', line: 0 } : this.fromHeaders(name).macro;
-    };
-    this.headerView = {
-      lookup,
-      definedness: (name: string): Definedness => {
-        if (maybe.has(name)) return 'unknown';
-        if (local.has(name) || this.env.predefined.has(name)) return 'defined';
-        if (undef.has(name) || name.startsWith('CONFIG_')) return 'undefined';
-        const h = this.fromHeaders(name).state;
-        return h === 'undefined' && this.skippedNames.has(name) ? 'unknown' : h;
-      },
-    };
+    if (this.headerView !== this.macros) return;
+    this.headerView = this.macros.copy();
     this.headerMemo.clear();
     this.reachMemo.clear();
   }
@@ -314,8 +320,8 @@ class FileScope implements ConditionContext {
   /** Whether expanding `name` here can produce an export or a .modinfo entry. */
   private relevant(name: string): boolean {
     if (PRIMITIVES.has(name)) return true;
-    const m = this.local.get(name);
-    if (!m) return !this.undefinedNames.has(name) && this.env.relevant.has(name);
+    const m = this.macros.local.get(name);
+    if (!m) return !this.macros.undefinedNames.has(name) && this.env.relevant.has(name);
     const known = this.relevantLocal.get(name);
     if (known !== undefined) return known;
     this.relevantLocal.set(name, false);
@@ -324,7 +330,7 @@ class FileScope implements ConditionContext {
         t.kind === Kind.Identifier &&
         t.text !== name &&
         // `__EXM_IF_##c` names whichever local macro starts so (the IS_ENABLED-style dispatch).
-        (this.relevant(t.text) || (m.body[k + 1]?.text === '##' && [...this.local.keys()].some((n) => n !== name && n.startsWith(t.text) && this.relevant(n)))),
+        (this.relevant(t.text) || (m.body[k + 1]?.text === '##' && [...this.macros.local.keys()].some((n) => n !== name && n.startsWith(t.text) && this.relevant(n)))),
     );
     this.relevantLocal.set(name, r);
     return r;
@@ -332,7 +338,8 @@ class FileScope implements ConditionContext {
 
   private define(tokens: Token[], file: string, line: number, certain: boolean): void {
     const m = parseDefine(tokens, file, line);
-    this.local.set(m.name, m);
+    const { local, undefinedNames, maybe } = this.macros;
+    local.set(m.name, m);
     // What the name stands for in this module (it hides a header macro of the same name).
     const params = new Set(m.params);
     const refs = new Set<string>();
@@ -341,18 +348,19 @@ class FileScope implements ConditionContext {
       if (t.kind === Kind.Identifier && !params.has(t.text) && prev !== '.' && prev !== '->' && prev !== '#') refs.add(t.text);
     });
     this.result.functions.set(m.name, refs);
-    this.undefinedNames.delete(m.name);
+    undefinedNames.delete(m.name);
     this.relevantLocal.clear();
-    if (certain) this.maybe.delete(m.name);
-    else this.maybe.add(m.name);
+    if (certain) maybe.delete(m.name);
+    else maybe.add(m.name);
   }
 
   private undef(name: string, certain: boolean): void {
-    this.local.delete(name);
-    this.undefinedNames.add(name);
+    const { local, undefinedNames, maybe } = this.macros;
+    local.delete(name);
+    undefinedNames.add(name);
     this.relevantLocal.clear();
-    if (certain) this.maybe.delete(name);
-    else this.maybe.add(name);
+    if (certain) maybe.delete(name);
+    else maybe.add(name);
   }
 
   // --- code: pending tokens, scanned for invocations of relevant macros -----------------------
@@ -498,7 +506,7 @@ class FileScope implements ConditionContext {
     const file = this.pendingFile;
     if (name === EXPORT_PRIMITIVE) {
       // export.h defines the primitive empty for code that is not the kernel's (EFI stub, boot).
-      if (this.definedness('__DISABLE_EXPORTS') === 'defined') return;
+      if (this.macros.definedness('__DISABLE_EXPORTS') === 'defined') return;
       const [sym, license, ns] = args;
       if (args.length !== 3 || sym.length !== 1 || sym[0].kind !== Kind.Identifier) {
         this.error(file, line, `malformed export: expected a symbol name, got "${(sym ?? []).map((t) => t.text).join(' ')}"`);
@@ -542,7 +550,7 @@ class FileScope implements ConditionContext {
     const enter = (parent: Region, v: Value): Region => (parent === 'inactive' || v === 0 ? 'inactive' : v === UNKNOWN || parent === 'unknown' ? 'unknown' : 'active');
     const evaluate = (tokens: Token[], line: number): Value => {
       try {
-        return evaluateCondition(tokens, this, line);
+        return evaluateCondition(tokens, this.macros, line);
       } catch (e) {
         if (e instanceof MacroSyntaxError) {
           this.error(file, line, e.message);
@@ -572,7 +580,7 @@ class FileScope implements ConditionContext {
                 this.error(file, l.line, `no macro name given in #${l.directive} directive`);
                 v = UNKNOWN;
               } else {
-                const d = this.definedness(name.text);
+                const d = this.macros.definedness(name.text);
                 v = d === 'unknown' ? UNKNOWN : Number((d === 'defined') === (l.directive === 'ifdef'));
               }
             }
@@ -676,8 +684,9 @@ class FileScope implements ConditionContext {
       this.takeHeaderSnapshot();
       return;
     }
-    const h: HeaderFile = source ? { lines: [], functionsAt: new Map(), guarded: false } : headerFile(found, this.env.relevant);
-    if (indexed && !this.invokesHere(h)) {
+    const h: HeaderFile = source ? { lines: [], functionsAt: new Map() } : headerFile(found, this.env.relevant);
+    const invokes = this.invokesHere(h);
+    if (indexed && !invokes) {
       this.takeHeaderSnapshot();
       return;
     }
@@ -687,17 +696,16 @@ class FileScope implements ConditionContext {
       return;
     }
     // A guarded header is read once, even when its guard was defined in an undecided branch.
-    if (h.guarded) {
+    if (h.guard) {
       if (this.guarded.has(found)) return;
       this.guarded.add(found);
       // The index knows a shared header's guard as defined (by the header itself): here the
       // header is being read for the first time.
-      const first = h.lines[0];
-      const guard = first?.directive === 'ifndef' ? first.tokens[0]?.text : undefined;
-      if (indexed && guard && !this.local.has(guard)) this.undefinedNames.add(guard);
+      const guard = h.guard.macro;
+      if (indexed && guard && !this.macros.local.has(guard)) this.macros.undefinedNames.add(guard);
     }
     this.flushEnd();
-    const text = source ? readFileSync(found, 'latin1') : this.invokesHere(h) ? h.text : undefined;
+    const text = source ? readFileSync(found, 'latin1') : invokes ? h.text : undefined;
     this.includeStack.add(found);
     this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source, indexed ? undefined : h.functionsAt);
     this.includeStack.delete(found);
