@@ -16,7 +16,7 @@ export type { ByteSource, ElfSection, ElfSymbol } from './objects/elf';
 export { readObjectSymbols, objectSymbols } from './objects/object-symbols';
 export type { ModinfoEntry, ObjectExport, ObjectSymbols } from './objects/object-symbols';
 export { symversRows } from './objects/symvers-rows';
-export { detectDialect, implicitlyImported, isModuleScoped, moduleListMatches } from './checks/dialect';
+export { detectDialect, implicitlyImported, inScope, isModuleScoped, listItemMatches, moduleListMatches, scopeTargets } from './checks/dialect';
 export type { Dialect, DialectKind } from './checks/dialect';
 export { checkModule, exportTable, missingNamespaces } from './checks/modpost-rules';
 export type { CheckOptions, ExportEntry, Finding } from './checks/modpost-rules';

@@ -51,11 +51,27 @@ export function detectDialect(srctree: string): Dialect {
   };
 }
 
+/** Whether one item of a "module:" list (an exact name, or a prefix ending in "*") names `module`. */
+export function listItemMatches(item: string, module: string): boolean {
+  return item.endsWith('*') ? module.startsWith(item.slice(0, -1)) : module === item;
+}
+
 /** Whether `module` (its file basename, "-" kept, as modpost sees it) is in a "module:" list. */
 export function moduleListMatches(namespace: string, module: string): boolean {
-  for (const item of namespace.slice('module:'.length).split(',')) {
-    if (item.endsWith('*') ? module.startsWith(item.slice(0, -1)) : module === item) return true;
-  }
+  return namespace.slice('module:'.length).split(',').some((item) => listItemMatches(item, module));
+}
+
+/** The modules a module-scoped namespace names by its syntax ("module:" lists; MODULE_<name> in the RFC dialect). */
+export function scopeTargets(namespace: string, d: Dialect): string[] | undefined {
+  if (namespace.startsWith('module:')) return namespace.slice('module:'.length).split(',');
+  if (d.kind === 'rfc-module-prefix' && namespace.startsWith('MODULE_')) return [namespace.slice('MODULE_'.length)];
+  return undefined;
+}
+
+/** Whether `module` is one of the modules a module-scoped namespace names. */
+export function inScope(namespace: string, module: string, d: Dialect): boolean {
+  if (namespace.startsWith('module:')) return moduleListMatches(namespace, module);
+  if (d.kind === 'rfc-module-prefix' && namespace.startsWith('MODULE_')) return namespace === 'MODULE_' + module.replace(/-/g, '_');
   return false;
 }
 
@@ -66,10 +82,7 @@ export function isModuleScoped(namespace: string, d: Dialect): boolean {
   return false;
 }
 
-/** Whether `module` may use an export in `namespace` without importing it (its own scope). */
+/** Whether `module` may use an export in `namespace` without importing it (its own scope, where enforced). */
 export function implicitlyImported(namespace: string, module: string, d: Dialect): boolean {
-  if (namespace === '') return true;
-  if (d.kind === 'module-list' && namespace.startsWith('module:')) return moduleListMatches(namespace, module);
-  if (d.kind === 'rfc-module-prefix' && namespace.startsWith('MODULE_')) return namespace === 'MODULE_' + module.replace(/-/g, '_');
-  return false;
+  return namespace === '' || (isModuleScoped(namespace, d) && inScope(namespace, module, d));
 }

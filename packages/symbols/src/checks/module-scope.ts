@@ -4,20 +4,15 @@
  * (or, built in, never checked: modpost does not check vmlinux). The finding names the Kconfig
  * symbols whose `obj-$(CONFIG_…) += <module>.o` lines would build the targets as modules.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { filesUnder } from '../scan/include-files';
 import type { ModuleSymbols } from '../scan/tree-scan';
-import { moduleListMatches, type Dialect } from './dialect';
+import { inScope, listItemMatches, scopeTargets, type Dialect } from './dialect';
 import type { Finding } from './modpost-rules';
 
 /** Every kbuild Makefile (Makefile, Kbuild) under `dir`, built or not under this configuration. */
-export function kbuildMakefiles(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.')) continue;
-    if (e.isDirectory()) kbuildMakefiles(join(dir, e.name), out);
-    else if (e.name === 'Makefile' || e.name === 'Kbuild') out.push(join(dir, e.name));
-  }
-  return out;
+export function kbuildMakefiles(dir: string): string[] {
+  return filesUnder(dir, (name) => name === 'Makefile' || name === 'Kbuild');
 }
 
 /** module name → the CONFIG_ symbols whose obj-$(…) lines build it, from kbuild Makefiles. */
@@ -42,13 +37,6 @@ export function moduleConfigSymbols(makefiles: Iterable<string>): Map<string, st
   return out;
 }
 
-/** The module names a module-scoped namespace lets in (items of a module: list, or MODULE_<name>). */
-function targets(namespace: string, d: Dialect): string[] | undefined {
-  if (namespace.startsWith('module:')) return namespace.slice('module:'.length).split(',');
-  if (d.kind === 'rfc-module-prefix' && namespace.startsWith('MODULE_')) return [namespace.slice('MODULE_'.length)];
-  return undefined;
-}
-
 export function unreachableScopedExports(
   modules: Iterable<ModuleSymbols>,
   d: Dialect,
@@ -60,13 +48,10 @@ export function unreachableScopedExports(
   const findings: Finding[] = [];
   for (const m of all)
     for (const e of m.exports) {
-      const items = targets(e.namespace, d);
-      if (!items) continue;
-      const ns = e.namespace;
-      const reached = built.some((b) => (ns.startsWith('module:') ? moduleListMatches(ns, b) : b.replace(/-/g, '_') === items[0].replace(/-/g, '_')));
-      if (reached) continue;
+      const items = scopeTargets(e.namespace, d);
+      if (!items || built.some((b) => inScope(e.namespace, b, d))) continue;
       const how = items.map((item) => {
-        const names = [...configOf].filter(([name]) => (item.endsWith('*') ? name.startsWith(item.slice(0, -1)) : name === item || name.replace(/-/g, '_') === item));
+        const names = [...configOf].filter(([name]) => listItemMatches(item, name) || name.replace(/-/g, '_') === item);
         const symbols = [...new Set(names.flatMap(([, s]) => s))];
         return symbols.length
           ? `${item}: ${symbols.map((s) => `${s}=${config.get(s) ?? 'n'}`).join(', ')}`
