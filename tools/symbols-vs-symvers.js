@@ -7,14 +7,12 @@ const fs = require('fs');
 const path = require('path');
 const root = path.join(__dirname, '..');
 const S = require(path.join(root, 'packages/symbols/dist/index.js'));
-const K = require(path.join(root, 'packages/kbuild-make/dist/index.js'));
 const C = require(path.join(root, 'packages/kconfig/dist/index.js'));
 const [src, obj, symvers, dependsFile] = process.argv.slice(2);
 
 const commands = JSON.parse(fs.readFileSync(path.join(obj, 'commands.json'), 'utf8'));
 const config = C.readConfigFile(path.join(obj, 'include/config/auto.conf'), 'auto.conf').values;
-// cmd_cc_o_c / cmd_as_o_S: the compiler command is the first one of the recipe line.
-const objects = commands.map((c) => ({ object: c.object, source: c.source, module: c.module, other: c.other, argv: K.shellWords(c.command.split(' ; ')[0]) }));
+const objects = S.objectsFromKbuild(commands);
 async function main() {
   const t0 = Date.now();
   const scan = await S.scanTreeParallel({ srctree: src, objtree: obj, srcarch: "x86", config, objects });
@@ -77,11 +75,7 @@ async function main() {
       else wrong.push(`${base(m.name)}:${extra.map((d) => ` +${d} (${deps.get([...deps.keys()].find((k) => base(k) === d)).slice(0, 2).join(',')})`).join('')}${missing.map((d) => ` -${d}`).join('')}`);
     }
     const dialect = S.detectDialect(src);
-    const { table, findings } = S.exportTable(scan.modules.values());
-    for (const m of scan.modules.values()) {
-      const imports = [...S.predictDependencies(m, owners, headers).values()].flat();
-      findings.push(...S.checkModule(m, imports, table, { dialect }));
-    }
+    const findings = S.checkTree(scan, dialect, config, src);
     const errors = findings.filter((f) => f.severity === 'error');
     console.log(`modpost's checks over the tree (predicted imports; ${dialect.description}): ${errors.length} errors, ${findings.length - errors.length} warnings`);
     for (const f of findings.slice(0, 40)) console.log(`    ${f.severity}: ${f.message}${f.file ? ` (${f.file}:${f.line})` : ''}`);

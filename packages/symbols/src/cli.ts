@@ -6,13 +6,12 @@
 import { resolve } from 'node:path';
 import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
-import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, shellWords } from '@nx-kbuild/kbuild-make';
+import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
-import { kbuildMakefiles, moduleConfigSymbols, unreachableScopedExports } from './checks/module-scope';
-import { checkModule, exportTable, type Finding } from './checks/modpost-rules';
+import { checkTree } from './checks/check-tree';
 import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 import { scanTreeParallel } from './scan/parallel-scan';
-import type { ModuleSymbols, TreeScan } from './scan/tree-scan';
+import { objectsFromKbuild, type ModuleSymbols, type TreeScan } from './scan/tree-scan';
 
 const USAGE = `usage: nx-symbols --srctree DIR --objtree DIR COMMAND
 The objtree is configured (make O=<objtree> olddefconfig done). Commands:
@@ -65,12 +64,9 @@ async function main(argv: string[]): Promise<number> {
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads });
   const srcarch = env.SRCARCH ?? 'x86';
-  // cmd_cc_o_c / cmd_as_o_S: the compiler command is the first of the recipe line.
-  const objects = tree.objects.map((o) => ({ object: o.object, source: o.source, module: o.module, other: o.other ?? o.inputOf !== undefined, argv: shellWords(o.command.split(' ; ')[0]) }));
-  const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects }, threads);
+  const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects: objectsFromKbuild(tree.objects) }, threads);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
-  const owners = exportOwners(scan.modules.values());
-  const headers = new HeaderReferences(scan.index);
+  const predicted = (m: ModuleSymbols) => predictDependencies(m, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
   const out: string[] = [];
 
   if (command === 'exports') {
@@ -79,12 +75,12 @@ async function main(argv: string[]): Promise<number> {
       out.push(`${e.symbol}\t${e.license === 'GPL' ? 'EXPORT_SYMBOL_GPL' : 'EXPORT_SYMBOL'}\t${e.namespace}\t${where(e, srctree)}${e.certain ? '' : '\t(in an #if branch the scanner could not decide)'}`);
   } else if (command === 'imports') {
     const m = findModule(scan, args[0]);
-    for (const [dep, syms] of predictDependencies(m, owners, headers)) out.push(`${dep}\t${syms.sort().join(' ')}`);
+    for (const [dep, syms] of predicted(m)) out.push(`${dep}\t${syms.sort().join(' ')}`);
     for (const i of m.modinfo.filter((x) => x.tag === 'import_ns')) out.push(`import_ns ${i.value}\t${where(i, srctree)}`);
   } else if (command === 'why') {
     const m = findModule(scan, args[0]);
     const other = findModule(scan, args[1]);
-    const syms = predictDependencies(m, owners, headers).get(other.name);
+    const syms = predicted(m).get(other.name);
     if (!syms) out.push(`${m.name} does not use any symbol ${other.name} exports`);
     for (const s of (syms ?? []).sort()) {
       const e = other.exports.find((x) => x.symbol === s)!;
@@ -92,10 +88,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } else {
     const dialect = detectDialect(srctree);
-    const { table, findings } = exportTable(scan.modules.values());
-    const all: Finding[] = [...findings];
-    for (const m of scan.modules.values()) all.push(...checkModule(m, [...predictDependencies(m, owners, headers).values()].flat(), table, { dialect }));
-    all.push(...unreachableScopedExports(scan.modules.values(), dialect, config, moduleConfigSymbols(kbuildMakefiles(srctree))));
+    const all = checkTree(scan, dialect, config, srctree);
     for (const f of all) out.push(`${f.file ? where(f, srctree) + ': ' : ''}${f.severity}: ${f.message}`);
     const errors = all.filter((f) => f.severity === 'error').length;
     out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);

@@ -4,7 +4,7 @@ export { scanSourceSymbols } from './source-symbols';
 export type { ExportMacro, SourceExport, SourceSymbols } from './source-symbols';
 export { formatSymvers, parseSymvers } from './symvers';
 export type { SymversRow } from './symvers';
-export { scanTree, scanEnvironment, compilerMacros, configMacros } from './scan/tree-scan';
+export { scanTree, scanEnvironment, compilerMacros, configMacros, objectsFromKbuild } from './scan/tree-scan';
 export type { ModuleSymbols, TreeObject, TreeScan, TreeScanOptions } from './scan/tree-scan';
 export { scanSource, compileFlags } from './scan/source-scan';
 export type { CompileFlags, FoundExport, FoundModinfo, ScanDiagnostic, ScanEnvironment, SourceScan } from './scan/source-scan';
@@ -23,3 +23,4 @@ export type { CheckOptions, ExportEntry, Finding } from './checks/modpost-rules'
 export { addNamespaceImports, importedNamespaces, importStatement } from './nsdeps/add-imports';
 export type { NamespaceSyntax } from './nsdeps/add-imports';
 export { kbuildMakefiles, moduleConfigSymbols, unreachableScopedExports } from './checks/module-scope';
+export { checkTree } from './checks/check-tree';

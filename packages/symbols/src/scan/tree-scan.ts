@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shellWords } from '@nx-kbuild/kbuild-make';
 import { buildHeaderIndex, type HeaderIndex } from './header-index';
 import { compileFlags, relevantHeaderMacros, scanSource, type FoundExport, type FoundModinfo, type ScanDiagnostic, type ScanEnvironment } from './source-scan';
 
@@ -55,6 +56,15 @@ export interface TreeScanOptions {
   /** include/config/auto.conf values: CONFIG_FOO → y, m, a number or a quoted string. */
   config: ReadonlyMap<string, string>;
   objects: readonly TreeObject[];
+}
+
+/**
+ * The objects of the kbuild evaluator (nx-kbuild-make --commands), as the scanner takes them: the
+ * compiler's argument vector is the first command of cmd_cc_o_c / cmd_as_o_S; objects made from
+ * other objects or for neither vmlinux nor a module are not scanned.
+ */
+export function objectsFromKbuild(objects: readonly { object: string; source: string; command: string; module?: string; other?: boolean; inputOf?: string }[]): TreeObject[] {
+  return objects.map((o) => ({ object: o.object, source: o.source, module: o.module, other: o.other ?? o.inputOf !== undefined, argv: shellWords(o.command.split(' ; ')[0]) }));
 }
 
 /** autoconf.h's view of auto.conf: y → NAME 1, m → NAME_MODULE 1, other values as written. */

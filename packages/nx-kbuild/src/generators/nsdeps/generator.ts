@@ -10,14 +10,12 @@ import { join, relative, resolve } from 'node:path';
 import { logger, readNxJson, type Tree } from '@nx/devkit';
 import {
   addNamespaceImports,
-  compilerMacros,
   detectDialect,
   exportTable,
   HeaderReferences,
   missingNamespaces,
   parseSymvers,
   predictDependencies,
-  scanEnvironment,
   scanTree,
   type ExportEntry,
   type TreeObject,
@@ -45,8 +43,8 @@ export default async function nsdeps(tree: Tree, schema: NsdepsSchema): Promise<
   const config = readConfigFile(join(model.kernelDir, 'include/config/auto.conf'), 'auto.conf').values;
   const objects: TreeObject[] = model.commands.modules.flatMap((mc) => mc.objects.map((o) => ({ object: o.object, source: o.source, argv: o.cc.argv, module: mc.module.name })));
   if (objects.length === 0) return;
-  const env = scanEnvironment({ srctree, srcarch: globals.vars.SRCARCH ?? 'x86', config }, compilerMacros(objects[0].argv));
-  const scan = scanTree({ srctree: model.root, objtree: model.kernelDir, srcarch: globals.vars.SRCARCH ?? 'x86', config, objects }, env);
+  // The shared headers indexed are the kernel's (srctree); the sources are the tree's.
+  const scan = scanTree({ srctree, objtree: model.kernelDir, srcarch: globals.vars.SRCARCH ?? 'x86', config, objects });
   const dialect = detectDialect(srctree);
 
   // The kernel's exports (its Module.symvers) and the tree's own (from its sources).
