@@ -19,6 +19,19 @@ const EXPORT_H = `#define __EXPORT_SYMBOL(sym, license, ns) extern typeof(sym) s
 #define symbol_get(x) ((typeof(&x))(__symbol_get(#x)))
 `;
 
+/** Scans `sources` (one module each: the source's path without .c) and predicts `module`'s dependencies. */
+function predict(root: string, sources: string[], module: string, config: Record<string, string> = {}) {
+  const objects: TreeObject[] = sources.map((src) => ({
+    object: src.replace(/\.c$/, '.o'),
+    source: join(root, src),
+    argv: ['gcc', `-I${join(root, 'include')}`],
+    module: src.replace(/\.c$/, ''),
+  }));
+  const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map(Object.entries(config)), objects };
+  const scan = scanTree(o, scanEnvironment(o, new Map()));
+  return predictDependencies(scan.modules.get(module)!, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
+}
+
 describe('predictDependencies', () => {
   it('follows header macros and inline functions a module includes; locals, members, tags and symbol_get are not imports', () => {
     const root = tree({
@@ -37,14 +50,7 @@ int user(struct field *f) {
 }
 `,
     });
-    const objects: TreeObject[] = [
-      { object: 'core/core.o', source: join(root, 'core/core.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'core/core' },
-      { object: 'drv/user.o', source: join(root, 'drv/user.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'drv/user' },
-    ];
-    const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map<string, string>(), objects };
-    const scan = scanTree(o, scanEnvironment(o, new Map()));
-    const user = scan.modules.get('drv/user')!;
-    const deps = predictDependencies(user, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
+    const deps = predict(root, ['core/core.c', 'drv/user.c'], 'drv/user');
     expect([...deps].map(([m, syms]) => [m, syms.sort()])).toEqual([['core/core', ['__core_do', 'core_peek_slow']]]);
   });
 
@@ -55,15 +61,7 @@ int user(struct field *f) {
       'drv/helper.h': '#if IS_ENABLED(CONFIG_HELPER)\nint helper_setup(void);\n#else\nstatic inline int helper_setup(void) { return -1; }\n#endif\n',
       'drv/drv.c': '#include "helper.h"\nint probe(void) { return helper_setup(); }\n',
     });
-    const deps = (config: Record<string, string>) => {
-      const objects: TreeObject[] = [
-        { object: 'lib/helper.o', source: join(root, 'lib/helper.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'lib/helper' },
-        { object: 'drv/drv.o', source: join(root, 'drv/drv.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'drv/drv' },
-      ];
-      const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map(Object.entries(config)), objects };
-      const scan = scanTree(o, scanEnvironment(o, new Map()));
-      return [...predictDependencies(scan.modules.get('drv/drv')!, exportOwners(scan.modules.values()), new HeaderReferences(scan.index)).keys()];
-    };
+    const deps = (config: Record<string, string>) => [...predict(root, ['lib/helper.c', 'drv/drv.c'], 'drv/drv', config).keys()];
     expect(deps({ CONFIG_HELPER: 'm' })).toEqual(['lib/helper']);
     expect(deps({})).toEqual([]);
   });
