@@ -43,3 +43,4 @@ export function runCli(name: string, main: () => number | Promise<number>): void
     fail(e);
   }
 }
+export { writeFileAtomic } from './atomic-write';

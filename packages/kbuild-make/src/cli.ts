@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { runCli } from '@nx-kbuild/diagnostics';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runCli, writeFileAtomic as writeAtomic } from '@nx-kbuild/diagnostics';
 import { evaluateKernelTree, type KernelTree } from './kbuild/in-tree';
 import { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment-cache';
 import { MakeEvaluator } from './make/evaluator';
@@ -18,13 +18,6 @@ $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
 (default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
 $NX_KBUILD_THREADS threads (default: one per core); NX_KBUILD_TIMING=1 prints how long the
 structure pass and each thread took.`;
-
-function writeAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp.${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
 
 /**
  * compile_commands.json as scripts/clang-tools/gen_compile_commands.py writes it from the .cmd files:
