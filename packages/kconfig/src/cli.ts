@@ -2,8 +2,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { runCli, SourceError } from '@nx-kbuild/diagnostics';
-import { kbuildEnvironment, loadKconfig, readOptional, runOperation, type KconfigTree, type Operation } from './conf';
+import { runCli, SourceError, writeFileAtomic as writeAtomic } from '@nx-kbuild/diagnostics';
+import { kbuildEnvironment, readOptional, runOperation, type KconfigTree, type Operation } from './conf';
+import { loadKconfigCached } from './model-cache';
 import { readCachedResult, resultKey, writeCachedResult } from './result-cache';
 import { explainAll, explainSymbol, formatReport } from './model/explain';
 import { CachedShell } from './parse/shell-cache';
@@ -19,13 +20,6 @@ Works like scripts/kconfig/conf run by kbuild in the build directory (objtree):
 reads and writes .config there (KCONFIG_CONFIG), and include/config/auto.conf,
 include/generated/autoconf.h. KCONFIG_ALLCONFIG is honoured for all*config.
 Toolchain probes are cached in $NX_KCONFIG_CACHE (default ~/.cache/nx-kbuild/kconfig-shell.json).`;
-
-function writeAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp.${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
 
 function main(argv: string[]): number {
   let op: Operation | undefined;
@@ -113,6 +107,7 @@ function main(argv: string[]): number {
     env,
     inputs: [input.config?.text, input.defconfig?.text, input.allconfig?.text, input.previousAutoConf, ...input.fragments.map((f) => f.text)],
     probeKey: (c: string) => shell.key(c),
+    digests: new Map<string, string | undefined>(),
   };
   const previous = why.length || dump ? undefined : readCachedResult(resultFile);
   let out = previous && resultKey(keyInputs, previous) === previous.key ? previous.output : undefined;
@@ -120,10 +115,12 @@ function main(argv: string[]): number {
   if (out) {
     for (const m of previous!.parseMessages ?? []) process.stderr.write(m + '\n');
   } else {
-    tree = loadKconfig({ srctree, kconfig, env, shell });
+    const loaded = loadKconfigCached({ srctree, kconfig, env, shell, digests: keyInputs.digests }, join(objtree, 'include/config/.nx-kconfig-model.bin'));
+    tree = loaded.tree;
     for (const m of tree.messages) process.stderr.write(m + '\n');
     out = runOperation(tree, op, input);
-    const entry = { key: '', files: tree.files, envNames: [...tree.env.keys()], shellCommands: [...new Set(shell.used)], output: out, parseMessages: tree.messages };
+    const shellCommands = [...new Set([...shell.used, ...loaded.shellCommands])];
+    const entry = { key: '', files: tree.files, envNames: [...tree.env.keys()], shellCommands, output: out, parseMessages: tree.messages };
     const key = resultKey(keyInputs, entry);
     if (key) writeCachedResult(resultFile, { ...entry, key });
   }

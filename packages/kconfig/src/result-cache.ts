@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { OperationOutput } from './conf';
 
 /**
@@ -27,6 +28,8 @@ export interface KeyInputs {
   inputs: (string | undefined)[];
   /** Returns the cache key of a probe command (its text and the identity of what it runs). */
   probeKey: (command: string) => string;
+  /** Digests of files already read in this run (the model's key and the result's read the same files). */
+  digests?: Map<string, string | undefined>;
 }
 
 let engineDigest: string | undefined;
@@ -53,17 +56,29 @@ function engine(): string {
 /** The key of an evaluation, given what the previous one read (undefined if a file is gone). */
 export function resultKey(k: KeyInputs, previous: Pick<CachedResult, 'files' | 'envNames' | 'shellCommands'>): string | undefined {
   const h = createHash('sha256');
-  h.update(`v1\0${engine()}\0${k.srctree}\0${k.argv.join('\0')}\0`);
+  h.update(`v2\0${engine()}\0${k.srctree}\0${k.argv.join('\0')}\0`);
   for (const name of previous.envNames) h.update(`${name}=${k.env[name] ?? '\u0000unset'}\0`);
   for (const name of Object.keys(k.env).filter((n) => n.startsWith('KCONFIG_')).sort()) h.update(`${name}=${k.env[name]}\0`);
   for (const c of previous.shellCommands) h.update(`${k.probeKey(c)}\0`);
   for (const input of k.inputs) h.update(input === undefined ? '\u0000none' : input).update('\0');
   for (const f of previous.files) {
-    const p = join(k.srctree, f);
-    if (!existsSync(p)) return undefined;
-    h.update(f).update('\0').update(readFileSync(p)).update('\0');
+    const digest = fileDigest(join(k.srctree, f), k.digests);
+    if (digest === undefined) return undefined;
+    h.update(f).update('\0').update(digest).update('\0');
   }
   return h.digest('hex');
+}
+
+function fileDigest(path: string, digests: Map<string, string | undefined> | undefined): string | undefined {
+  if (digests?.has(path)) return digests.get(path);
+  let digest: string | undefined;
+  try {
+    digest = createHash('sha256').update(readFileSync(path)).digest('base64');
+  } catch {
+    digest = undefined; // gone: no key, the tree is read again
+  }
+  digests?.set(path, digest);
+  return digest;
 }
 
 export function readCachedResult(file: string): CachedResult | undefined {
@@ -75,8 +90,5 @@ export function readCachedResult(file: string): CachedResult | undefined {
 }
 
 export function writeCachedResult(file: string, entry: CachedResult): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(entry));
-  renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(entry));
 }

@@ -83,6 +83,10 @@ function setSymVal(sym: KSymbol, which: 'user' | 'auto', raw: string, warn: (t: 
   }
 }
 
+function shownValue(sym: KSymbol, which: 'user' | 'auto'): string {
+  return sym.type === 'bool' || sym.type === 'tristate' ? ['n', 'm', 'y'][sym[which].tri] : sym[which].val;
+}
+
 /**
  * conf_read_simple: loads a .config (def 'user') or auto.conf (def 'auto'). Unknown symbols and
  * malformed lines are warnings with file:line, as in conf; the last assignment wins.
@@ -98,30 +102,28 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
     }
   }
   if (which === 'user') for (const sym of kc.allSymbols()) sym.flags &= ~Flag.Valid;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((raw, idx) => {
-    const line = raw.replace(/\r$/, '');
-    const lineNo = idx + 1;
-    const warn = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'warning' });
-    const fail = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'error' });
-    if (line === '') return;
+  let lineNo = 0;
+  const warn = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'warning' });
+  const fail = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'error' });
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    lineNo++;
+    if (line === '') continue;
     let name: string;
     let val: string;
     if (line[0] === '#') {
       const m = /^# CONFIG_([^ ]*) (.*)$/.exec(line);
-      if (!m || m[2] !== 'is not set') return;
+      if (!m || m[2] !== 'is not set') continue;
       name = m[1];
       val = 'n';
     } else {
-      if (!line.startsWith('CONFIG_')) {
-        fail(`unexpected data: ${line}`);
-        return;
-      }
       const eq = line.indexOf('=');
-      if (eq < 0) {
+      if (!line.startsWith('CONFIG_') || eq < 0) {
         fail(`unexpected data: ${line}`);
-        return;
+        continue;
       }
       name = line.slice(7, eq);
       val = line.slice(eq + 1);
@@ -129,16 +131,15 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
     const sym = kc.find(name);
     if (!sym) {
       if (which === 'user' && warnUnknown) warn(`unknown symbol: ${name}`);
-      return;
+      continue;
     }
-    const show = () => (sym.type === 'bool' || sym.type === 'tristate' ? ['n', 'm', 'y'][sym[which].tri] : sym[which].val);
     const had = (sym.flags & flag) !== 0;
-    const before = show();
+    const before = had ? shownValue(sym, which) : '';
     if (had && !merge) warn(`override: reassigning to symbol ${sym.name}`);
-    if (!setSymVal(sym, which, val, fail)) return;
+    if (!setSymVal(sym, which, val, fail)) continue;
     // merge_config.sh reports a fragment's value only when it changes the one before it.
-    if (had && merge && show() !== before) warn(`value of CONFIG_${sym.name} is redefined by fragment: ${before} -> ${show()}`);
-    if (which !== 'user') return;
+    if (had && merge && shownValue(sym, which) !== before) warn(`value of CONFIG_${sym.name} is redefined by fragment: ${before} -> ${shownValue(sym, which)}`);
+    if (which !== 'user') continue;
     const choice = kc.choiceMenuOf(sym);
     if (choice?.choiceMembers && sym.choice) {
       // A choice member read from the file gets the highest priority; the last one wins.
@@ -146,7 +147,7 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
       list.splice(list.indexOf(sym), 1);
       list.unshift(sym);
     }
-  });
+  }
   return messages;
 }
 

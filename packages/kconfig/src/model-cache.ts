@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { loadKconfig, type KconfigTree, type LoadOptions } from './conf';
+import { Kconfig } from './model/kconfig';
+import { KSymbol } from './model/symbol';
+import type { ShellRunner } from './parse/shell-cache';
+import { resultKey, type CachedResult } from './result-cache';
+import { decodeGraph, encodeGraph, graphMeta, UnsupportedValue } from './snapshot/graph-codec';
+
+/** What a parsed tree was read from, stored with it to check it is still current. */
+type ModelInputs = Pick<CachedResult, 'files' | 'envNames' | 'shellCommands'> & { key: string };
+
+const CLASSES = { Kconfig, KSymbol };
+
+type CachedLoadOptions = LoadOptions & {
+  shell: ShellRunner & { key(command: string): string; used: Iterable<string> };
+  /** File digests shared with the caller's own keys within one run. */
+  digests?: Map<string, string | undefined>;
+};
+
+function keyOf(options: CachedLoadOptions, inputs: Omit<ModelInputs, 'key'>): string | undefined {
+  return resultKey({ srctree: options.srctree, argv: ['model', options.kconfig ?? 'Kconfig'], env: options.env, inputs: [], probeKey: (c) => options.shell.key(c), digests: options.digests }, inputs);
+}
+
+/**
+ * loadKconfig with the parsed and finalized tree kept in `file` between runs (before any value is
+ * calculated), keyed like the result cache by the content of every Kconfig file read, the
+ * environment values and the toolchain probes used. A configuration edited since the last run is
+ * then evaluated without reading a Kconfig file again.
+ *
+ * Writing the tree costs about half a parse, so a tree is kept only when the same tree was parsed
+ * by the run before (its key is left in `<file>.key`): the first run after a Kconfig change is not
+ * slowed down for a tree the next change may replace.
+ */
+export function loadKconfigCached(options: CachedLoadOptions, file: string): { tree: KconfigTree; shellCommands: string[] } {
+  if (!options.files && existsSync(file)) {
+    const buf = readFileSync(file);
+    const meta = graphMeta(buf) as ModelInputs | undefined;
+    if (meta && keyOf(options, meta) === meta.key) {
+      const decoded = decodeGraph<KconfigTree>(buf, CLASSES);
+      if (decoded) return { tree: decoded.root, shellCommands: meta.shellCommands };
+    }
+  }
+  const tree = loadKconfig(options);
+  const shellCommands = [...new Set(options.shell.used)];
+  if (options.files) return { tree, shellCommands };
+  const inputs = { files: tree.files, envNames: [...tree.env.keys()], shellCommands };
+  const key = keyOf(options, inputs);
+  if (!key) return { tree, shellCommands };
+  const marker = `${file}.key`;
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === key) {
+    tree.kc.allSymbols(); // conf's symbol order, computed once and kept with the tree
+    keep(file, tree, { ...inputs, key });
+  } else writeFileAtomic(marker, key);
+  return { tree, shellCommands };
+}
+
+function keep(file: string, tree: KconfigTree, meta: ModelInputs): void {
+  let encoded: Buffer;
+  try {
+    encoded = encodeGraph(tree, CLASSES, meta);
+  } catch (e) {
+    if (e instanceof UnsupportedValue) return; // a tree the codec cannot hold is just not kept
+    throw e;
+  }
+  writeFileAtomic(file, encoded);
+}
