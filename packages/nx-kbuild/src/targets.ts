@@ -26,9 +26,9 @@ export function identityEnv(kernelDir: string): string {
 }
 
 /**
- * Where a large spec goes: <workspace>/.nx-kbuild/specs/<sha256>.json, written when the graph is
- * computed. The name is the content's hash, and the name is in the target's options: the cache
- * key still covers every command.
+ * Where a large spec (or the tree's environment) goes: <workspace>/.nx-kbuild/specs/<sha256>.json,
+ * written when the graph is computed. The name is the content's hash, and the name is in the
+ * target's options: the cache key still covers every command.
  */
 function specFile(workspaceRoot: string, json: string): string {
   const name = `${createHash('sha256').update(json).digest('hex')}.json`;
@@ -84,6 +84,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
   const external = { externalDependencies: [] as string[] };
   // Kernel and toolchain identity, computed once per Nx run by preTasksExecution.
   const identityInput = { env: identityEnv(model.kernelDir) };
+  const envFile = specFile(model.workspaceRoot, JSON.stringify(model.env));
 
   for (const mc of model.commands.modules) {
     const m = mc.module;
@@ -97,7 +98,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const compile: CompileSpec = {
       step: 'compile',
       cwd,
-      env: model.env,
+      envFile,
       downstream: [...modpostOutputs, ...linkOutputs],
       objects: mc.objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool })),
       modFile: mc.modFile,
@@ -114,7 +115,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const genksyms: GenksymsSpec = {
       step: 'genksyms',
       cwd,
-      env: model.env,
+      envFile,
       downstream: [...modpostOutputs, ...linkOutputs],
       fixdep: mc.fixdep,
       nm: mc.nm,
@@ -132,7 +133,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const modpost: ModpostSpec = {
       step: 'modpost',
       cwd,
-      env: model.env,
+      envFile,
       downstream: linkOutputs,
       moduleObject: mc.moduleObject,
       order: mc.modpostOrder,
@@ -142,7 +143,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const link: LinkSpec = {
       step: 'link',
       cwd,
-      env: model.env,
+      envFile,
       downstream: [],
       fixdep: mc.fixdep,
       modO: { object: mc.modO.object, depfile: mc.modO.depfile, cmdFile: mc.modO.cmdFile, cc: mc.modO.cc, savedcmd: mc.modO.savedcmd },
@@ -206,7 +207,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
   const commonSpec: FinalCompileSpec = {
     step: 'compile-final',
     cwd,
-    env: model.env,
+    envFile,
     downstream: [],
     fixdep: 'scripts/basic/fixdep',
     compile: { object: common.object, depfile: common.depfile, cmdFile: common.cmdFile, cc: common.cc, savedcmd: common.savedcmd },

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
 
 const INCLUDE = /^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]/gm;
 const MACRO_INCLUDE = /^[ \t]*#[ \t]*include[ \t]+[A-Za-z_]/m;
 
+/** Both absolute and normalized (path.join/resolve output): a prefix test, no path.relative per lookup. */
 function inside(dir: string, path: string): boolean {
-  const r = relative(dir, path);
-  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+  return path.length > dir.length + 1 && path.startsWith(dir) && (path[dir.length] === '/' || dir === '/');
 }
 
 // A kernel module's sources share most of their headers: each file is read and each path
@@ -45,8 +45,13 @@ export function forgetHeaders(): void {
  * with the compile command's -I directories the way the preprocessor searches them. Conditionals
  * are not evaluated, so this is a superset of what the compiler reads: it can only over-invalidate.
  * Kernel headers are not listed: the kernel build directory is hashed as a whole (kernel identity).
+ *
+ * A header inside one of the `shared` directories (an in-tree kernel's include/ and
+ * arch/<arch>/include/) stands for all of them: the directory's `**\/*.h` glob is listed and the
+ * header is not followed. Through linux/module.h alone a module reaches most of include/, so
+ * listing each one changes almost nothing but made the whole-tree graph hold 3 million paths.
  */
-export function includedWorkspaceHeaders(source: string, argv: string[], cwd: string, workspaceRoot: string): string[] {
+export function includedWorkspaceHeaders(source: string, argv: string[], cwd: string, workspaceRoot: string, shared: readonly string[] = []): string[] {
   const quoteDirs: string[] = [];
   const angleDirs: string[] = [];
   for (let k = 0; k < argv.length; k++) {
@@ -74,7 +79,9 @@ export function includedWorkspaceHeaders(source: string, argv: string[], cwd: st
       for (const d of dirs) {
         const candidate = join(d, name);
         if (exists(candidate)) {
-          if (inside(workspaceRoot, candidate) && !found.has(candidate)) {
+          const sharedDir = shared.find((s) => inside(s, candidate));
+          if (sharedDir !== undefined) found.add(join(sharedDir, '**/*.h'));
+          else if (inside(workspaceRoot, candidate) && !found.has(candidate)) {
             found.add(candidate);
             visit(candidate);
           }
@@ -87,12 +94,15 @@ export function includedWorkspaceHeaders(source: string, argv: string[], cwd: st
   return [...found].map((f) => (f === '*' ? '*' : relative(workspaceRoot, f)));
 }
 
-/** Each module's workspace headers, over the objects of its compile commands (run from `cwd`). */
-export function moduleHeaders(modules: readonly ModuleCommands[], cwd: string, workspaceRoot: string): Map<string, string[]> {
+/**
+ * Each module's workspace headers (paths, or globs of `shared` directories), over the objects of
+ * its compile commands (run from `cwd`).
+ */
+export function moduleHeaders(modules: readonly ModuleCommands[], cwd: string, workspaceRoot: string, shared: readonly string[] = []): Map<string, string[]> {
   const headers = new Map<string, string[]>();
   for (const mc of modules) {
     const set = new Set<string>();
-    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(resolve(cwd, o.source), o.cc.argv, cwd, workspaceRoot)) set.add(h);
+    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(resolve(cwd, o.source), o.cc.argv, cwd, workspaceRoot, shared)) set.add(h);
     headers.set(mc.module.name, [...set].sort());
   }
   return headers;

@@ -29,7 +29,9 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
   const { edges } = predictEdges(tree.modules);
-  const headers = moduleHeaders(modules, objtree, workspaceRoot);
+  // The kernel's shared headers are inputs as whole directories (see includedWorkspaceHeaders).
+  const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
+  const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
   return {
     workspaceRoot,

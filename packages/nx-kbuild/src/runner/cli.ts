@@ -4,14 +4,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { SPEC_ENV, SPEC_FILE_ENV, type StepSpec } from './spec';
 import { removeAll, StepFailed } from './process';
 
+/** A file the graph computation wrote for the tasks (see specFile in targets.ts). */
+function readSpecFile(file: string): string {
+  if (!existsSync(file)) throw new StepFailed(`${file} is missing: compute the project graph again (nx reset) so nx-kbuild writes it`, 2);
+  return readFileSync(file, 'utf8');
+}
+
 /** Entry point of every nx-kbuild task: runs the pass its spec describes. */
 async function main(): Promise<void> {
   const file = process.env[SPEC_FILE_ENV];
   let raw = process.env[SPEC_ENV];
-  if (!raw && file) {
-    if (!existsSync(file)) throw new StepFailed(`${file} is missing: compute the project graph again (nx reset) so nx-kbuild writes it`, 2);
-    raw = readFileSync(file, 'utf8');
-  }
+  if (!raw && file) raw = readSpecFile(file);
   if (!raw) throw new StepFailed(`${SPEC_ENV} is not set: this command is run by nx-kbuild's Nx targets`, 2);
   const identity = process.env.NX_KBUILD_IDENTITY_VAR;
   if (!identity || !process.env[identity]) {
@@ -19,11 +22,12 @@ async function main(): Promise<void> {
     throw new StepFailed(`${identity ?? 'the kernel identity'} is not set: run this target through Nx (the plugin computes it before tasks run)`, 2);
   }
   const spec = JSON.parse(raw) as StepSpec;
+  // Every tool runs with the environment kbuild gives it (its file is named relative to the workspace).
+  const env = 'envFile' in spec ? (JSON.parse(readSpecFile(spec.envFile)) as Record<string, string>) : undefined;
   // In-tree specs name files relative to the build directory, as kbuild does.
   if ('cwd' in spec) process.chdir(spec.cwd);
-  // Every tool runs with the environment kbuild gives it.
-  if ('env' in spec) {
-    Object.assign(process.env, spec.env);
+  if ('envFile' in spec) {
+    Object.assign(process.env, env);
     removeAll(spec.downstream);
   }
   switch (spec.step) {

@@ -2,7 +2,12 @@ import type { Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make
 
 /** The environment kbuild exports to its commands (SRCARCH, KBUILD_*, ...). */
 export interface StepEnv {
-  env: Record<string, string>;
+  /**
+   * A JSON file of the variables, under the workspace, named by its content's hash: every task of a
+   * tree shares one (a kernel's is 8 KiB; inline, it made a whole-tree graph 135 MB larger), and
+   * its name, in the options, keeps the cache key covering every value.
+   */
+  envFile: string;
   /**
    * Outputs of later passes of the same module, removed before this pass runs: when it fails,
    * no .ko from an earlier build is left looking as if it came from these sources.
