@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
 import { moduleHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
@@ -20,6 +20,13 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   // Only the modules asked for become projects (paths relative to the source tree).
   const wanted = (path: string) => !options.modules || options.modules.some((d) => relative(d, path).split('/')[0] !== '..');
   const k = { srctree: env.srctree ?? srctree, objtree, env, config, moduleSteps: wanted, shellCache: resolve(workspaceRoot, '.nx-kbuild', 'kbuild-shell.json') };
+  if (!isAbsolute(k.srctree)) {
+    // kbuild spells $(srctree) `..` when the build directory is a direct child of the source tree:
+    // its commands then name sources relative to it, which this evaluator does not reproduce yet.
+    throw new Error(
+      `nx-kbuild: ${objtree} is directly inside the source tree, so kbuild names it "${k.srctree}" and its commands use relative paths, which nx-kbuild does not support yet: use a build directory one level deeper (e.g. .nx-kbuild-out/build) or outside the tree`,
+    );
+  }
   if (k.srctree !== srctree) {
     throw new Error(`nx-kbuild: ${objtree} is configured for the source tree ${k.srctree}, not this workspace (${srctree})`);
   }
