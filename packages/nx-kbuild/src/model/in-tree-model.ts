@@ -2,7 +2,9 @@ import { relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
 import { moduleHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
-import { predictEdges, type TreeModel } from './tree-model';
+import { symbolEdges } from './symbol-edges';
+import type { TreeModel } from './tree-model';
+import { treeSymbols } from './tree-symbols';
 
 /**
  * An in-tree kernel (the workspace is the kernel source tree, `objtree` its O= build directory):
@@ -28,7 +30,8 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const modules = commands.modules;
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
-  const { edges } = predictEdges(tree.modules);
+  const symbols = treeSymbols({ srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers') });
+  const edges = symbolEdges(modules, symbols, objtree);
   const headers = moduleHeaders(modules, objtree, workspaceRoot);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
   return {
@@ -45,5 +48,8 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
     headers,
     configFile: resolve(objtree, '.config'),
     configWarnings: warnings,
+    configValues: new Map(Object.entries(config)),
+    srctree,
+    symbols,
   };
 }
