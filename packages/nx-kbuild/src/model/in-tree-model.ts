@@ -11,7 +11,7 @@ import { treeSymbols } from './tree-symbols';
  * every module kbuild would build for `make O=<objtree> all`, or those under `options.modules`,
  * with the commands the kernel's own makefiles give them (see kbuild-make's evaluateKernelTree).
  */
-export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions): Promise<TreeModel> {
+export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false): Promise<TreeModel> {
   const srctree = workspaceRoot;
   const objtree = resolve(workspaceRoot, options.objtree!);
   const env = cachedKbuildEnvironment(srctree, objtree);
@@ -30,7 +30,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const modules = commands.modules;
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
-  const symbols = treeSymbols({ srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers') });
+  const symbols = treeSymbols({ srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent });
   const edges = symbolEdges(modules, symbols, objtree);
   const headers = moduleHeaders(modules, objtree, workspaceRoot);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];

@@ -93,7 +93,8 @@ export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): Kbu
 }
 
 /** Evaluates the tree the plugin options describe: config, Makefiles, commands, edges, headers. */
-export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions): TreeModel {
+/** `objectsCurrent`: see TreeSymbolsOptions (a task that depends on every module's compile). */
+export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false): TreeModel {
   const root = resolve(workspaceRoot, options.tree ?? '.');
   const kernelDir = options.kernelDir!;
   const globals = loadKbuildGlobals(workspaceRoot, kernelDir);
@@ -118,6 +119,7 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
     config: kernelConfig.values,
     modules: scanned.modules,
     symvers: join(kernelDir, 'Module.symvers'),
+    objectsCurrent,
   });
   const edges = symbolEdges(scanned.modules, symbols, kernelDir);
   const byName = new Map(tree.modules.map((m) => [m.name, m]));

@@ -39,6 +39,11 @@ export interface TreeSymbolsOptions {
   modules: readonly ModuleCommands[];
   /** The kernel's Module.symvers, when there is one. */
   symvers?: string;
+  /**
+   * The objects that exist were built from the current sources (the caller depends on their
+   * compile tasks, keyed by content): their mtimes are not compared with the sources'.
+   */
+  objectsCurrent?: boolean;
 }
 
 export function treeSymbols(o: TreeSymbolsOptions): TreeSymbols {
@@ -50,7 +55,7 @@ export function treeSymbols(o: TreeSymbolsOptions): TreeSymbols {
   // Ownership as the export table has it: Module.symvers stops the prediction at the kernel's exports.
   const owners = new Map([...table].map(([s, e]) => [s, e.module]));
   const headers = new HeaderReferences(scan.index);
-  const mtimes = new MtimeCache();
+  const mtimes = o.objectsCurrent ? null : new MtimeCache();
   const imports = new Map<string, ModuleImports>();
   for (const mc of o.modules) {
     const m = scan.modules.get(mc.module.name);

@@ -33,7 +33,8 @@ export function moduleImports(
   cwd: string,
   owners: ExportOwners,
   headers: HeaderReferences,
-  mtimes = new MtimeCache(),
+  /** null: the objects are known to be built from the current sources (see objectUpToDate). */
+  mtimes: MtimeCache | null = new MtimeCache(),
 ): ModuleImports {
   if (objects.length > 0 && objects.every((o) => objectUpToDate(o, cwd, mtimes))) {
     return { ...objectImports(objects.map((o) => resolve(cwd, o.object))), exact: true };

@@ -41,4 +41,12 @@ describe('objectUpToDate (kbuild: if_changed_dep)', () => {
     expect(objectUpToDate({ ...object, cmdFile: '.none.cmd' }, built().dir)).toBe(false);
     expect(objectUpToDate({ ...object, object: 'none.o' }, built().dir)).toBe(false);
   });
+
+  it('without times (objects known to match the sources by content), checks only the object, its .cmd and its command', () => {
+    const a = built();
+    a.touch('m.c', 10);
+    expect(objectUpToDate(object, a.dir, null)).toBe(true);
+    expect(objectUpToDate({ ...object, savedcmd: 'gcc -DX -c -o m.o m.c' }, a.dir, null)).toBe(false);
+    expect(objectUpToDate({ ...object, object: 'none.o' }, a.dir, null)).toBe(false);
+  });
 });

@@ -70,10 +70,15 @@ function sameCommand(saved: string, now: string): boolean {
   return a.size === b.size && [...a].every((w) => b.has(w));
 }
 
-/** `cwd` is where the compile ran: relative paths in the .cmd file are relative to it. */
-export function objectUpToDate(o: BuiltObject, cwd: string, mtimes = new MtimeCache()): boolean {
+/**
+ * `cwd` is where the compile ran: relative paths in the .cmd file are relative to it. `mtimes`
+ * null: the caller knows the object was built from the sources' current content (a build keyed by
+ * content, such as an Nx task this one depends on, which may leave an older object in place when a
+ * source is rewritten with the same content): only the object, its .cmd and its command are checked.
+ */
+export function objectUpToDate(o: BuiltObject, cwd: string, mtimes: MtimeCache | null = new MtimeCache()): boolean {
   const at = (p: string) => resolve(cwd, p);
-  const built = mtimes.get(at(o.object));
+  const built = (mtimes ?? new MtimeCache()).get(at(o.object));
   if (built === null) return false;
   let cmd: CmdFile;
   try {
@@ -82,6 +87,7 @@ export function objectUpToDate(o: BuiltObject, cwd: string, mtimes = new MtimeCa
     return false; // kbuild rebuilds an object without its .cmd file
   }
   if (o.savedcmd !== undefined && (cmd.savedcmd === undefined || !sameCommand(cmd.savedcmd, o.savedcmd))) return false;
+  if (mtimes === null) return true;
   const notNewer = (p: string, required: boolean) => {
     const t = mtimes.get(at(p));
     return t === null ? !required : t <= built;
