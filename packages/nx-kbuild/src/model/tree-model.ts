@@ -92,8 +92,10 @@ export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): Kbu
   return globals;
 }
 
-/** Evaluates the tree the plugin options describe: config, Makefiles, commands, edges, headers. */
-/** `objectsCurrent`: see TreeSymbolsOptions (a task that depends on every module's compile). */
+/**
+ * Evaluates the tree the plugin options describe: config, Makefiles, commands, symbols, edges,
+ * headers. `objectsCurrent`: see TreeSymbolsOptions (for a task that depends on every compile).
+ */
 export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false): TreeModel {
   const root = resolve(workspaceRoot, options.tree ?? '.');
   const kernelDir = options.kernelDir!;
