@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { edit, exampleWorkspace, nx } from './helpers/workspace';
+import { edit, exampleWorkspace, kbuildMake, nx } from './helpers/workspace';
 
 async function dependencies(ws: string): Promise<(project: string) => string[]> {
   const r = await nx(ws, ['graph', '--file=graph.json']);
@@ -49,7 +49,7 @@ describe('module edges from the symbol engine', () => {
     expect(deps('exm_relay')).toEqual(['exm_core', 'exm_stats']);
   });
 
-  it('once compiled, takes the exact imports from the objects', async () => {
+  it('once compiled (by Nx or by make M=), takes the exact imports from the objects', async () => {
     const ws = workspace();
     // A use the compiler removes (IS_ENABLED of an unset option is 0): predicted, but not in the object.
     edit(ws, 'drivers/exm_relay.c', '\tRELAY_COUNT(1);\n', '\tif (IS_ENABLED(CONFIG_EXM_RELAY_COUNTS))\n\t\tRELAY_COUNT(1);\n');
@@ -60,5 +60,9 @@ describe('module edges from the symbol engine', () => {
     // An edit makes the object older than its source: back to the prediction until it is rebuilt.
     edit(ws, 'drivers/exm_relay.c', 'MODULE_DESCRIPTION(', '/* edited */\nMODULE_DESCRIPTION(');
     expect((await dependencies(ws))('exm_relay')).toEqual(['exm_core', 'exm_stats']);
+    // Objects kbuild itself built count the same way: its .cmd files record the same commands.
+    const made = await kbuildMake(ws);
+    expect(made.status, made.output).toBe(0);
+    expect((await dependencies(ws))('exm_relay')).toEqual(['exm_core']);
   });
 });
