@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { btfBase, elfSections, sameModule } from './helpers/elf';
-import { KERNEL_DIR, kbuildMake, makeWorkspace, modinfo, nx, outputFiles, read, removeOutputs, removeWorkspace, requireKernel } from './helpers/workspace';
+import { edit, KERNEL_DIR, kbuildMake, makeWorkspace, modinfo, nx, outputFiles, read, removeOutputs, removeWorkspace, requireKernel } from './helpers/workspace';
 
 const MODULES = ['exm_core', 'exm_bus', 'exm_stats', 'exm_sensor', 'exm_led', 'exm_relay'];
 const KO = {
@@ -16,13 +16,6 @@ const KO = {
 
 /** The artifacts the issue asks to be byte-identical: objects, .mod.c, .ko, Module.symvers, modules.order. */
 const compared = (files: string[]) => files.filter((f) => /(\.o|\.ko|\.mod\.c|Module\.symvers|modules\.order)$/.test(f) && !f.endsWith('.symvers.o'));
-
-function edit(ws: string, rel: string, from: string, to: string): void {
-  const p = join(ws, rel);
-  const text = readFileSync(p, 'utf8');
-  if (!text.includes(from)) throw new Error(`${rel} does not contain ${from}`);
-  writeFileSync(p, text.replace(from, to));
-}
 
 describe('example module tree: Nx build against make M=', () => {
   let ws: string;

@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REPO = join(__dirname, '..', '..');
 export const KERNEL_DIR = process.env.NX_KBUILD_KERNEL_DIR ?? '/usr/src/linux-headers-6.12.117+deb12-amd64';
@@ -33,6 +34,25 @@ export function makeWorkspace(prefix: string): string {
 
 export function removeWorkspace(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A copy of the example tree for the tests of one describe block (made before them, removed after): call the result for its path. */
+export function exampleWorkspace(prefix: string): () => string {
+  let ws: string | undefined;
+  beforeAll(() => {
+    requireKernel();
+    ws = makeWorkspace(prefix);
+  });
+  afterAll(() => ws && removeWorkspace(ws));
+  return () => ws!;
+}
+
+/** Replaces the first `from` in a workspace file by `to`; a file without `from` is the test's own mistake. */
+export function edit(ws: string, rel: string, from: string, to: string): void {
+  const p = join(ws, rel);
+  const text = readFileSync(p, 'utf8');
+  if (!text.includes(from)) throw new Error(`${rel} does not contain ${from}`);
+  writeFileSync(p, text.replace(from, to));
 }
 
 export interface NxRun {

@@ -49,7 +49,7 @@ export const createNodes: CreateNodes<KbuildPluginOptions> = [
       process.stderr.write(`${relative(context.workspaceRoot, d.file)}:${d.line}: ${d.severity}: ${d.message}\n`);
     }
     const projects: CreateNodesResult['projects'] = {};
-    for (const plan of buildProjects(model, options.treeProject ?? DEFAULT_TREE_PROJECT)) projects[plan.root] = plan.config;
+    for (const plan of buildProjects(model, options.treeProject ?? DEFAULT_TREE_PROJECT, options)) projects[plan.root] = plan.config;
     return [[anchor, { projects }]];
   },
 ];

@@ -5,10 +5,11 @@ import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
-import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, TreeLinkSpec } from './runner/spec';
+import type { KbuildPluginOptions } from './model/options';
+import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, SymbolsCheckSpec, TreeLinkSpec } from './runner/spec';
 import { SPEC_ENV, SPEC_FILE_ENV, SPEC_INLINE_LIMIT } from './runner/spec';
 
-export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common' } as const;
+export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common', symbolsCheck: 'symbols-check' } as const;
 
 const RUNNER = join(__dirname, 'runner', 'cli.js');
 
@@ -69,7 +70,7 @@ export function projectRootFor(model: TreeModel, mc: ModuleCommands, sharedDirs:
   return sharedDirs.has(mc.module.dir) ? join(dir, mc.module.name) : dir;
 }
 
-export function buildProjects(model: TreeModel, treeProject: string): ProjectPlan[] {
+export function buildProjects(model: TreeModel, treeProject: string, options: KbuildPluginOptions): ProjectPlan[] {
   const cwd = model.kernelDir;
   // Paths of in-tree commands are relative to the build directory (where the passes run).
   const ws = (p: string) => `{workspaceRoot}/${relative(model.workspaceRoot, isAbsolute(p) ? p : join(cwd, p))}`;
@@ -82,6 +83,8 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
   const common = model.commands.moduleCommon;
   const plans: ProjectPlan[] = [];
   const external = { externalDependencies: [] as string[] };
+  // What the symbols-check target reads of every module: its sources and headers.
+  const checkInputs = new Set<string>();
   // Kernel and toolchain identity, computed once per Nx run by preTasksExecution.
   const identityInput = { env: identityEnv(model.kernelDir) };
   const envFile = specFile(model.workspaceRoot, JSON.stringify(model.env));
@@ -91,6 +94,7 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     const root = projectRootFor(model, mc, sharedDirs);
     const headerInputs = (model.headers.get(m.name) ?? []).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
     const sources = mc.objects.map((o) => ws(o.source));
+    for (const input of [...sources, ...headerInputs]) checkInputs.add(input);
     const objtoolPath = join(cwd, 'tools/objtool/objtool');
     const linkOutputs = [mc.modO.object, mc.modO.cmdFile, mc.ko, dotTarget(mc.ko, '.cmd')];
     const modpostOutputs = [mc.modC, mc.modpostOutput, mc.modpostOrder];
@@ -224,6 +228,13 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
     }),
   };
   const moduleNames = model.commands.modules.map((mc) => mc.module.name);
+  const symbolsCheck: SymbolsCheckSpec = {
+    step: 'symbols-check',
+    workspaceRoot: model.workspaceRoot,
+    options,
+    path: process.env.PATH ?? '',
+    report: join(model.outputRoot, 'symbols-check.txt'),
+  };
   plans.push({
     root: treeRootRel,
     config: {
@@ -236,6 +247,22 @@ export function buildProjects(model: TreeModel, treeProject: string): ProjectPla
           inputs: [identityInput, external],
           outputs: [ws(common.object), ws(common.cmdFile)],
           metadata: { description: 'Compile .module-common.o, linked into every module of the tree' },
+        }),
+        // After genksyms (and so compile) of every module: its objects and .cmd files are up to date,
+        // so the checks read exact imports, and the cache key covers them.
+        [TARGETS.symbolsCheck]: stepTarget(model.workspaceRoot, symbolsCheck, identityInput.env, {
+          dependsOn: [{ projects: moduleNames, target: TARGETS.genksyms }],
+          inputs: [
+            ...checkInputs,
+            ...model.tree.makefiles.map(ws),
+            ws(model.configFile),
+            identityInput,
+            external,
+            { dependentTasksOutputFiles: '**/*.o', transitive: true },
+            { dependentTasksOutputFiles: '**/.*.cmd', transitive: true },
+          ],
+          outputs: [ws(symbolsCheck.report)],
+          metadata: { description: "modpost's symbol checks over the tree, with file:line: missing namespace imports, GPL-only symbols, exports made twice, module-scoped namespaces, unresolved symbols" },
         }),
         // In-tree, Module.symvers belongs to the whole kernel (vmlinux included): not assembled here.
         ...(inTree

@@ -2,14 +2,16 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
 import { moduleHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
-import { predictEdges, type TreeModel } from './tree-model';
+import { symbolEdges } from './symbol-edges';
+import type { TreeModel } from './tree-model';
+import { treeSymbolsParallel } from './tree-symbols';
 
 /**
  * An in-tree kernel (the workspace is the kernel source tree, `objtree` its O= build directory):
  * every module kbuild would build for `make O=<objtree> all`, or those under `options.modules`,
  * with the commands the kernel's own makefiles give them (see kbuild-make's evaluateKernelTree).
  */
-export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions): Promise<TreeModel> {
+export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false): Promise<TreeModel> {
   const srctree = workspaceRoot;
   const objtree = resolve(workspaceRoot, options.objtree!);
   const env = cachedKbuildEnvironment(srctree, objtree);
@@ -35,7 +37,9 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const modules = commands.modules;
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
-  const { edges } = predictEdges(tree.modules);
+  // A kernel's modules are many: the scan runs on every core.
+  const symbols = await treeSymbolsParallel({ srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent });
+  const edges = symbolEdges(modules, symbols, objtree);
   // The kernel's shared headers are inputs as whole directories (see includedWorkspaceHeaders).
   const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
   const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);
@@ -54,5 +58,8 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
     headers,
     configFile: resolve(objtree, '.config'),
     configWarnings: warnings,
+    configValues: new Map(Object.entries(config)),
+    srctree,
+    symbols,
   };
 }

@@ -23,6 +23,11 @@ export interface KbuildPluginOptions {
   treeProject?: string;
   /** Like KBUILD_MODPOST_WARN=1: unresolved symbols are warnings, not errors. */
   modpostWarn?: boolean;
+  /**
+   * symbols-check: check module-scoped exports ("module:" namespaces) as Linux 6.16 and later
+   * enforce them, where the kernel built against does not (6.12 treats them as ordinary namespaces).
+   */
+  enforceModuleScopedExports?: boolean;
 }
 
 export function normalizeOptions(raw: unknown): KbuildPluginOptions {

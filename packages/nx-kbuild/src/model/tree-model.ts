@@ -13,18 +13,12 @@ import {
   type ModuleTree,
   type TreeCommands,
 } from '@nx-kbuild/kbuild-make';
-import { scanSourceSymbols } from '@nx-kbuild/symbols';
 import type { KbuildPluginOptions } from './options';
 import { moduleHeaders } from './headers';
+import { symbolEdges, type ModuleEdge } from './symbol-edges';
+import { treeSymbols, type TreeSymbols } from './tree-symbols';
 
-export interface ModuleEdge {
-  from: string;
-  to: string;
-  /** Symbols `from` uses that `to` exports. */
-  symbols: string[];
-  /** The consumer's source that mentions the first symbol. */
-  sourceFile: string;
-}
+export type { ModuleEdge } from './symbol-edges';
 
 export interface TreeModel {
   workspaceRoot: string;
@@ -46,6 +40,12 @@ export interface TreeModel {
   configFile: string;
   /** Warnings from evaluating the tree's Kconfig and config file. */
   configWarnings: string[];
+  /** CONFIG_* values: the kernel's, then the tree's own. */
+  configValues: Map<string, string>;
+  /** The kernel source tree (its include/ is what the sources include). */
+  srctree: string;
+  /** What each module exports and imports (the symbol engine). */
+  symbols: TreeSymbols;
 }
 
 function atomicWrite(path: string, content: string): void {
@@ -92,41 +92,11 @@ export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): Kbu
   return globals;
 }
 
-/** Which tree modules export each symbol, from the sources (before anything compiles). */
-export function predictEdges(modules: ModuleSpec[]): { edges: ModuleEdge[]; exportsOf: Map<string, string> } {
-  const exporter = new Map<string, string>();
-  const scans = new Map<string, { identifiers: Set<string>; firstUse: Map<string, number>; source: string }[]>();
-  for (const m of modules) {
-    const perSource = [];
-    for (const o of m.members) {
-      // A generated source (in-tree: made by the build) cannot be scanned before it exists;
-      // the prediction is a superset anyway, and modpost's own check is exact.
-      if (!existsSync(o.source)) continue;
-      const s = scanSourceSymbols(readFileSync(o.source, 'utf8'));
-      for (const e of s.exports) if (!exporter.has(e.symbol)) exporter.set(e.symbol, m.name);
-      perSource.push({ identifiers: s.identifiers, firstUse: s.firstUse, source: o.source });
-    }
-    scans.set(m.name, perSource);
-  }
-  const edges: ModuleEdge[] = [];
-  for (const m of modules) {
-    const byTarget = new Map<string, { symbols: string[]; sourceFile: string }>();
-    for (const s of scans.get(m.name) ?? []) {
-      for (const id of s.identifiers) {
-        const owner = exporter.get(id);
-        if (!owner || owner === m.name) continue;
-        const entry = byTarget.get(owner) ?? { symbols: [], sourceFile: s.source };
-        if (!entry.symbols.includes(id)) entry.symbols.push(id);
-        byTarget.set(owner, entry);
-      }
-    }
-    for (const [to, e] of byTarget) edges.push({ from: m.name, to, symbols: e.symbols.sort(), sourceFile: e.sourceFile });
-  }
-  return { edges, exportsOf: exporter };
-}
-
-/** Evaluates the tree the plugin options describe: config, Makefiles, commands, edges, headers. */
-export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions): TreeModel {
+/**
+ * Evaluates the tree the plugin options describe: config, Makefiles, commands, symbols, edges,
+ * headers. `objectsCurrent`: see TreeSymbolsOptions (for a task that depends on every compile).
+ */
+export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false): TreeModel {
   const root = resolve(workspaceRoot, options.tree ?? '.');
   const kernelDir = options.kernelDir!;
   const globals = loadKbuildGlobals(workspaceRoot, kernelDir);
@@ -140,7 +110,20 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
   for (const [k, v] of treeConfig.values) variables[k] = v;
 
   const tree = evaluateModuleTree({ root, kernelDir, variables, kbuildCflags: globals.vars.KBUILD_CFLAGS ?? '' });
-  const { edges } = predictEdges(tree.modules);
+  // The edges decide modpost's -i inputs, and the engine needs the compile commands to find the
+  // edges: the commands are derived once without inputs for the scan, then with them.
+  const srctree = resolve(kernelDir, globals.vars.srctree ?? '.');
+  const scanned = moduleCommands(globals, tree, () => [], { modpostWarn: options.modpostWarn });
+  const symbols = treeSymbols({
+    srctree,
+    objtree: kernelDir,
+    srcarch: globals.vars.SRCARCH ?? 'x86',
+    config: kernelConfig.values,
+    modules: scanned.modules,
+    symvers: join(kernelDir, 'Module.symvers'),
+    objectsCurrent,
+  });
+  const edges = symbolEdges(scanned.modules, symbols, kernelDir);
   const byName = new Map(tree.modules.map((m) => [m.name, m]));
   const depsOf = (m: ModuleSpec) =>
     edges.filter((e) => e.from === m.name).map((e) => byName.get(e.to)!).sort((a, b) => tree.modules.indexOf(a) - tree.modules.indexOf(b));
@@ -160,5 +143,8 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
     headers,
     configFile,
     configWarnings: treeConfig.warnings,
+    configValues: new Map([...kernelConfig.values, ...treeConfig.values]),
+    srctree,
+    symbols,
   };
 }

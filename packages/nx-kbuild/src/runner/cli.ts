@@ -43,6 +43,9 @@ async function main(): Promise<void> {
       return link(spec);
     case 'tree-link':
       return treeLink(spec);
+    case 'symbols-check':
+      // Loaded only here: the symbol engine and the tree evaluation are heavy for the other passes.
+      return (await import('./symbols-check')).symbolsCheck(spec);
   }
 }
 

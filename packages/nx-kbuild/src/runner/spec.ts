@@ -1,4 +1,5 @@
 import type { Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make';
+import type { KbuildPluginOptions } from '../model/options';
 
 /** The environment kbuild exports to its commands (SRCARCH, KBUILD_*, ...). */
 export interface StepEnv {
@@ -75,7 +76,17 @@ export interface TreeLinkSpec {
   orders: { file: string; modules: string[] }[];
 }
 
-export type StepSpec = CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec;
+export interface SymbolsCheckSpec {
+  step: 'symbols-check';
+  workspaceRoot: string;
+  /** The plugin's options: the task evaluates the tree as the graph did, now that the objects exist. */
+  options: KbuildPluginOptions;
+  /** The PATH the graph was evaluated with (Nx adds to it for tasks): the same tools, and so the same cached kbuild probe. */
+  path: string;
+  report: string;
+}
+
+export type StepSpec = CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec | SymbolsCheckSpec;
 
 export const SPEC_ENV = 'NX_KBUILD_SPEC';
 /**

@@ -51,6 +51,20 @@ export function detectDialect(srctree: string): Dialect {
   };
 }
 
+/**
+ * The upstream semantics (Linux 6.16 and later: "module:" namespaces enforced), for checking a
+ * tree against a newer kernel than the one it builds for; a tree that enforces some already keeps its own.
+ */
+export function enforcedDialect(d: Dialect): Dialect {
+  if (d.kind !== 'ordinary') return d;
+  return {
+    kind: 'module-list',
+    description: `module-scoped exports checked as Linux 6.16 enforces them ("module:" namespaces, imported implicitly by the modules they name); this kernel does not enforce them`,
+    namespaceSyntax: d.namespaceSyntax,
+    forModulesMacro: d.forModulesMacro,
+  };
+}
+
 /** Whether one item of a "module:" list (an exact name, or a prefix ending in "*") names `module`. */
 export function listItemMatches(item: string, module: string): boolean {
   return item.endsWith('*') ? module.startsWith(item.slice(0, -1)) : module === item;

@@ -6,7 +6,7 @@ import type { FoundExport } from '../scan/source-scan';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import { detectDialect, moduleListMatches, type Dialect } from './dialect';
 import { moduleConfigSymbols, unreachableScopedExports } from './module-scope';
-import { checkModule, exportTable } from './modpost-rules';
+import { checkModule, exportTable, unresolvedImports } from './modpost-rules';
 
 function mod(name: string, exports: Partial<FoundExport>[], modinfo: [string, string][] = [['license', 'GPL']]): ModuleSymbols {
   return {
@@ -94,6 +94,15 @@ describe("modpost's other rules", () => {
     ]);
     const importing = mod('drivers/usb/storage/ums-y', [], [['license', 'Dual BSD/GPL'], ['import_ns', 'USB_STORAGE']]);
     expect(checkModule(importing, ['usb_stor_probe1'], table, { dialect: d })).toEqual([]);
+  });
+
+  it('unresolved symbols of exact imports, unless weak or resolved by the .mod.c; -w makes them warnings', () => {
+    const lib = mod('lib/lib', [{ symbol: 'lib_call' }]);
+    const user = mod('drivers/u/u', []);
+    const { table } = exportTable([lib, user]);
+    const undef = ['__this_module', 'lib_call', 'maybe_there', 'nobody'];
+    expect(unresolvedImports(user, undef, new Set(['maybe_there']), table, 'drivers/u/u').map((f) => `${f.severity}: ${f.message}`)).toEqual(['error: "nobody" [drivers/u/u.ko] undefined!']);
+    expect(unresolvedImports(user, ['nobody'], new Set(), table, 'drivers/u/u', true).map((f) => f.severity)).toEqual(['warning']);
   });
 
   it('a symbol exported twice, unless one export is in an undecided branch', () => {

@@ -10,10 +10,12 @@ import { implicitlyImported, isModuleScoped, type Dialect } from './dialect';
 
 export interface Finding {
   severity: 'error' | 'warning';
-  check: 'exported-twice' | 'missing-namespace-import' | 'gpl-only' | 'module-scoped-import' | 'module-scoped-unreachable';
+  check: 'exported-twice' | 'missing-namespace-import' | 'gpl-only' | 'module-scoped-import' | 'module-scoped-unreachable' | 'unresolved';
   module: string;
   message: string;
-  /** Where to look: the export, the import or the MODULE_IMPORT_NS. */
+  /** The symbol the finding is about, where it is about one. */
+  symbol?: string;
+  /** Where to look: the export, the MODULE_IMPORT_NS or MODULE_LICENSE, or the use. */
   file?: string;
   line?: number;
 }
@@ -52,6 +54,7 @@ export function exportTable(modules: Iterable<ModuleSymbols>): { table: Map<stri
           check: 'exported-twice',
           module: m.name,
           message: `${m.name}: '${e.symbol}' exported twice. Previous export was in ${modName(prev.module)}`,
+          symbol: e.symbol,
           file: e.file,
           line: e.line,
         });
@@ -68,8 +71,8 @@ export function checkModule(m: ModuleSymbols, imports: Iterable<string>, table: 
   const findings: Finding[] = [];
   const basename = base(m.name);
   const imported = new Set(m.modinfo.filter((i) => i.tag === 'import_ns').map((i) => i.value));
-  const licenses = m.modinfo.filter((i) => i.tag === 'license').map((i) => i.value);
-  const gplCompatible = licenses.every((l) => GPL_COMPATIBLE.has(l));
+  const licenses = m.modinfo.filter((i) => i.tag === 'license');
+  const incompatible = licenses.find((l) => !GPL_COMPATIBLE.has(l.value));
   for (const i of m.modinfo)
     if (i.tag === 'import_ns' && isModuleScoped(i.value, o.dialect))
       findings.push({
@@ -89,11 +92,37 @@ export function checkModule(m: ModuleSymbols, imports: Iterable<string>, table: 
         check: 'missing-namespace-import',
         module: m.name,
         message: `module ${basename} uses symbol ${sym} from namespace ${exp.namespace}, but does not import it.`,
+        symbol: sym,
         file: exp.file,
         line: exp.line,
       });
-    if (!gplCompatible && exp.license === 'GPL')
-      findings.push({ severity: 'error', check: 'gpl-only', module: m.name, message: `GPL-incompatible module ${basename}.ko uses GPL-only symbol '${sym}'` });
+    if (incompatible && exp.license === 'GPL')
+      findings.push({
+        severity: 'error',
+        check: 'gpl-only',
+        module: m.name,
+        message: `GPL-incompatible module ${basename}.ko uses GPL-only symbol '${sym}'`,
+        symbol: sym,
+        file: incompatible.file,
+        line: incompatible.line,
+      });
+  }
+  return findings;
+}
+
+/** modpost's ignore_undef_symbol(): resolved by the .mod.c or the linker, never by an export. */
+const NOT_IMPORTS = new Set(['__this_module', '_GLOBAL_OFFSET_TABLE_']);
+
+/**
+ * check_exports()' first rule, for exact imports only (the undefined symbols of a module's objects):
+ * a symbol nobody exports is an error (a warning with KBUILD_MODPOST_WARN), unless bound weak.
+ * `modulePath` is the module as the message names it (modpost: its path without .ko).
+ */
+export function unresolvedImports(m: ModuleSymbols, undefinedSymbols: Iterable<string>, weak: ReadonlySet<string>, table: ReadonlyMap<string, ExportEntry>, modulePath: string, warnOnly = false): Finding[] {
+  const findings: Finding[] = [];
+  for (const sym of undefinedSymbols) {
+    if (table.has(sym) || weak.has(sym) || NOT_IMPORTS.has(sym)) continue;
+    findings.push({ severity: warnOnly ? 'warning' : 'error', check: 'unresolved', module: m.name, message: `"${sym}" [${modulePath}.ko] undefined!`, symbol: sym });
   }
   return findings;
 }

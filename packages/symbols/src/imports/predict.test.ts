@@ -65,4 +65,16 @@ int user(struct field *f) {
     expect(deps({ CONFIG_HELPER: 'm' })).toEqual(['lib/helper']);
     expect(deps({})).toEqual([]);
   });
+
+  it('a pointer declarator (an ops member, a local function pointer) declares its name; a call through a pointer uses it', () => {
+    const sources = {
+      'lib/ops.c': '#include <linux/export.h>\nint probe(int r) { return r; }\nEXPORT_SYMBOL(probe);\nint (*hook)(int);\nEXPORT_SYMBOL(hook);\n',
+      'drv/decl.c': 'struct ops { int (*probe)(int reg); };\nint run(struct ops *o) { return o->probe(1); }\n',
+      'drv/call.c': 'int run(void) { return (*hook)(1); }\n',
+    };
+    const root = tree({ 'include/linux/export.h': EXPORT_H, ...sources });
+    const deps = (module: string) => [...predict(root, Object.keys(sources), module)];
+    expect(deps('drv/decl')).toEqual([]);
+    expect(deps('drv/call')).toEqual([['lib/ops', ['hook']]]);
+  });
 });

@@ -308,6 +308,10 @@ export function scanIdentifiers(
   let paramsOf: string | undefined;
   let parens = 0;
   let definedAfterParams: string | undefined;
+  // `int (*probe)(struct device *);`: a pointer declarator; how far one has been read (type,
+  // "(", "*", name, ")"), and its name. A call through a pointer has no type word before it.
+  let pointerStage = 0;
+  let pointerName: string | undefined;
   while (cur.next()) {
     if (definedAfterParams !== undefined) {
       // `static int acp_init(struct acp *a) {`: the module defines a function of that name.
@@ -318,6 +322,10 @@ export function scanIdentifiers(
       const name = text.slice(cur.start, cur.stop);
       if (visit(name, cur.start, cur.tokenLine, !notReference && !byNameArgument)) return cur.start;
       candidate = typeBefore ? name : undefined;
+      if (pointerStage === 3) {
+        pointerStage = 4;
+        pointerName = name;
+      } else pointerStage = NOT_TYPES.has(name) ? 0 : 1;
       typeBefore = !NOT_TYPES.has(name);
       notReference = TAG_WORDS.has(name);
       byName = BY_NAME.has(name);
@@ -326,6 +334,8 @@ export function scanIdentifiers(
       const c = text.charCodeAt(cur.start);
       const one = cur.stop - cur.start === 1;
       if (candidate !== undefined && declared && one && (c === 59 || c === 61 || c === 44 || c === 91 || c === 41 || c === 58)) declared(candidate);
+      if (pointerStage === 5 && one && (c === 40 || c === 91) && declared) declared(pointerName!);
+      pointerStage = !one ? 0 : pointerStage === 1 && c === 40 ? 2 : pointerStage === 2 && c === 42 ? 3 : pointerStage === 4 && c === 41 ? 5 : 0;
       if (one && c === 40) {
         if (candidate !== undefined && paramsOf === undefined) {
           paramsOf = candidate;
@@ -344,6 +354,7 @@ export function scanIdentifiers(
     } else {
       notReference = byName = byNameArgument = typeBefore = false;
       candidate = undefined;
+      pointerStage = 0;
     }
   }
   return end;

@@ -1,28 +1,15 @@
 /**
  * `nx g nx-kbuild:nsdeps`: kbuild's `make nsdeps` for the module tree, before anything compiles.
- * The symbol engine predicts what each module uses; each namespace it uses without importing gets
- * a MODULE_IMPORT_NS in the module's main source (after MODULE_LICENSE, imports sorted), in the
- * syntax the kernel tree uses, never a module-scoped one where the kernel enforces those.
- * Running it again changes nothing.
+ * The symbol engine says what each module uses (exactly, from objects that are up to date, else
+ * predicted); each namespace it uses without importing gets a MODULE_IMPORT_NS in the module's
+ * main source (after MODULE_LICENSE, imports sorted), in the syntax the kernel tree uses, never a
+ * module-scoped one where the kernel enforces those. Running it again changes nothing.
  */
-import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { logger, readNxJson, type Tree } from '@nx/devkit';
-import {
-  addNamespaceImports,
-  detectDialect,
-  exportTable,
-  HeaderReferences,
-  missingNamespaces,
-  parseSymvers,
-  predictDependencies,
-  scanTree,
-  type ExportEntry,
-  type TreeObject,
-} from '@nx-kbuild/symbols';
-import { readConfigFile } from '@nx-kbuild/kconfig';
+import { addNamespaceImports, detectDialect, missingNamespaces } from '@nx-kbuild/symbols';
 import { normalizeOptions } from '../../model/options';
-import { loadKbuildGlobals, loadTreeModel } from '../../model/tree-model';
+import { loadTreeModel } from '../../model/tree-model';
 
 export interface NsdepsSchema {
   project?: string;
@@ -38,34 +25,16 @@ export default async function nsdeps(tree: Tree, schema: NsdepsSchema): Promise<
   const options = normalizeOptions(pluginOptions(tree));
   if (!options.kernelDir) throw new Error('nsdeps: in-tree workspaces (objtree) are not supported yet; run it in an external module tree');
   const model = loadTreeModel(tree.root, options);
-  const globals = loadKbuildGlobals(tree.root, options.kernelDir);
-  const srctree = resolve(model.kernelDir, globals.vars.srctree ?? '.');
-  const config = readConfigFile(join(model.kernelDir, 'include/config/auto.conf'), 'auto.conf').values;
-  const objects: TreeObject[] = model.commands.modules.flatMap((mc) => mc.objects.map((o) => ({ object: o.object, source: o.source, argv: o.cc.argv, module: mc.module.name })));
-  if (objects.length === 0) return;
-  // The shared headers indexed are the kernel's (srctree); the sources are the tree's.
-  const scan = scanTree({ srctree, objtree: model.kernelDir, srcarch: globals.vars.SRCARCH ?? 'x86', config, objects });
-  const dialect = detectDialect(srctree);
+  const { scan, table, imports } = model.symbols;
+  const dialect = detectDialect(model.srctree);
 
-  // The kernel's exports (its Module.symvers) and the tree's own (from its sources).
-  const { table } = exportTable(scan.modules.values());
-  const symvers = join(model.kernelDir, 'Module.symvers');
-  parseSymvers(readFileSync(symvers, 'utf8')).forEach((r, k) => {
-    if (table.has(r.symbol)) return;
-    const e: ExportEntry = { symbol: r.symbol, license: r.exportType === 'EXPORT_SYMBOL_GPL' ? 'GPL' : '', namespace: r.namespace, file: symvers, line: k + 1, certain: true, module: r.module };
-    table.set(r.symbol, e);
-  });
-  const owners = new Map([...table].map(([s, e]) => [s, e.module]));
-  const headers = new HeaderReferences(scan.index);
-
-  for (const m of scan.modules.values()) {
-    if (schema.project && m.name !== schema.project) continue;
-    const imports = [...predictDependencies(m, owners, headers).values()].flat();
-    const missing = missingNamespaces(m, imports, table, dialect);
+  for (const mc of model.commands.modules) {
+    const m = scan.modules.get(mc.module.name);
+    if (!m || (schema.project && m.name !== schema.project)) continue;
+    const missing = missingNamespaces(m, imports.get(m.name)?.symbols ?? [], table, dialect);
     if (missing.length === 0) continue;
     for (const ns of missing) logger.info(`Adding namespace ${ns} to module ${m.name}.ko.`);
-    const sources = [...new Set(objects.filter((o) => o.module === m.name).map((o) => o.source))];
-    for (const source of sources) {
+    for (const source of new Set(mc.objects.map((o) => o.source))) {
       const path = relative(tree.root, source);
       const text = tree.read(path, 'utf-8');
       if (text === null) continue;
