@@ -28,6 +28,7 @@ export interface TreeCheck {
 export function checkTreeModel(model: TreeModel, options: Pick<KbuildPluginOptions, 'modpostWarn' | 'enforceModuleScopedExports'>): TreeCheck {
   const detected = detectDialect(model.srctree);
   const dialect = options.enforceModuleScopedExports ? enforcedDialect(detected) : detected;
+  if (!model.symbols) throw new Error('nx-kbuild: the tree was evaluated without keeping its symbols (loadInTreeModel keepSymbols)');
   const { scan, table, imports } = model.symbols;
   const byName = new Map(model.commands.modules.map((mc) => [mc.module.name, mc]));
   const none = { symbols: [], exact: false, weak: [] };

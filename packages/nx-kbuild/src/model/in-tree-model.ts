@@ -5,13 +5,17 @@ import type { KbuildPluginOptions } from './options';
 import { symbolEdges } from './symbol-edges';
 import type { TreeModel } from './tree-model';
 import { treeSymbolsParallel } from './tree-symbols';
+import { inTreeEdges } from './in-tree-edges';
+
+/** From this many modules on, the graph's edges are computed in a thread of their own (in-tree-edges.ts). */
+const MANY_MODULES = 500;
 
 /**
  * An in-tree kernel (the workspace is the kernel source tree, `objtree` its O= build directory):
  * every module kbuild would build for `make O=<objtree> all`, or those under `options.modules`,
  * with the commands the kernel's own makefiles give them (see kbuild-make's evaluateKernelTree).
  */
-export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false): Promise<TreeModel> {
+export async function loadInTreeModel(workspaceRoot: string, options: KbuildPluginOptions, objectsCurrent = false, keepSymbols = false): Promise<TreeModel> {
   const srctree = workspaceRoot;
   const objtree = resolve(workspaceRoot, options.objtree!);
   const env = cachedKbuildEnvironment(srctree, objtree);
@@ -37,9 +41,12 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const modules = commands.modules;
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
-  // A kernel's modules are many: the scan runs on every core.
-  const symbols = await treeSymbolsParallel({ srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent });
-  const edges = symbolEdges(modules, symbols, objtree);
+  // A kernel's modules are many: the scan runs on every core. For the graph of a whole kernel it runs
+  // in a thread with its own heap and only the edges come back (keepSymbols: the checks need them all).
+  const symbolOptions = { srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent };
+  const elsewhere = keepSymbols || modules.length < MANY_MODULES ? undefined : inTreeEdges(symbolOptions);
+  const symbols = elsewhere ? undefined : await treeSymbolsParallel(symbolOptions);
+  const edges = elsewhere ? await elsewhere : symbolEdges(modules, symbols!, objtree);
   // The kernel's shared headers are inputs as whole directories (see includedWorkspaceHeaders).
   const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
   const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);

@@ -44,8 +44,11 @@ export interface TreeModel {
   configValues: Map<string, string>;
   /** The kernel source tree (its include/ is what the sources include). */
   srctree: string;
-  /** What each module exports and imports (the symbol engine). */
-  symbols: TreeSymbols;
+  /**
+   * What each module exports and imports (the symbol engine). Not kept for the graph of a whole
+   * kernel, whose edges are computed in a thread of their own (in-tree-edges.ts).
+   */
+  symbols?: TreeSymbols;
 }
 
 function atomicWrite(path: string, content: string): void {

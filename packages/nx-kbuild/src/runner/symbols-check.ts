@@ -17,7 +17,7 @@ export async function symbolsCheck(spec: SymbolsCheckSpec): Promise<void> {
   const { workspaceRoot, options } = spec;
   // This task runs after every module's compile and genksyms, which Nx keys by content: the
   // objects are those of the current sources even where a rewritten source is newer than them.
-  const model = options.objtree !== undefined ? await loadInTreeModel(workspaceRoot, options, true) : loadTreeModel(workspaceRoot, options, true);
+  const model = options.objtree !== undefined ? await loadInTreeModel(workspaceRoot, options, true, true) : loadTreeModel(workspaceRoot, options, true);
   const check = checkTreeModel(model, options);
   const at = (file: string) => (file.startsWith(workspaceRoot + '/') ? relative(workspaceRoot, file) : file);
   const lines = check.findings.map((f) => `${at(f.file)}:${f.line}: ${f.severity}: ${f.message}`);

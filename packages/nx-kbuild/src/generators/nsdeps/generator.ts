@@ -25,7 +25,7 @@ export default async function nsdeps(tree: Tree, schema: NsdepsSchema): Promise<
   const options = normalizeOptions(pluginOptions(tree));
   if (!options.kernelDir) throw new Error('nsdeps: in-tree workspaces (objtree) are not supported yet; run it in an external module tree');
   const model = loadTreeModel(tree.root, options);
-  const { scan, table, imports } = model.symbols;
+  const { scan, table, imports } = model.symbols!; // an external tree's model always keeps them
   const dialect = detectDialect(model.srctree);
 
   for (const mc of model.commands.modules) {
