@@ -44,3 +44,4 @@ export function runCli(name: string, main: () => number | Promise<number>): void
   }
 }
 export { writeFileAtomic } from './atomic-write';
+export { codeDigest } from './code-digest';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { OperationOutput } from './conf';
 
 /**
@@ -32,31 +32,10 @@ export interface KeyInputs {
   digests?: Map<string, string | undefined>;
 }
 
-let engineDigest: string | undefined;
-
-/** nx-kconfig's own code: a new build of the engine never reuses an old result. */
-function engine(): string {
-  if (engineDigest) return engineDigest;
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.js')) {
-        const st = statSync(p);
-        h.update(`${p}:${st.size}:${st.mtimeMs}\n`);
-      }
-    }
-  };
-  walk(__dirname);
-  engineDigest = h.digest('hex');
-  return engineDigest;
-}
-
 /** The key of an evaluation, given what the previous one read (undefined if a file is gone). */
 export function resultKey(k: KeyInputs, previous: Pick<CachedResult, 'files' | 'envNames' | 'shellCommands'>): string | undefined {
   const h = createHash('sha256');
-  h.update(`v2\0${engine()}\0${k.srctree}\0${k.argv.join('\0')}\0`);
+  h.update(`v2\0${codeDigest(__dirname)}\0${k.srctree}\0${k.argv.join('\0')}\0`);
   for (const name of previous.envNames) h.update(`${name}=${k.env[name] ?? '\u0000unset'}\0`);
   for (const name of Object.keys(k.env).filter((n) => n.startsWith('KCONFIG_')).sort()) h.update(`${name}=${k.env[name]}\0`);
   for (const c of previous.shellCommands) h.update(`${k.probeKey(c)}\0`);
