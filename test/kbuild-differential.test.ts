@@ -49,3 +49,17 @@ describe('kbuild evaluator against make -n -k all (Linux 6.12)', () => {
     expect(out).toMatch(/modules\.order: identical order/);
   });
 });
+
+describe('kbuild evaluator memo (Linux 6.12, Debian config)', () => {
+  it('after each Makefile edit, reusing the memo gives exactly what evaluating every directory gives', async () => {
+    const r = await run('bash', [join(REPO, 'tools', 'intree-incremental-check.sh')], { cwd: REPO, env: process.env });
+    const out = `${r.stdout}${r.stderr}`;
+    if (r.status !== 0) throw new Error(`intree-incremental-check.sh failed (${r.status}):\n${out}`);
+    expect(out).toMatch(/no change: identical to a full evaluation \([01] directories evaluated/);
+    expect(out).toMatch(/ccflags-y added to one module directory: identical to a full evaluation \(2 directories evaluated/);
+    expect(out).toMatch(/an object added to a composite module: identical/);
+    expect(out).toMatch(/subdir-ccflags-y added to drivers\/net \(every directory under it\): identical/);
+    expect(out).toMatch(/a module added: identical/);
+    expect(out).toMatch(/a source removed: reported with the Makefile line/);
+  });
+});

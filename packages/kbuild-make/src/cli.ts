@@ -14,10 +14,12 @@ outputs (paths relative to objtree):
   --compile-commands=FILE  compile_commands.json for clangd
   --commands=FILE          JSON: object, source, directory, owner (module, built-in or other)
                            and savedcmd of every object
+  --no-memo                evaluate every directory; neither read nor write the memo
 $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
 (default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
 $NX_KBUILD_THREADS threads (default: one per core); NX_KBUILD_TIMING=1 prints how long the
-structure pass and each thread took.`;
+structure pass and each thread took. The evaluation is kept in <objtree>/.nx-kbuild/evaluation.memo:
+a directory nothing of which changed since the last run is not evaluated again.`;
 
 /**
  * compile_commands.json as scripts/clang-tools/gen_compile_commands.py writes it from the .cmd files:
@@ -42,10 +44,12 @@ async function main(argv: string[]): Promise<number> {
   let srctree: string | undefined;
   let objtree: string | undefined;
   const outputs: Record<string, string> = {};
+  let memo = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const m = /^--(modules-order|compile-commands|commands)=(.+)$/.exec(a);
     if (m) outputs[m[1]] = m[2];
+    else if (a === '--no-memo') memo = false;
     else if (a === '--srctree') srctree = argv[++i];
     else if (a === '--objtree') objtree = argv[++i];
     else if (a === '-h' || a === '--help') {
@@ -71,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
 
   const t0 = process.hrtime.bigint();
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
-  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads });
+  const memoFile = memo ? join(objtree, '.nx-kbuild/evaluation.memo') : undefined;
+  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads, memoFile });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rel = (p: string) => p.slice(srctree!.length + 1);
   if (outputs['modules-order']) writeAtomic(resolve(objtree, outputs['modules-order']), k.tree.modules.map((m) => `${rel(m.path)}.o\n`).join(''));

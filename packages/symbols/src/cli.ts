@@ -3,7 +3,7 @@
  * nx-symbols: what modules export and import, from a configured kernel tree's sources.
  * The objects and their commands come from the kbuild evaluator, the rest from the scanner.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
 import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree } from '@nx-kbuild/kbuild-make';
@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
   const config = readConfigFile(resolve(objtree, 'include/config/auto.conf'), 'auto.conf').values;
   const env = cachedKbuildEnvironment(srctree, objtree);
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
-  const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads });
+  const memoFile = join(objtree, '.nx-kbuild', 'evaluation.memo');
+  const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
   const srcarch = env.SRCARCH ?? 'x86';
   const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects: objectsFromKbuild(tree.objects) }, threads);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);

@@ -7,8 +7,8 @@ import { runWork, type ThreadWork } from './in-tree';
 const { work, shellCache } = workerData as { work: ThreadWork; shellCache?: string };
 const shell = new CachedShell(shellCache, work.env.objtree, { ...process.env, ...work.env.env });
 try {
-  const commands = runWork({ ...work, env: { ...work.env, shell: (c) => shell.run(c) } });
-  parentPort!.postMessage({ commands, fresh: shell.freshResults() });
+  const { commands, records } = runWork({ ...work, env: { ...work.env, shell: (c) => shell.run(c) } });
+  parentPort!.postMessage({ commands, records, fresh: shell.freshResults() });
 } catch (e) {
   parentPort!.postMessage({ error: e instanceof SourceError ? { file: e.file, line: e.line, detail: e.detail } : String((e as Error).stack ?? e) });
 }

@@ -6,6 +6,8 @@ import { SourceError } from '@nx-kbuild/diagnostics';
 import { CachedShell } from '@nx-kbuild/kconfig';
 import type { MakeEvaluator } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
+import { CommandTemplates, decode, digest, environmentDigest, EvaluationMemo, type DirCommands } from '../memo/evaluation-memo';
+import { forgetSignatures, observing, type Observed } from '../memo/observations';
 import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, modCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
 import { evaluateModuleTree, type KbuildDirectory, type ModuleTree, type ObjectInput } from './tree';
 
@@ -58,6 +60,11 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
    * pipeline and each composite module's `ld -r` (for the Nx build of an in-tree kernel).
    */
   moduleSteps?: boolean | ((modulePath: string) => boolean);
+  /**
+   * Where to keep the evaluation between runs (in the build directory): directories nothing of
+   * which changed are taken from it, so a run after one Makefile edit evaluates that directory.
+   */
+  memoFile?: string;
 }
 
 /** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
@@ -88,21 +95,39 @@ export interface ThreadWork {
  */
 export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTree> {
   forgetDirectories();
+  forgetSignatures();
   const t0 = Date.now();
-  const { tree, jobs } = plan(k);
-  const t1 = Date.now();
-  const shell = new CachedShell(k.shellCache, k.objtree, { ...process.env, ...k.env });
-  const env: KbuildEnvironment = { srctree: k.srctree, objtree: k.objtree, env: k.env };
+  const memo = k.memoFile ? EvaluationMemo.load(k.memoFile, { srctree: k.srctree, objtree: k.objtree, env: k.env, config: k.config }) : undefined;
   // Worker threads run the compiled worker; from TypeScript sources (tests) everything runs here.
   const threads = existsSync(WORKER) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
+  const env: KbuildEnvironment = { srctree: k.srctree, objtree: k.objtree, env: k.env };
+  const { tree, jobs } = plan(k, memo);
+  const t1 = Date.now();
+  const shell = new CachedShell(k.shellCache, k.objtree, { ...process.env, ...k.env });
+  const commands: Text[] = new Array(jobs.length);
+  const genksyms: (Text | undefined)[] = new Array(jobs.length);
+  const dirs = tree.directories.map((d) => ({ dir: relativeTo(k.srctree)(d.dir), parent: d.parent === undefined ? undefined : relativeTo(k.srctree)(d.parent), builtin: d.builtin, modorder: d.modorder }));
+  const jobsOf = groupByDirectory(jobs.map((job, index) => ({ index, job, sig: jobSignature(job) })));
+  if (memo && fewStale(dirs, jobsOf, memo, k.env)) {
+    // A few directories changed since the memo was taken: those are evaluated here, in order.
+    for (const [index, command, g] of runIncremental(dirs, jobsOf, memo, { ...env, shell: (c) => shell.run(c) })) {
+      commands[index] = command;
+      genksyms[index] = g;
+    }
+    shell.save();
+    memo.save();
+    if (process.env.NX_KBUILD_TIMING) process.stderr.write(`plan ${t1 - t0} ms, ${memo.evaluated} directories evaluated, ${memo.reused} from the memo, in ${Date.now() - t1} ms\n`);
+    return result(tree, jobs, commands, genksyms);
+  }
   const parts = partition(tree, jobs, threads, k.srctree);
-  const commands: string[] = new Array(jobs.length);
-  const genksyms: (string | undefined)[] = new Array(jobs.length);
   const others = parts.slice(1).map((work) => runInWorker({ ...work, env }, k.shellCache));
+  const records: DirRecord[] = [];
   // This thread takes the first share while the workers run theirs.
   let error: unknown;
   try {
-    for (const [index, command, g] of runWork({ ...parts[0], env: { ...env, shell: (c) => shell.run(c) } })) {
+    const mine = runWork({ ...parts[0], env: { ...env, shell: (c) => shell.run(c) } });
+    records.push(...mine.records);
+    for (const [index, command, g] of mine.commands) {
       commands[index] = command;
       genksyms[index] = g;
     }
@@ -116,6 +141,7 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
     if (r.status === 'rejected') error ??= r.reason;
     else {
       shell.absorb(r.value.fresh);
+      records.push(...r.value.records);
       for (const [index, command, g] of r.value.commands) {
         commands[index] = command;
         genksyms[index] = g;
@@ -124,25 +150,43 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   }
   shell.save();
   if (error) throw error;
+  if (memo) {
+    for (const r of mergeRecords(records)) memo.keepCommands(r.dir, r.record, r.exported, true);
+    memo.save();
+  }
+  return result(tree, jobs, commands, genksyms);
+}
+
+/** A command, or how to decode it from the memo when it is first read (most runs read few). */
+type Text = string | (() => string);
+
+/** `target[key] = value`, as a property decoded on first read when `value` is a function. */
+function setText<T extends object>(target: T, key: string, value: Text | undefined): T {
+  if (typeof value === 'function') {
+    let text: string | undefined;
+    Object.defineProperty(target, key, { get: () => (text ??= value()), enumerable: true, configurable: true });
+  } else if (value !== undefined) Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  return target;
+}
+
+function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms: (Text | undefined)[]): KernelTree {
   const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'module');
   return {
     tree,
-    moduleLinks: jobs.flatMap((job, i) => (job.how === 'module' ? [{ module: job.module!, dir: job.dir, modCommand: commands[i], ...(genksyms[i] !== undefined ? { command: genksyms[i] } : {}) }] : [])),
-    objects: objectJobs.map(({ job, i }) => ({
-      object: job.object,
-      source: job.source,
-      dir: job.dir,
-      command: commands[i],
-      ...(job.module ? { module: job.module } : {}),
-      ...(job.inputOf ? { inputOf: job.inputOf } : {}),
-      ...(job.other ? { other: true as const } : {}),
-      ...(genksyms[i] !== undefined ? { genksyms: genksyms[i] } : {}),
-    })),
+    moduleLinks: jobs.flatMap((job, i) => (job.how === 'module' ? [setText(setText({ module: job.module!, dir: job.dir } as ModuleLink, 'modCommand', commands[i]), 'command', genksyms[i])] : [])),
+    objects: objectJobs.map(({ job, i }) => {
+      const o = { object: job.object, source: job.source, dir: job.dir } as ObjectCommand;
+      setText(o, 'command', commands[i]);
+      if (job.module) o.module = job.module;
+      if (job.inputOf) o.inputOf = job.inputOf;
+      if (job.other) o.other = true;
+      return setText(o, 'genksyms', genksyms[i]);
+    }),
   };
 }
 
 /** The structure pass: modules, built-in objects and the directories kbuild visits. */
-function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
+function plan(k: KernelTreeOptions, memo?: EvaluationMemo): { tree: ModuleTree; jobs: ObjectJob[] } {
   const src = k.srctree;
   const variables = {
     ...k.config,
@@ -155,7 +199,7 @@ function plan(k: KernelTreeOptions): { tree: ModuleTree; jobs: ObjectJob[] } {
     ARCH_DRIVERS: k.env.ARCH_DRIVERS ?? '',
     BITS: k.env.BITS ?? '',
   };
-  const tree = evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any' });
+  const tree = evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any', memo });
   const rel = relativeTo(src);
   const jobs: ObjectJob[] = [];
   const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string, input?: ObjectInput, other?: { via: string[] }) => {
@@ -203,6 +247,8 @@ function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: st
     unit.set(d.dir, dd <= 2 ? d.dir : unit.get(d.parent!)!);
   }
   const weight = new Map<string, number>();
+  // Every directory is evaluated, also those with no object of their own (their sub-make runs too).
+  for (const d of dirs) if (!weight.has(unit.get(d.dir)!)) weight.set(unit.get(d.dir)!, 0);
   for (const j of jobs) weight.set(unit.get(j.dir) ?? '.', (weight.get(unit.get(j.dir) ?? '.') ?? 0) + 1);
   const bins = Array.from({ length: Math.min(threads, Math.max(1, weight.size)) }, () => ({ units: new Set<string>(), load: 0 }));
   for (const [u, w] of [...weight].sort((a, b) => b[1] - a[1])) {
@@ -225,26 +271,166 @@ function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: st
   });
 }
 
-/** Evaluates the directories of one share in order and expands its objects' commands. */
-export function runWork(work: ThreadWork): [number, string, string?][] {
-  const evaluated = new Map<string, MakeEvaluator>();
-  for (const d of work.directories) {
-    const parent = d.parent === undefined ? undefined : evaluated.get(d.parent);
-    const env = parent ? parent.exportedEnvironment() : work.env.env;
-    evaluated.set(d.dir, evaluateBuildDir({ ...work.env, env }, d.dir, { builtin: d.builtin, modorder: d.modorder }));
-  }
-  return work.jobs.map(({ index, job }) => {
-    const ev = evaluated.get(job.dir);
-    if (!ev) throw new Error(`${job.object}: its directory ${job.dir} was not evaluated`);
-    if (job.how === 'rule') return [index, ruleCommand(ev, job.object)];
-    if (job.how === 'module') return [index, modCommand(ev, job.source), job.composite ? linkMultiCommand(ev, job.object, job.source) : undefined];
-    const command = compileCommand(ev, job.object, job.source, job.via);
-    return job.genksyms ? [index, command, genksymsCommand(ev, job.object, job.source)] : [index, command];
+/** A directory's sub-make as one thread evaluated it, for the memo. */
+export interface DirRecord {
+  dir: string;
+  exported: Record<string, string>;
+  record: DirCommands;
+}
+
+type Directory = ThreadWork['directories'][number];
+
+/** What a job's commands depend on besides its directory's sub-make. */
+const jobSignature = (job: ObjectJob): string =>
+  JSON.stringify([job.how, job.object, job.source, job.via ?? [], job.genksyms ? 1 : 0, job.composite ? 1 : 0, job.inputOf ?? '']);
+
+/** A directory's sub-make is the same when evaluated with the same needs and the same environment. */
+const subMakeKey = (d: Directory, parentDigest: string): string => digest(JSON.stringify([d.dir, d.builtin, d.modorder, parentDigest]));
+
+/** One directory's sub-make, evaluated with the environment its parent exports; its jobs expanded. */
+function subMake(
+  env: KbuildEnvironment,
+  d: Directory,
+  parent: { env: Record<string, string>; digest: string },
+  jobs: readonly { index: number; job: ObjectJob; sig: string }[],
+): { commands: [number, string, string?][]; record: DirRecord } {
+  const observed: Observed = new Map();
+  const templates = new CommandTemplates();
+  const jobsDone: DirCommands['jobs'] = {};
+  return observing(observed, () => {
+    const ev = evaluateBuildDir({ ...env, env: parent.env }, d.dir, { builtin: d.builtin, modorder: d.modorder });
+    const exported = ev.exportedEnvironment();
+    const commands = jobs.map(({ index, job, sig }): [number, string, string?] => {
+      const out = expandJob(ev, job);
+      jobsDone[sig] = out.map((c) => templates.add(c!, job));
+      return [index, ...out];
+    });
+    // Most directories export exactly what they were given: the parent's digest then stands.
+    const exportedDigest = sameEnvironment(exported, parent.env) ? parent.digest : environmentDigest(exported);
+    const record: DirCommands = { key: subMakeKey(d, parent.digest), exported: exportedDigest, templates: templates.templates, jobs: jobsDone, observed };
+    return { commands, record: { dir: d.dir, exported, record } };
   });
+}
+
+function sameEnvironment(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k] || !(k in b)) return false;
+  return true;
+}
+
+function expandJob(ev: MakeEvaluator, job: ObjectJob): [string, string?] {
+  if (job.how === 'rule') return [ruleCommand(ev, job.object)];
+  if (job.how === 'module') return job.composite ? [modCommand(ev, job.source), linkMultiCommand(ev, job.object, job.source)] : [modCommand(ev, job.source)];
+  const command = compileCommand(ev, job.object, job.source, job.via);
+  return job.genksyms ? [command, genksymsCommand(ev, job.object, job.source)] : [command];
+}
+
+/** Evaluates the directories of one share in order (parents first) and expands its objects' commands. */
+export function runWork(work: ThreadWork): { commands: [number, string, string?][]; records: DirRecord[] } {
+  const jobsOf = groupByDirectory(work.jobs.map((j) => ({ ...j, sig: jobSignature(j.job) })));
+  const exportedOf = new Map<string, { env: Record<string, string>; digest: string }>();
+  const root = { env: work.env.env, digest: environmentDigest(work.env.env) };
+  const commands: [number, string, string?][] = [];
+  const records: DirRecord[] = [];
+  for (const d of work.directories) {
+    const parent = d.parent === undefined ? root : exportedOf.get(d.parent);
+    if (!parent) throw new Error(`${d.dir}: its parent ${d.parent} was not evaluated first`);
+    const r = subMake(work.env, d, parent, jobsOf.get(d.dir) ?? []);
+    commands.push(...r.commands);
+    records.push(r.record);
+    exportedOf.set(d.dir, { env: r.record.exported, digest: r.record.record.exported });
+  }
+  allExpanded(work.jobs, commands);
+  return { commands, records };
+}
+
+/** Every job of a share belongs to one of its directories: none is left without a command. */
+function allExpanded(jobs: readonly { index: number; job: ObjectJob }[], commands: readonly [number, ...unknown[]][]): void {
+  if (commands.length === jobs.length) return;
+  const done = new Set(commands.map(([i]) => i));
+  const missed = jobs.find(({ index }) => !done.has(index))!.job;
+  throw new Error(`${missed.object}: its directory ${missed.dir} was not evaluated`);
+}
+
+function groupByDirectory<T extends { job: ObjectJob }>(jobs: readonly T[]): Map<string, T[]> {
+  const byDir = new Map<string, T[]>();
+  for (const j of jobs) {
+    const l = byDir.get(j.job.dir);
+    if (l) l.push(j);
+    else byDir.set(j.job.dir, [j]);
+  }
+  return byDir;
+}
+
+/** Records of one directory from several threads (ancestors are evaluated by each): their jobs together. */
+function mergeRecords(records: DirRecord[]): DirRecord[] {
+  const byDir = new Map<string, DirRecord>();
+  for (const r of records) {
+    const had = byDir.get(r.dir);
+    if (!had) {
+      byDir.set(r.dir, r);
+      continue;
+    }
+    const into = had.record;
+    const from = r.record;
+    for (const [sig, ts] of Object.entries(from.jobs)) {
+      into.jobs[sig] = ts.map((t) => {
+        const at = into.templates.indexOf(from.templates[t]);
+        return at >= 0 ? at : into.templates.push(from.templates[t]) - 1;
+      });
+    }
+    const seen = into.observed as Observed;
+    for (const [p, sig] of from.observed as Observed) if (!seen.has(p) || seen.get(p) === '+' || seen.get(p) === '-') seen.set(p, sig);
+  }
+  return [...byDir.values()];
+}
+
+/**
+ * Whether the memo serves most directories as they are: then the few that changed (and the
+ * subdirectories of those whose environment changes with them) are evaluated in this thread, not
+ * the whole tree on every core. An estimate: a changed directory is taken to export what it did.
+ */
+function fewStale(dirs: Directory[], jobsOf: Map<string, { sig: string }[]>, memo: EvaluationMemo, rootEnv: Record<string, string>): boolean {
+  const digestOf = new Map<string, string | undefined>();
+  let stale = 0;
+  for (const d of dirs) {
+    const parentDigest = d.parent === undefined ? environmentDigest(rootEnv) : digestOf.get(d.parent);
+    const hit = parentDigest === undefined ? undefined : memo.commands(d.dir, subMakeKey(d, parentDigest), (jobsOf.get(d.dir) ?? []).map((j) => j.sig));
+    // A directory evaluated again most likely exports what it did (subdir-ccflags-y rarely changes).
+    digestOf.set(d.dir, hit?.record.exported ?? memo.exportedBefore(d.dir));
+    if (!hit) stale++;
+  }
+  return stale <= dirs.length / 4;
+}
+
+/** The sub-makes in order: from the memo where it serves them, evaluated here where not. */
+function runIncremental(dirs: Directory[], jobsOf: Map<string, { index: number; job: ObjectJob; sig: string }[]>, memo: EvaluationMemo, env: KbuildEnvironment): [number, Text, Text?][] {
+  const exportedOf = new Map<string, { env: Record<string, string>; digest: string }>();
+  const root = { env: env.env, digest: environmentDigest(env.env) };
+  const commands: [number, Text, Text?][] = [];
+  for (const d of dirs) {
+    const parent = d.parent === undefined ? root : exportedOf.get(d.parent)!;
+    const mine = jobsOf.get(d.dir) ?? [];
+    const hit = memo.commands(d.dir, subMakeKey(d, parent.digest), mine.map((j) => j.sig));
+    if (hit) {
+      for (const { index, job, sig } of mine) commands.push([index, ...(hit.record.jobs[sig].map((t) => () => decode(hit.record.templates[t], job)) as [Text, Text?])]);
+      exportedOf.set(d.dir, { env: hit.exported, digest: hit.record.exported });
+      memo.keepCommands(d.dir, hit.record, hit.exported, false);
+      continue;
+    }
+    const r = subMake(env, d, parent, mine);
+    commands.push(...r.commands);
+    exportedOf.set(d.dir, { env: r.record.exported, digest: r.record.record.exported });
+    memo.keepCommands(d.dir, r.record.record, r.record.exported, true);
+  }
+  allExpanded([...jobsOf.values()].flat(), commands);
+  return commands;
 }
 
 interface WorkerResult {
   commands: [number, string, string?][];
+  records: DirRecord[];
   fresh: Record<string, string>;
 }
 

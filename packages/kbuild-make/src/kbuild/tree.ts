@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { MakeEvaluator, type Variable } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
 import { dirRules, reachableObjects, type DirRule } from './goals';
 import { matchPattern, words } from '../make/words';
+import { exists, observing, type Observations, type Observed } from '../memo/observations';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
 export interface DirFlags {
@@ -131,7 +132,48 @@ export interface TreeOptions {
    * a whole kernel tree; the commands for those come later).
    */
   sources?: 'c' | 'any';
+  /** Directories evaluated by an earlier run, reused when nothing they looked at changed. */
+  memo?: StructureMemo;
 }
+
+/** How a directory is reached: the arguments of its evaluation. */
+export interface VisitArgs {
+  dir: string;
+  /** KBUILD_CFLAGS with every ancestor's subdir-ccflags-y. */
+  inheritedCflags: string;
+  parent?: string;
+  /** Named in the parent's obj-y. */
+  inBuiltin: boolean;
+  role: 'linked' | 'other';
+  /** What a sub-make started by a recipe is asked for. */
+  goals: string[];
+}
+
+/** What one directory's Makefile contributes to the tree, replayable without evaluating it. */
+export interface DirStructure {
+  file: string;
+  entry: KbuildDirectory;
+  diagnostics: TreeDiagnostic[];
+  builtin: { own: BuiltinObject[]; order: string[] };
+  /** Its modules and the subdirectories it names, in make's order. */
+  steps: ({ visit: VisitArgs } | { module: ModuleSpec })[];
+  /**
+   * Whole-tree mode: objects its rules build for something else, and the directories they make
+   * in, found from the objects known under it (`known`: their names, its own and its subdirectories').
+   */
+  post?: { known: string; others: OtherObject[]; visits: VisitArgs[] };
+  /** What its evaluation looked at (see memo/observations). */
+  observed: Observations;
+}
+
+/** Directory evaluations kept between runs; `lookup` answers only when nothing they looked at changed. */
+export interface StructureMemo {
+  lookup(key: string): DirStructure | undefined;
+  /** `fresh`: evaluated in this run (not as the memo had it). */
+  keep(key: string, record: DirStructure, fresh: boolean): void;
+}
+
+export const visitKey = (a: VisitArgs): string => JSON.stringify([a.dir, a.inheritedCflags, a.parent ?? null, a.inBuiltin, a.role, a.goals]);
 
 const SOURCE_SUFFIXES = ['.c', '.S', '.rs'];
 
@@ -147,7 +189,7 @@ const GENERIC_GENERATORS: [stemSuffix: string, source: string, input: string][] 
 function kbuildFile(dir: string): string | undefined {
   for (const name of ['Kbuild', 'Makefile']) {
     const f = join(dir, name);
-    if (existsSync(f)) return f;
+    if (exists(f)) return f;
   }
   return undefined;
 }
@@ -165,7 +207,7 @@ function ruleInput(rules: DirRule[], dir: string, name: string): string | undefi
       if (stemOf === undefined) continue;
       const input = prereq.replace('%', stemOf);
       const abs = input.startsWith('/') ? input : join(dir, input);
-      if (existsSync(abs)) return abs;
+      if (exists(abs)) return abs;
     }
   }
   return undefined;
@@ -220,193 +262,247 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
    * count; `other`: a subdir-y directory or a sub-make a recipe starts, whose objects are built
    * for something else (`goals`: what that sub-make is asked for).
    */
-  const visit = (dir: string, inheritedCflags: string, parent?: string, inBuiltin = true, role: 'linked' | 'other' = 'linked', goals: string[] = []): void => {
-    if (directories.some((d) => d.dir === dir)) return;
-    const file = kbuildFile(dir);
-    if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
-    makefiles.push(file);
-    directories.push({ dir, parent, builtin: role === 'linked' && inBuiltin, modorder: role === 'linked' });
-    const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true, base: shared });
-    ev.setSimple('KBUILD_CFLAGS', inheritedCflags, 'environment');
-    ev.setSimple('obj', dir, 'file');
-    ev.setSimple('src', dir, 'file');
-    ev.setSimple('KBUILD_EXTMOD', options.root, 'command line');
-    ev.setSimple('M', options.root, 'command line');
-    ev.evalFile(file);
-    for (const m of ev.messages) {
-      if (m.kind === 'warning') diagnostics.push({ file: m.loc.file, line: m.loc.line, severity: 'warning', message: m.text });
-    }
+  /**
+   * One kbuild directory's Makefile, evaluated: what it contributes, as steps to replay (its own
+   * modules and the subdirectories it names, in make's order), and the objects its rules build
+   * for something else, which depend on the objects known under it (`post`).
+   */
+  const evaluateDirectory = (a: VisitArgs): { record: DirStructure; post: (known: ReadonlySet<string>) => DirStructure['post'] } => {
+    const { dir, inheritedCflags, parent, inBuiltin, role, goals } = a;
+    const observed: Observed = new Map();
+    return observing(observed, () => {
+      const file = kbuildFile(dir);
+      if (!file) throw new SourceError(dir, 0, 'no Kbuild or Makefile in this directory (named as a subdirectory)');
+      const ownDiagnostics: TreeDiagnostic[] = [];
+      const ev = new MakeEvaluator({ cwd: options.kernelDir, commandLine: {}, allowShell: true, base: shared });
+      ev.setSimple('KBUILD_CFLAGS', inheritedCflags, 'environment');
+      ev.setSimple('obj', dir, 'file');
+      ev.setSimple('src', dir, 'file');
+      ev.setSimple('KBUILD_EXTMOD', options.root, 'command line');
+      ev.setSimple('M', options.root, 'command line');
+      ev.evalFile(file);
+      for (const m of ev.messages) {
+        if (m.kind === 'warning') ownDiagnostics.push({ file: m.loc.file, line: m.loc.line, severity: 'warning', message: m.text });
+      }
 
-    const get = (name: string) => ev.get(name);
-    const objY = words(get('obj-y'));
-    const objM = words(get('obj-m')).filter((o) => !objY.includes(o));
-    const subdirCflags = get('subdir-ccflags-y');
-    const dirCflags = subdirCflags.trim() === '' ? inheritedCflags : `${inheritedCflags} ${subdirCflags}`;
+      const get = (name: string) => ev.get(name);
+      const objY = words(get('obj-y'));
+      const objM = words(get('obj-m')).filter((o) => !objY.includes(o));
+      const subdirCflags = get('subdir-ccflags-y');
+      const dirCflags = subdirCflags.trim() === '' ? inheritedCflags : `${inheritedCflags} ${subdirCflags}`;
 
-    for (const o of options.sources === 'any' ? [] : objY) {
-      if (!o.endsWith('/')) {
-        diagnostics.push({
+      for (const o of options.sources === 'any' ? [] : objY) {
+        if (!o.endsWith('/')) {
+          ownDiagnostics.push({
+            file,
+            line: lineOf(file, o),
+            severity: 'warning',
+            message: `${o} is in obj-y: built-in objects are not built for external modules (M=); it is ignored, as kbuild does`,
+          });
+        }
+      }
+      // subdir-y/m-only directories: visited in whole-tree mode (their objects are 'other'), ignored for M=.
+      const subdirOnly = words(get('subdir-y') + ' ' + get('subdir-m')).filter((d) => !objY.includes(d + '/') && !words(get('obj-m')).includes(d + '/'));
+      for (const d of options.sources === 'any' ? [] : subdirOnly) {
+        ownDiagnostics.push({
           file,
-          line: lineOf(file, o),
+          line: lineOf(file, d),
           severity: 'warning',
-          message: `${o} is in obj-y: built-in objects are not built for external modules (M=); it is ignored, as kbuild does`,
+          message: `${d} is in subdir-y/m only: kbuild does not put its modules into modules.order; it is ignored`,
         });
       }
-    }
-    // subdir-y/m-only directories: visited in whole-tree mode (their objects are 'other'), ignored for M=.
-    const subdirOnly = words(get('subdir-y') + ' ' + get('subdir-m')).filter((d) => !objY.includes(d + '/') && !words(get('obj-m')).includes(d + '/'));
-    for (const d of options.sources === 'any' ? [] : subdirOnly) {
-      diagnostics.push({
-        file,
-        line: lineOf(file, d),
-        severity: 'warning',
-        message: `${d} is in subdir-y/m only: kbuild does not put its modules into modules.order; it is ignored`,
-      });
-    }
 
-    const flags: DirFlags = {
-      kbuildCflags: dirCflags,
-      ccflags: `${get('ccflags-y')} ${get('EXTRA_CFLAGS')}`.trim(),
-      ccflagsRemove: get('ccflags-remove-y'),
-      perObject: {},
-      ldflags: `${get('ldflags-y')} ${get('EXTRA_LDFLAGS')}`.trim(),
-      objtoolSkipDir: get('OBJECT_FILES_NON_STANDARD'),
-      objtoolSkip: {},
-    };
+      const flags: DirFlags = {
+        kbuildCflags: dirCflags,
+        ccflags: `${get('ccflags-y')} ${get('EXTRA_CFLAGS')}`.trim(),
+        ccflagsRemove: get('ccflags-remove-y'),
+        perObject: {},
+        ldflags: `${get('ldflags-y')} ${get('EXTRA_LDFLAGS')}`.trim(),
+        objtoolSkipDir: get('OBJECT_FILES_NON_STANDARD'),
+        objtoolSkip: {},
+      };
 
-    // Whole-tree mode: files a rule of this directory makes, named in `targets` or by a rule's targets.
-    const rules = options.sources === 'any' ? dirRules(ev, dir) : [];
-    const declared = new Set(words(get('targets')));
-    const madeHere = (name: string) =>
-      declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
+      // Whole-tree mode: files a rule of this directory makes, named in `targets` or by a rule's targets.
+      const rules = options.sources === 'any' ? dirRules(ev, dir) : [];
+      const declared = new Set(words(get('targets')));
+      const madeHere = (name: string) =>
+        declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
 
-    // An object's source: <stem>.c/.S/.rs in the directory, a rule's input, or a generated file.
-    // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
-    type Found = { source: string; generated?: boolean; input?: ObjectInput };
-    const sourceOf = (m: string): Found | undefined => {
-      const stem = m.slice(0, -2);
-      const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => existsSync(p));
-      if (plain) return { source: plain };
-      if (options.sources !== 'any') return undefined;
-      const fromObject = objectRuleInput(rules, dir, m);
-      if (fromObject?.startsWith(dir + '/')) {
-        const compiled = sourceOf(fromObject.slice(dir.length + 1));
-        if (compiled && !compiled.input) return { source: fromObject, generated: true, input: { object: fromObject, ...compiled } };
-      }
-      const input = ruleInput(rules, dir, m);
-      if (input) return { source: input };
-      // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
-      const made = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => madeHere(name));
-      if (made) return { source: `${dir}/${made}`, generated: true };
-      // Makefile.lib's `$(obj)/%: $(src)/%_shipped`: the shipped copy is copied into the build dir.
-      const shipped = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => existsSync(`${dir}/${name}_shipped`));
-      if (shipped) return { source: `${dir}/${shipped}`, generated: true };
-      const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && existsSync(join(dir, stem.slice(0, -suffix.length) + input)));
-      if (generic) return { source: `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`, generated: true };
-      return undefined;
-    };
-    const builtinSource = (m: string): Found => {
-      const found = sourceOf(m);
-      if (!found) throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, m.slice(0, -2))}.c does not exist`);
-      return found;
-    };
-
-    // Whole-tree mode: the built-in objects, in link order (obj-y, composites expanded, then lib-y).
-    const builtinHere: BuiltinObject[] = [];
-    if (options.sources === 'any' && role === 'linked') {
-      for (const o of new Set(objY)) {
-        if (o.endsWith('/')) continue;
-        const base = o.slice(0, -2);
-        const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
-        if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(p) });
-        else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(o) });
-      }
-      const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
-      for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir, ...builtinSource(o) });
-    }
-
-    // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
-    // make's $^ lists a prerequisite once: an object named twice in obj-m is one module, first place.
-    const ordered = [...new Set([...objY.filter((o) => o.endsWith('/')), ...objM])];
-    builtinByDir.set(dir, { own: builtinHere, order: role === 'linked' ? objY : [] });
-    const modulesBefore = modules.length;
-    for (const entry of ordered) {
-      if (entry.endsWith('/')) {
-        visit(join(dir, entry.slice(0, -1)), dirCflags, dir, objY.includes(entry), role);
-        continue;
-      }
-      if (role === 'other') continue; // kbuild does not build modules of a subdir-y directory into modules.order
-      if (!entry.endsWith('.o')) {
-        throw new SourceError(file, lineOf(file, entry), `'${entry}' in obj-m is neither an object (.o) nor a directory (/)`);
-      }
-      const base = entry.slice(0, -2);
-      const suffixVars = ['-objs', '-y', '-m'].map((s) => words(get(base + s)));
-      const composite = suffixVars.some((w) => w.length > 0) || get(base + '-') !== '';
-      const memberNames = composite ? [...new Set(suffixVars.flat())] : [entry];
-      const members: ObjectSpec[] = [];
-      for (const m of memberNames) {
-        if (!m.endsWith('.o')) {
-          throw new SourceError(file, lineOf(file, m), `'${m}' in ${base}-y/-objs is not an object (.o)`);
-        }
+      // An object's source: <stem>.c/.S/.rs in the directory, a rule's input, or a generated file.
+      // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
+      type Found = { source: string; generated?: boolean; input?: ObjectInput };
+      const sourceOf = (m: string): Found | undefined => {
         const stem = m.slice(0, -2);
+        const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => exists(p));
+        if (plain) return { source: plain };
+        if (options.sources !== 'any') return undefined;
+        const fromObject = objectRuleInput(rules, dir, m);
+        if (fromObject?.startsWith(dir + '/')) {
+          const compiled = sourceOf(fromObject.slice(dir.length + 1));
+          if (compiled && !compiled.input) return { source: fromObject, generated: true, input: { object: fromObject, ...compiled } };
+        }
+        const input = ruleInput(rules, dir, m);
+        if (input) return { source: input };
+        // A source made by a rule here ($(obj)/foo.c: ...), as kbuild's generated sources are.
+        const made = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => madeHere(name));
+        if (made) return { source: `${dir}/${made}`, generated: true };
+        // Makefile.lib's `$(obj)/%: $(src)/%_shipped`: the shipped copy is copied into the build dir.
+        const shipped = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => exists(`${dir}/${name}_shipped`));
+        if (shipped) return { source: `${dir}/${shipped}`, generated: true };
+        const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && exists(join(dir, stem.slice(0, -suffix.length) + input)));
+        if (generic) return { source: `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`, generated: true };
+        return undefined;
+      };
+      const builtinSource = (m: string): Found => {
         const found = sourceOf(m);
-        if (!found) {
-          throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, stem)}.c does not exist`);
-        }
-        const { source, generated, input } = found;
-        if (!source.endsWith('.c') && options.sources !== 'any') {
-          throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
-        }
-        members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}) });
-        flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
-        flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
-      }
-      // Spelled as kbuild spells it (`..` kept): modules.order and the .mod file use this path.
-      const modPath = `${dir}/${base}`;
-      modules.push({
-        name: base.slice(base.lastIndexOf('/') + 1),
-        path: modPath,
-        dir: dirname(modPath),
-        composite,
-        members,
-        flags,
-        definedIn: { file, line: lineOf(file, entry) },
-      });
-    }
-    if (options.sources !== 'any') return;
+        if (!found) throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, m.slice(0, -2))}.c does not exist`);
+        return found;
+      };
 
-    // What this directory's sub-make builds besides modules and built-in objects, in make's order:
-    // extra-y, lib.a, built-in.a, modules, always-y (and a recipe's goal for a sub-make).
-    const here = (o: string) => `${dir}/${o}`;
-    const known = new Set<string>();
-    for (const b of builtinHere) known.add(b.object.slice(dir.length + 1));
-    for (const m of modules.slice(modulesBefore)) for (const o of m.members) if (o.object.startsWith(dir + '/')) known.add(o.object.slice(dir.length + 1));
-    const libY = role === 'other' ? words(`${get('lib-y')} ${get('lib-m')}`) : [];
-    const goalNames = [
-      ...words(get('extra-y')),
-      ...libY,
-      ...[...known],
-      ...words(`${get('always-y')} ${get('always-m')}`),
-      ...goals.map((g) => (g.startsWith(dir + '/') ? g.slice(dir.length + 1) : g)),
-    ];
-    const generatedSource = (name: string): string[] => {
-      if (!name.endsWith('.o')) return [];
-      const found = sourceOf(name);
-      return found?.generated && !found.input && found.source.startsWith(dir + '/') ? [found.source.slice(dir.length + 1)] : [];
-    };
-    const reach = reachableObjects(rules, dir, goalNames, known, generatedSource);
-    for (const { name, via } of reach.objects) {
-      const found = sourceOf(name);
-      if (!found) continue; // made by a rule from something else (a linked blob, a host tool's output)
-      others.push({ object: here(name), dir, via: via.map(here), ...found });
+      // Whole-tree mode: the built-in objects, in link order (obj-y, composites expanded, then lib-y).
+      const builtinHere: BuiltinObject[] = [];
+      if (options.sources === 'any' && role === 'linked') {
+        for (const o of new Set(objY)) {
+          if (o.endsWith('/')) continue;
+          const base = o.slice(0, -2);
+          const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
+          if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(p) });
+          else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(o) });
+        }
+        const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
+        for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir, ...builtinSource(o) });
+      }
+
+      // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
+      // make's $^ lists a prerequisite once: an object named twice in obj-m is one module, first place.
+      const ordered = [...new Set([...objY.filter((o) => o.endsWith('/')), ...objM])];
+      const steps: DirStructure['steps'] = [];
+      for (const entry of ordered) {
+        if (entry.endsWith('/')) {
+          steps.push({ visit: { dir: join(dir, entry.slice(0, -1)), inheritedCflags: dirCflags, parent: dir, inBuiltin: objY.includes(entry), role, goals: [] } });
+          continue;
+        }
+        if (role === 'other') continue; // kbuild does not build modules of a subdir-y directory into modules.order
+        if (!entry.endsWith('.o')) {
+          throw new SourceError(file, lineOf(file, entry), `'${entry}' in obj-m is neither an object (.o) nor a directory (/)`);
+        }
+        const base = entry.slice(0, -2);
+        const suffixVars = ['-objs', '-y', '-m'].map((s) => words(get(base + s)));
+        const composite = suffixVars.some((w) => w.length > 0) || get(base + '-') !== '';
+        const memberNames = composite ? [...new Set(suffixVars.flat())] : [entry];
+        const members: ObjectSpec[] = [];
+        for (const m of memberNames) {
+          if (!m.endsWith('.o')) {
+            throw new SourceError(file, lineOf(file, m), `'${m}' in ${base}-y/-objs is not an object (.o)`);
+          }
+          const stem = m.slice(0, -2);
+          const found = sourceOf(m);
+          if (!found) {
+            throw new SourceError(file, lineOf(file, m), `no source for ${m}: ${join(dir, stem)}.c does not exist`);
+          }
+          const { source, generated, input } = found;
+          if (!source.endsWith('.c') && options.sources !== 'any') {
+            throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
+          }
+          members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}) });
+          flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
+          flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
+        }
+        // Spelled as kbuild spells it (`..` kept): modules.order and the .mod file use this path.
+        const modPath = `${dir}/${base}`;
+        steps.push({
+          module: {
+            name: base.slice(base.lastIndexOf('/') + 1),
+            path: modPath,
+            dir: dirname(modPath),
+            composite,
+            members,
+            flags,
+            definedIn: { file, line: lineOf(file, entry) },
+          },
+        });
+      }
+      const record: DirStructure = {
+        file,
+        entry: { dir, parent, builtin: role === 'linked' && inBuiltin, modorder: role === 'linked' },
+        diagnostics: ownDiagnostics,
+        builtin: { own: builtinHere, order: role === 'linked' ? objY : [] },
+        steps,
+        observed,
+      };
+
+      // What this directory's sub-make builds besides modules and built-in objects, in make's order:
+      // extra-y, lib.a, built-in.a, modules, always-y (and a recipe's goal for a sub-make).
+      const post = (known: ReadonlySet<string>): DirStructure['post'] =>
+        observing(observed, () => {
+          const here = (o: string) => `${dir}/${o}`;
+          const libY = role === 'other' ? words(`${get('lib-y')} ${get('lib-m')}`) : [];
+          const goalNames = [
+            ...words(get('extra-y')),
+            ...libY,
+            ...[...known],
+            ...words(`${get('always-y')} ${get('always-m')}`),
+            ...goals.map((g) => (g.startsWith(dir + '/') ? g.slice(dir.length + 1) : g)),
+          ];
+          const generatedSource = (name: string): string[] => {
+            if (!name.endsWith('.o')) return [];
+            const found = sourceOf(name);
+            return found?.generated && !found.input && found.source.startsWith(dir + '/') ? [found.source.slice(dir.length + 1)] : [];
+          };
+          const reach = reachableObjects(rules, dir, goalNames, known, generatedSource);
+          const othersHere: OtherObject[] = [];
+          for (const { name, via } of reach.objects) {
+            const found = sourceOf(name);
+            if (!found) continue; // made by a rule from something else (a linked blob, a host tool's output)
+            othersHere.push({ object: here(name), dir, via: via.map(here), ...found });
+          }
+          const visits: VisitArgs[] = [
+            ...subdirOnly.map((d) => ({ dir: join(dir, d), inheritedCflags: dirCflags, parent: dir, inBuiltin: false, role: 'other' as const, goals: [] })),
+            ...reach.subMakes.map((sub) => ({ dir: sub.dir, inheritedCflags: dirCflags, parent: dir, inBuiltin: false, role: 'other' as const, goals: [sub.goal] })),
+          ];
+          return { known: [...known].join('\n'), others: othersHere, visits };
+        });
+      return { record, post };
+    });
+  };
+
+  /**
+   * One kbuild directory. `linked`: reached through obj-y/obj-m, its modules and built-in objects
+   * count; `other`: a subdir-y directory or a sub-make a recipe starts, whose objects are built
+   * for something else (`goals`: what that sub-make is asked for). Taken from the memo when
+   * nothing its evaluation looked at has changed.
+   */
+  const visit = (a: VisitArgs): void => {
+    if (directories.some((d) => d.dir === a.dir)) return;
+    const key = visitKey(a);
+    let live = options.memo?.lookup(key) ? undefined : evaluateDirectory(a);
+    let record = live?.record ?? options.memo!.lookup(key)!;
+    makefiles.push(record.file);
+    directories.push(record.entry);
+    diagnostics.push(...record.diagnostics);
+    builtinByDir.set(a.dir, record.builtin);
+    const modulesBefore = modules.length;
+    for (const step of record.steps) {
+      if ('visit' in step) visit(step.visit);
+      else modules.push(step.module);
     }
-    for (const d of subdirOnly) visit(join(dir, d), dirCflags, dir, false, 'other');
-    for (const sub of reach.subMakes) visit(sub.dir, dirCflags, dir, false, 'other', [sub.goal]);
+    if (options.sources !== 'any') return options.memo?.keep(key, record, live !== undefined);
+    const known = new Set<string>();
+    for (const b of record.builtin.own) known.add(b.object.slice(a.dir.length + 1));
+    for (const m of modules.slice(modulesBefore)) for (const o of m.members) if (o.object.startsWith(a.dir + '/')) known.add(o.object.slice(a.dir.length + 1));
+    if (record.post?.known !== [...known].join('\n')) {
+      // Objects under it changed since the memo was taken: its rules are walked again.
+      live ??= evaluateDirectory(a);
+      record = { ...record, observed: live.record.observed, post: live.post(known) };
+    }
+    options.memo?.keep(key, record, live !== undefined);
+    others.push(...record.post!.others);
+    for (const v of record.post!.visits) visit(v);
   };
 
   makefileLines.clear();
   forgetDirectories();
-  visit(options.root, options.kbuildCflags);
+  visit({ dir: options.root, inheritedCflags: options.kbuildCflags, inBuiltin: true, role: 'linked', goals: [] });
   // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
   const link = (dir: string): void => {
     const entry = builtinByDir.get(dir);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { collapseContinuations, findAssignment, parseMakefile, readMakefile, splitKeyword, topLevelIndex, type Statement } from './statements';
 import { wildcard } from './wildcard';
+import { exists, noteContent } from '../memo/observations';
 import { joinWords, matchPattern, patsubstWord, words } from './words';
 
 export type Origin = 'default' | 'environment' | 'file' | 'command line' | 'override' | 'automatic';
@@ -334,10 +335,11 @@ export class MakeEvaluator {
           for (const f of words(this.expand(st.rest, loc))) {
             const path = isAbsolute(f) ? f : join(this.options.cwd, f);
             if (this.options.preloaded?.files.has(path)) {
+              for (const p of this.options.preloaded.files) noteContent(p);
               this.vars.attachBase(this.options.preloaded.vars);
               continue;
             }
-            if (!existsSync(path)) {
+            if (!exists(path)) {
               if (st.keyword === 'include') throw new SourceError(file, startLine, `${f}: No such file or directory`);
               continue;
             }
@@ -878,7 +880,7 @@ const FUNCTIONS: Record<string, Fn> = {
     return joinWords(Array.from({ length: n }, (_, k) => (x[k] ?? '') + (y[k] ?? '')));
   },
   wildcard: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).flatMap((p) => wildcard(p, ev.options.cwd))),
-  realpath: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).filter((p) => existsSync(isAbsolute(p) ? p : join(ev.options.cwd, p)))),
+  realpath: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).filter((p) => exists(isAbsolute(p) ? p : join(ev.options.cwd, p)))),
   abspath: (ev, a, l) => joinWords(argWords(ex(ev, a[0], l)).map((p) => (isAbsolute(p) ? p : join(ev.options.cwd, p)))),
   if: (ev, a, l) => (ex(ev, a[0], l).trim() !== '' ? ex(ev, a[1], l) : ex(ev, a[2], l)),
   or: (ev, a, l) => {
@@ -942,7 +944,8 @@ const FUNCTIONS: Record<string, Fn> = {
     const m = /^<\s*(\S+)$/.exec(op);
     if (!m) throw new SourceError(l.file, l.line, `$(file ${op}): only reading a file is supported`);
     const path = isAbsolute(m[1]) ? m[1] : join(ev.options.cwd, m[1]);
-    if (!existsSync(path)) return '';
+    if (!exists(path)) return '';
+    noteContent(path);
     return readFileSync(path, 'utf8').replace(/\n$/, '');
   },
 };

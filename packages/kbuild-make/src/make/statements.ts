@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { noteContent } from '../memo/observations';
 import { SourceError } from '@nx-kbuild/diagnostics';
 
 /**
@@ -120,6 +121,7 @@ export function readMakefile(file: string): Statement[] {
   } catch (e) {
     throw new SourceError(file, 0, `cannot read makefile: ${(e as Error).message}`);
   }
+  noteContent(file);
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.statements;
   const statements = parseMakefile(file, readFileSync(file, 'utf8'));

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { exists, noteContent } from '../memo/observations';
 
 function globToRegExp(component: string): RegExp {
   let re = '^';
@@ -31,7 +32,8 @@ export function forgetDirectories(): void {
 }
 
 function entryExists(dir: string, name: string): boolean {
-  if (name === '.' || name === '..' || name === '') return existsSync(join(dir, name));
+  if (name === '.' || name === '..' || name === '') return exists(join(dir, name));
+  noteContent(dir);
   let entries = listings.get(dir);
   if (entries === undefined) {
     try {
@@ -62,6 +64,7 @@ export function wildcard(pattern: string, cwd: string): string[] {
         continue;
       }
       let entries: string[];
+      noteContent(dir);
       try {
         entries = readdirSync(dir).sort();
       } catch {

@@ -25,7 +25,16 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   for (const [name] of conf.vars.ownVariables()) if (name.startsWith('CONFIG_')) config[name] = conf.get(name);
   // Only the modules asked for become projects (paths relative to the source tree).
   const wanted = (path: string) => !options.modules || options.modules.some((d) => relative(d, path).split('/')[0] !== '..');
-  const k = { srctree: env.srctree ?? srctree, objtree, env, config, moduleSteps: wanted, shellCache: resolve(workspaceRoot, '.nx-kbuild', 'kbuild-shell.json') };
+  const k = {
+    srctree: env.srctree ?? srctree,
+    objtree,
+    env,
+    config,
+    moduleSteps: wanted,
+    shellCache: resolve(workspaceRoot, '.nx-kbuild', 'kbuild-shell.json'),
+    // Directories whose Makefiles and listings are unchanged since the last graph are not evaluated again.
+    memoFile: resolve(objtree, '.nx-kbuild', 'evaluation.memo'),
+  };
   if (!isAbsolute(k.srctree)) {
     // kbuild spells $(srctree) `..` when the build directory is a direct child of the source tree:
     // its commands then name sources relative to it, which this evaluator does not reproduce yet.

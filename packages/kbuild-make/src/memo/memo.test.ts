@@ -1,0 +1,121 @@
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DirStructure } from '../kbuild/tree';
+import { CommandTemplates, decode, EvaluationMemo } from './evaluation-memo';
+import { exists, forgetSignatures, noteContent, observing, type Observed } from './observations';
+
+const dirs: string[] = [];
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'nx-kbuild-memo-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('command templates', () => {
+  it('round-trip every command exactly, sharing one template between objects of a directory', () => {
+    const t = new CommandTemplates();
+    const cmd = (stem: string) =>
+      `gcc -Wp,-MMD,fs/ext4/.${stem}.o.d -O2 -DKBUILD_BASENAME='"${stem}"' -DKBUILD_MODNAME='"ext4"' -c -o fs/ext4/${stem}.o /src/fs/ext4/${stem}.c`;
+    const a = { object: 'fs/ext4/inode.o', source: '/src/fs/ext4/inode.c' };
+    const b = { object: 'fs/ext4/super.o', source: '/src/fs/ext4/super.c' };
+    const ia = t.add(cmd('inode'), a);
+    const ib = t.add(cmd('super'), b);
+    expect(ia).toBe(ib);
+    expect(decode(t.templates[ia], a)).toBe(cmd('inode'));
+    expect(decode(t.templates[ib], b)).toBe(cmd('super'));
+  });
+
+  it('keep a command that contains a placeholder character as it is', () => {
+    const t = new CommandTemplates();
+    const odd = 'printf "\u0001" > x.o';
+    const n = { object: 'x.o', source: 'x.c' };
+    expect(decode(t.templates[t.add(odd, n)], n)).toBe(odd);
+  });
+
+  it('restore names that occur several times and inside one another', () => {
+    const t = new CommandTemplates();
+    const n = { object: 'a/a.o', source: 'a/a.o.c' };
+    const c = 'cc -o a/a.o a/a.o.c a/.a.o.d "a" a/a.o';
+    expect(decode(t.templates[t.add(c, n)], n)).toBe(c);
+  });
+});
+
+describe('observations', () => {
+  it('record what was read and what was only tested, and nothing outside an observation', () => {
+    forgetSignatures();
+    const d = temp();
+    writeFileSync(join(d, 'Makefile'), 'obj-m += a.o\n');
+    exists(join(d, 'outside.c'));
+    const seen: Observed = new Map();
+    observing(seen, () => {
+      exists(join(d, 'a.c'));
+      noteContent(join(d, 'Makefile'));
+      exists(join(d, 'Makefile'));
+    });
+    expect(seen.get(join(d, 'a.c'))).toBe('-');
+    expect(seen.get(join(d, 'Makefile'))).toMatch(/^\d+:13:/);
+    expect(seen.has(join(d, 'outside.c'))).toBe(false);
+  });
+});
+
+describe('evaluation memo', () => {
+  const record = (observed: Observed): DirStructure => ({
+    file: 'Makefile',
+    entry: { dir: 'd', builtin: true, modorder: true },
+    diagnostics: [],
+    builtin: { own: [], order: [] },
+    steps: [],
+    observed,
+  });
+
+  it('serves a directory until a file it read changes, a file it tested appears, or the inputs change', () => {
+    const d = temp();
+    const memoFile = join(d, 'memo');
+    const makefile = join(d, 'Makefile');
+    writeFileSync(makefile, 'obj-m += a.o\n');
+    forgetSignatures();
+    const seen: Observed = new Map();
+    observing(seen, () => {
+      noteContent(makefile);
+      exists(join(d, 'b.c'));
+    });
+    const first = EvaluationMemo.load(memoFile, { config: 1 });
+    first.keep('k', record(seen), true);
+    first.save();
+
+    expect(EvaluationMemo.load(memoFile, { config: 1 }).lookup('k')?.file).toBe('Makefile');
+    expect(EvaluationMemo.load(memoFile, { config: 2 }).lookup('k')).toBeUndefined();
+    writeFileSync(join(d, 'b.c'), '');
+    expect(EvaluationMemo.load(memoFile, { config: 1 }).lookup('k')).toBeUndefined();
+    rmSync(join(d, 'b.c'));
+    expect(EvaluationMemo.load(memoFile, { config: 1 }).lookup('k')).toBeDefined();
+    writeFileSync(`${makefile}.new`, 'obj-m += b.o\n');
+    renameSync(`${makefile}.new`, makefile);
+    expect(EvaluationMemo.load(memoFile, { config: 1 }).lookup('k')).toBeUndefined();
+  });
+
+  it('writes a few changed directories next to the whole memo, and reads them back over it', () => {
+    const d = temp();
+    const memoFile = join(d, 'memo');
+    forgetSignatures();
+    const first = EvaluationMemo.load(memoFile, {});
+    for (let i = 0; i < 40; i++) first.keep(`k${i}`, { ...record(new Map()), file: `Makefile${i}` }, true);
+    first.save();
+    const whole = readFileSync(memoFile);
+
+    const second = EvaluationMemo.load(memoFile, {});
+    for (let i = 0; i < 40; i++) second.keep(`k${i}`, i === 7 ? { ...record(new Map()), file: 'Kbuild7' } : second.lookup(`k${i}`)!, i === 7);
+    second.save();
+    expect(readFileSync(memoFile).equals(whole)).toBe(true);
+    expect(existsSync(`${memoFile}.changes`)).toBe(true);
+
+    const third = EvaluationMemo.load(memoFile, {});
+    expect(third.lookup('k7')?.file).toBe('Kbuild7');
+    expect(third.lookup('k8')?.file).toBe('Makefile8');
+  });
+});

@@ -1,0 +1,67 @@
+import { existsSync, statSync } from 'node:fs';
+
+/**
+ * What an evaluation looked at in the file system, so that a later run can tell whether evaluating
+ * it again could give anything different. Each path maps to its signature when it was looked at:
+ *   a file read (a Makefile, `$(file <...)`) or a directory listed by $(wildcard): inode, size and
+ *   mtime (a directory's mtime changes when an entry is added or removed), '-' when absent;
+ *   a path only tested for existence (a candidate source, an optional include): '+' or '-'.
+ */
+export type Observed = Map<string, string>;
+
+let current: Observed | undefined;
+
+/** Signatures taken in this run: a file is stat'ed once however many directories read it. */
+const taken = new Map<string, string>();
+
+/** Called when an evaluation starts: files may have changed since the last one in this process. */
+export function forgetSignatures(): void {
+  taken.clear();
+}
+
+/** Runs `fn` with every file-system observation recorded into `into`. */
+export function observing<T>(into: Observed, fn: () => T): T {
+  const outer = current;
+  current = into;
+  try {
+    return fn();
+  } finally {
+    current = outer;
+    if (outer) for (const [p, s] of into) if (!outer.has(p) || isExistence(outer.get(p)!)) outer.set(p, s);
+  }
+}
+
+const isExistence = (sig: string) => sig === '+' || sig === '-';
+
+function statNow(path: string): string {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+}
+
+/** A file whose content the evaluation used, or a directory whose entries it used. */
+export function noteContent(path: string): void {
+  if (!current) return;
+  const had = current.get(path);
+  if (had !== undefined && !isExistence(had)) return;
+  let sig = taken.get(path);
+  if (sig === undefined || isExistence(sig)) taken.set(path, (sig = statNow(path)));
+  current.set(path, sig);
+}
+
+/** existsSync, recorded as an existence test. */
+export function exists(path: string): boolean {
+  let sig = taken.get(path);
+  if (sig === undefined) taken.set(path, (sig = existsSync(path) ? '+' : '-'));
+  const found = sig !== '-';
+  if (current && !current.has(path)) current.set(path, found ? '+' : '-');
+  return found;
+}
+
+/** The signature `path` has now, in the form `recorded` was taken (existence or stat). */
+export function signatureNow(path: string, recorded: string): string {
+  if (isExistence(recorded)) return existsSync(path) ? '+' : '-';
+  return statNow(path);
+}
+
+/** Observations as recorded in this run, or as a memo stores them (indices into its table of path signatures). */
+export type Observations = Observed | readonly number[];
