@@ -6,19 +6,8 @@
 # replaces a file (temp file + rename), so the shared tree is never written.
 # Usage: tools/intree-incremental-check.sh
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
-KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
-[ -f "$ROOT/packages/kbuild-make/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
-
-WORK="$(mktemp -d /tmp/nx-kbuild-incremental-XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
-cp -al "$SRC" "$WORK/src"
-OUT="$WORK/out"
-mkdir -p "$OUT"
-cp "$KDIR/.config" "$OUT/.config"
-make -s -C "$WORK/src" O="$OUT" olddefconfig >/dev/null
-export NX_KBUILD_SHELL_CACHE="${NX_KBUILD_SHELL_CACHE:-$WORK/shell-cache.json}"
+TREE_COPY_NAME=nx-kbuild-incremental
+source "$(dirname "$0")/tree-copy.sh"
 CLI=(node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$WORK/src" --objtree "$OUT")
 
 # Replaces $1 (relative to the tree) with its content plus the line $2, breaking the hard link.

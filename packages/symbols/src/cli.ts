@@ -6,12 +6,13 @@
 import { join, resolve } from 'node:path';
 import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
-import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree } from '@nx-kbuild/kbuild-make';
+import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, observing, type KernelTree, type Observed } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
 import { checkTree } from './checks/check-tree';
 import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 import { scanTreeParallel } from './scan/parallel-scan';
-import { objectsFromKbuild, type ModuleSymbols, type TreeScan } from './scan/tree-scan';
+import { compilerMacros, objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
+import { cachedCheck, checkKey, keepCheck } from './checks/check-cache';
 
 const USAGE = `usage: nx-symbols --srctree DIR --objtree DIR COMMAND
 The objtree is configured (make O=<objtree> olddefconfig done). Commands:
@@ -23,7 +24,8 @@ The objtree is configured (make O=<objtree> olddefconfig done). Commands:
                      import, GPL-only symbol in a GPL-incompatible module, explicit import of a
                      module-scoped namespace) and module-scoped exports none of whose modules is
                      built as a module (with the Kconfig symbols that would build them); exit 1
-                     on an error
+                     on an error. The result is kept in <objtree>/.nx-kbuild/symbols-check.json
+                     and printed again while no file the check read has changed
 MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_intel) or vmlinux.
 Imports are predicted from the sources (what they name, through header macros and inline
 functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
@@ -65,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
   const memoFile = join(objtree, '.nx-kbuild', 'evaluation.memo');
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
   const srcarch = env.SRCARCH ?? 'x86';
+  if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree.objects, threads);
   const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects: objectsFromKbuild(tree.objects) }, threads);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const predicted = (m: ModuleSymbols) => predictDependencies(m, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
@@ -87,17 +90,42 @@ async function main(argv: string[]): Promise<number> {
       const e = other.exports.find((x) => x.symbol === s)!;
       out.push(`${s}\t${e.namespace ? `namespace ${e.namespace}\t` : ''}exported at ${where(e, srctree)}`);
     }
-  } else {
-    const dialect = detectDialect(srctree);
-    const all = checkTree(scan, dialect, config, srctree);
-    for (const f of all) out.push(`${f.file ? where(f, srctree) + ': ' : ''}${f.severity}: ${f.message}`);
-    const errors = all.filter((f) => f.severity === 'error').length;
-    out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);
-    process.stdout.write(out.join('\n') + '\n');
-    return errors > 0 || scan.errors.length > 0 ? 1 : 0;
   }
   process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
   return scan.errors.length > 0 ? 1 : 0;
+}
+
+/**
+ * modpost's checks over every module. The result is kept in <objtree>/.nx-kbuild/symbols-check.json
+ * with every file the scan and the checks read: when none of them, no object, command or config
+ * value changed, it is printed again without scanning.
+ */
+async function check(trees: Omit<TreeScanOptions, 'objects'>, kbuildObjects: KernelTree['objects'], threads: number | undefined): Promise<number> {
+  const first = objectsFromKbuild(kbuildObjects.filter((x) => x.source.endsWith('.c')).slice(0, 1))[0];
+  const key = checkKey({ ...trees, compiler: first ? compilerMacros(first.argv) : new Map() }, kbuildObjects);
+  const cacheFile = join(trees.objtree, '.nx-kbuild', 'symbols-check.json');
+  const kept = cachedCheck(cacheFile, key);
+  if (kept) {
+    process.stderr.write(kept.stderr);
+    process.stdout.write(kept.stdout);
+    return kept.status;
+  }
+  const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(kbuildObjects) };
+  const observed: Observed = new Map();
+  const scan = await scanTreeParallel(o, threads, observed);
+  const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
+  const { dialect, all } = observing(observed, () => {
+    const dialect = detectDialect(o.srctree);
+    return { dialect, all: checkTree(scan, dialect, o.config, o.srctree) };
+  });
+  const out = all.map((f) => `${f.file ? where(f, o.srctree) + ': ' : ''}${f.severity}: ${f.message}`);
+  const errors = all.filter((f) => f.severity === 'error').length;
+  out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);
+  const result = { stdout: out.join('\n') + '\n', stderr, status: errors > 0 || scan.errors.length > 0 ? 1 : 0 };
+  keepCheck(cacheFile, key, observed, result);
+  process.stderr.write(result.stderr);
+  process.stdout.write(result.stdout);
+  return result.status;
 }
 
 runCli('nx-symbols', () => main(process.argv.slice(2)));

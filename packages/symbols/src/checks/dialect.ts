@@ -5,6 +5,7 @@
  * upstream `module:` lists (6.16: EXPORT_SYMBOL_GPL_FOR_MODULES; 6.17: EXPORT_SYMBOL_FOR_MODULES).
  */
 import { readFileSync } from 'node:fs';
+import { noteContent } from '@nx-kbuild/kbuild-make';
 import { join } from 'node:path';
 
 export type DialectKind = 'ordinary' | 'rfc-module-prefix' | 'module-list';
@@ -20,6 +21,7 @@ export interface Dialect {
 }
 
 function read(file: string): string {
+  noteContent(file);
   try {
     return readFileSync(file, 'utf8');
   } catch {

@@ -5,6 +5,7 @@
  * symbols whose `obj-$(CONFIG_…) += <module>.o` lines would build the targets as modules.
  */
 import { readFileSync } from 'node:fs';
+import { noteContent } from '@nx-kbuild/kbuild-make';
 import { filesUnder } from '../scan/include-files';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import { inScope, listItemMatches, scopeTargets, type Dialect } from './dialect';
@@ -20,6 +21,7 @@ export function moduleConfigSymbols(makefiles: Iterable<string>): Map<string, st
   const out = new Map<string, string[]>();
   for (const file of makefiles) {
     let text: string;
+    noteContent(file);
     try {
       text = readFileSync(file, 'utf8').replace(/\\\n/g, ' ');
     } catch {

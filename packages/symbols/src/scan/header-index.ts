@@ -5,6 +5,7 @@
  * those conditions in the source's own context (config, -D flags). Include guards are dropped.
  */
 import { readFileSync } from 'node:fs';
+import { noteContent } from '@nx-kbuild/kbuild-make';
 import { dirname, join } from 'node:path';
 import { filesUnder } from './include-files';
 import { functionBodies, includeGuard, lex, lexTokens, type CodeSpan, type DirectiveLine, type Token } from './lexer';
@@ -188,6 +189,7 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
   const includes: IncludeEdge[] = [];
   const functions = new Map<string, { file: string; refs: ReadonlySet<string> }[]>();
   for (const f of files) {
+    noteContent(f);
     const text = readFileSync(f, 'latin1');
     bytes += text.length;
     if (!indexHeader(f, text, definitions, includes, functions)) unguarded.add(f);

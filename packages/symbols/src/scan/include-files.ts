@@ -1,9 +1,12 @@
 /**
- * The files a scan reads besides its sources, each read or looked up once per scan of a tree:
+ * The files a scan reads besides its sources, each read or looked up once per scan of a tree
+ * (and noted, when the scan records what it read, where it is read: the caches are cleared
+ * before a scan):
  * where an #include resolves (by search path and including directory), followed headers (lexed), and the macro names of headers too large to follow.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { noteContent } from '@nx-kbuild/kbuild-make';
 import { functionBodies, includeGuard, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
 
 const sizes = new Map<string, number>();
@@ -15,6 +18,7 @@ const definedNames = new Map<string, ReadonlySet<string>>();
 /** Files under `dir` (recursively, hidden entries skipped, a missing dir is empty) whose names `accept` takes. */
 export function filesUnder(dir: string, accept: (name: string) => boolean, out: string[] = []): string[] {
   let entries;
+  noteContent(dir);
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
@@ -32,6 +36,7 @@ export function filesUnder(dir: string, accept: (name: string) => boolean, out: 
 export function fileSize(path: string): number {
   let size = sizes.get(path);
   if (size === undefined) {
+    noteContent(path);
     try {
       const s = statSync(path);
       size = s.isFile() ? s.size : -1;
@@ -100,6 +105,7 @@ export interface HeaderFile {
 export function headerFile(file: string, interesting: ReadonlySet<string>): HeaderFile {
   let h = headers.get(file);
   if (!h) {
+    noteContent(file);
     const text = readFileSync(file, 'latin1');
     const lines = lex(text);
     const guard = includeGuard(lines, (d) => d.tokens[0]?.text);
@@ -125,6 +131,7 @@ export function namesDefinedIn(file: string): ReadonlySet<string> {
   let s = definedNames.get(file);
   if (!s) {
     const names = new Set<string>();
+    noteContent(file);
     for (const m of readFileSync(file, 'latin1').matchAll(/^[ \t]*#[ \t]*define[ \t]+(\w+)/gm)) names.add(m[1]);
     definedNames.set(file, (s = names));
   }

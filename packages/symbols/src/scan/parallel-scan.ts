@@ -7,6 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { observing, type Observed } from '@nx-kbuild/kbuild-make';
+import { forgetIncludeFiles } from './include-files';
 import type { ScanDiagnostic } from './source-scan';
 import { compilerMacros, scanEnvironment, scanObjects, type ModuleSymbols, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
@@ -14,6 +16,8 @@ const WORKER = join(__dirname, 'parallel-scan-worker.js');
 
 /** What a worker sends back: modules as plain data. */
 export interface WorkerModules {
+  /** With `observe`: every file the thread read or looked up, with its signature (see kbuild-make's observations). */
+  observed?: [string, string][];
   modules: { name: string; objects: string[]; exports: ModuleSymbols['exports']; modinfo: ModuleSymbols['modinfo']; identifiers: string[]; functions: [string, string[]][]; declared: string[]; sharedHeaders: string[] }[];
   errors: ScanDiagnostic[];
   unreadable: string[];
@@ -22,6 +26,7 @@ export interface WorkerModules {
 export interface WorkerInput {
   options: Omit<TreeScanOptions, 'config' | 'objects'> & { config: [string, string][]; objects: TreeObject[] };
   compiler: [string, string][];
+  observe?: boolean;
 }
 
 function size(file: string): number {
@@ -72,17 +77,26 @@ function runWorker(input: WorkerInput): Promise<WorkerModules> {
   });
 }
 
-export async function scanTreeParallel(o: TreeScanOptions, threads = availableParallelism()): Promise<TreeScan> {
+/**
+ * With `observed`, every file the scan reads or looks up (sources, headers, the index's
+ * directories) is recorded there with its signature, for a result kept until one of them changes.
+ */
+export async function scanTreeParallel(o: TreeScanOptions, threads = availableParallelism(), observed?: Observed): Promise<TreeScan> {
+  forgetIncludeFiles(); // what this process read before may have changed, and is noted where read
   const first = o.objects.find((x) => x.source.endsWith('.c'));
   const compiler = first ? compilerMacros(first.argv) : new Map<string, string>();
   const n = existsSync(WORKER) ? Math.max(1, threads) : 1;
   const shares = partition(o.objects, n);
   const base = { srctree: o.srctree, objtree: o.objtree, srcarch: o.srcarch, config: [...o.config] };
-  const others = shares.slice(1).map((objects) => runWorker({ options: { ...base, objects }, compiler: [...compiler] }));
-  const env = scanEnvironment(o, compiler);
-  const modules = new Map<string, ModuleSymbols>();
-  const { errors, unreadable } = scanObjects(shares[0], o.objtree, env, modules);
+  const others = shares.slice(1).map((objects) => runWorker({ options: { ...base, objects }, compiler: [...compiler], observe: observed !== undefined }));
+  const mine = () => {
+    const env = scanEnvironment(o, compiler);
+    const modules = new Map<string, ModuleSymbols>();
+    return { env, modules, ...scanObjects(shares[0], o.objtree, env, modules) };
+  };
+  const { env, modules, errors, unreadable } = observed ? observing(observed, mine) : mine();
   for (const r of await Promise.all(others)) {
+    for (const [path, sig] of r.observed ?? []) if (!observed!.has(path)) observed!.set(path, sig);
     for (const m of r.modules)
       modules.set(m.name, {
         ...m,

@@ -8,6 +8,7 @@
  * the scanner cannot decide is still read, and what it finds there is marked uncertain.
  */
 import { readFileSync } from 'node:fs';
+import { noteContent } from '@nx-kbuild/kbuild-make';
 import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
@@ -705,6 +706,7 @@ class FileScope {
       if (indexed && guard && !this.macros.local.has(guard)) this.macros.undefinedNames.add(guard);
     }
     this.flushEnd();
+    if (source) noteContent(found);
     const text = source ? readFileSync(found, 'latin1') : invokes ? h.text : undefined;
     this.includeStack.add(found);
     this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source, indexed ? undefined : h.functionsAt);

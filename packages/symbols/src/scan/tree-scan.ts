@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shellWords } from '@nx-kbuild/kbuild-make';
+import { noteContent, shellWords } from '@nx-kbuild/kbuild-make';
 import { buildHeaderIndex, type HeaderIndex } from './header-index';
 import { compileFlags, relevantHeaderMacros, scanSource, type FoundExport, type FoundModinfo, type ScanDiagnostic, type ScanEnvironment } from './source-scan';
 
@@ -107,6 +107,7 @@ export function scanObjects(objects: readonly TreeObject[], objtree: string, env
     if (!m) into.set(name, (m = { name, objects: [], exports: [], modinfo: [], identifiers: new Set(), functions: new Map(), declared: new Set(), sharedHeaders: new Set() }));
     m.objects.push(obj.object);
     let text: string;
+    noteContent(obj.source);
     try {
       text = readFileSync(obj.source, 'latin1');
     } catch {
