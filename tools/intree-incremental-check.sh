@@ -10,8 +10,6 @@ TREE_COPY_NAME=nx-kbuild-incremental
 source "$(dirname "$0")/tree-copy.sh"
 CLI=(node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$WORK/src" --objtree "$OUT")
 
-# Replaces $1 (relative to the tree) with its content plus the line $2, breaking the hard link.
-append() { { cat "$WORK/src/$1"; printf '%s\n' "$2"; } > "$WORK/src/$1.new"; mv "$WORK/src/$1.new" "$WORK/src/$1"; }
 
 # Evaluates with the memo (timed) and without; fails unless both give the same bytes.
 check() {

@@ -14,3 +14,6 @@ mkdir -p "$OUT"
 cp "$KDIR/.config" "$OUT/.config"
 make -s -C "$WORK/src" O="$OUT" olddefconfig >/dev/null
 export NX_KBUILD_SHELL_CACHE="${NX_KBUILD_SHELL_CACHE:-$WORK/shell-cache.json}"
+
+# Replaces $1 (relative to the tree) with its content plus the line $2, breaking the hard link.
+append() { { cat "$WORK/src/$1"; printf '%s\n' "$2"; } > "$WORK/src/$1.new"; mv "$WORK/src/$1.new" "$WORK/src/$1"; }

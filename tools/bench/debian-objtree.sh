@@ -14,3 +14,12 @@ make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
 # make -n does not create the tool build directories its sub-makes cd into.
 mkdir -p "$OUT/tools/objtool/libsubcmd" "$OUT/tools/bpf/resolve_btfids/libbpf" "$OUT/tools/bpf/resolve_btfids/libsubcmd"
 export NX_KBUILD_SHELL_CACHE="$WORK/shell.json"
+
+# A hard-linked copy of the tree in $WORK/src (an edit there must replace a file) with its own build
+# directory $WORK/out2, configured as $OUT is.
+copy_tree() {
+  cp -al "$SRC" "$WORK/src"
+  mkdir -p "$WORK/out2"
+  cp "$OUT/.config" "$WORK/out2/.config"
+  make -s -C "$WORK/src" O="$WORK/out2" olddefconfig >/dev/null
+}

@@ -31,10 +31,7 @@ $CLI >/dev/null 2>&1
 hyperfine -N --runs "$RUNS" --export-json "$WORK/unchanged.json" --command-name nx-kbuild-make "$CLI" >/dev/null
 
 # One edit: a copy of the tree (hard links; the edit replaces the file) with its own build directory.
-cp -al "$SRC" "$WORK/src"
-mkdir -p "$WORK/out2"
-cp "$OUT/.config" "$WORK/out2/.config"
-make -s -C "$WORK/src" O="$WORK/out2" olddefconfig >/dev/null
+copy_tree
 CLI2="node $ROOT/packages/kbuild-make/dist/cli.js --srctree $WORK/src --objtree $WORK/out2 --commands=commands.json"
 MK="$WORK/src/drivers/net/ethernet/intel/e1000e/Makefile"
 cp "$MK" "$WORK/Makefile.orig"

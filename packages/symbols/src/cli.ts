@@ -6,11 +6,13 @@
 import { join, resolve } from 'node:path';
 import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
-import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, observing, type KernelTree, type Observed } from '@nx-kbuild/kbuild-make';
+import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
 import { checkTree } from './checks/check-tree';
 import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 import { scanTreeParallel } from './scan/parallel-scan';
+import { scanTreeKept } from './scan/kept-scan';
+import { KeptPredictions } from './imports/kept-predictions';
 import { compilerMacros, objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
 import { cachedCheck, checkKey, keepCheck } from './checks/check-cache';
 
@@ -111,13 +113,16 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, kbuildObjects: Ker
     return kept.status;
   }
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(kbuildObjects) };
-  const observed: Observed = new Map();
-  const scan = await scanTreeParallel(o, threads, observed);
+  const { scan, observed, scanned, index } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads);
+  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
+  let headers: HeaderReferences | undefined;
+  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
   const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
   const { dialect, all } = observing(observed, () => {
     const dialect = detectDialect(o.srctree);
-    return { dialect, all: checkTree(scan, dialect, o.config, o.srctree) };
+    return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: (m) => predictions.imports(m) }) };
   });
+  predictions.save();
   const out = all.map((f) => `${f.file ? where(f, o.srctree) + ': ' : ''}${f.severity}: ${f.message}`);
   const errors = all.filter((f) => f.severity === 'error').length;
   out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);

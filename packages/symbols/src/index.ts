@@ -12,6 +12,8 @@ export { MtimeCache, objectUpToDate, parseCmdFile } from './objects/up-to-date';
 export type { BuiltObject } from './objects/up-to-date';
 export { addSymversExports } from './checks/symvers-exports';
 export { scanTreeParallel } from './scan/parallel-scan';
+export { scanTreeKept } from './scan/kept-scan';
+export type { KeptTreeScan } from './scan/kept-scan';
 export { ElfFile, SymbolTable, bufferSource, fileSource } from './objects/elf';
 export type { ByteSource, ElfSection, ElfSymbol } from './objects/elf';
 export { readObjectSymbols, objectSymbols } from './objects/object-symbols';

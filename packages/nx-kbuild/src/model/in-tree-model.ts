@@ -52,7 +52,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
   // A kernel's modules are many: the scan runs on every core. For the graph of a whole kernel it runs
   // in a thread with its own heap and only the edges come back (keepSymbols: the checks need them all).
-  const symbolOptions = { srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent };
+  const symbolOptions = { srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent, keptScan: resolve(objtree, '.nx-kbuild', 'graph-symbols-scan.v8') };
   const elsewhere = keepSymbols || modules.length < MANY_MODULES ? undefined : inTreeEdges(symbolOptions);
   const symbols = elsewhere ? undefined : await treeSymbolsParallel(symbolOptions);
   const edges = elsewhere ? await elsewhere : symbolEdges(modules, symbols!, objtree);

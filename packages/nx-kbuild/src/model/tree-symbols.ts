@@ -13,6 +13,7 @@ import {
   moduleImports,
   MtimeCache,
   scanTree,
+  scanTreeKept,
   scanTreeParallel,
   type ExportEntry,
   type ModuleImports,
@@ -46,6 +47,8 @@ export interface TreeSymbolsOptions {
    * compile tasks, keyed by content): their mtimes are not compared with the sources'.
    */
   objectsCurrent?: boolean;
+  /** Where the whole-tree scan is kept per module between graph computations (scanTreeKept). */
+  keptScan?: string;
 }
 
 function scanOptions(o: TreeSymbolsOptions): TreeScanOptions {
@@ -59,9 +62,12 @@ export function treeSymbols(o: TreeSymbolsOptions): TreeSymbols {
   return fromScan(o, scanTree(scanOptions(o)));
 }
 
-/** On every core (worker threads, each with its own header index): a whole kernel's modules. */
+/**
+ * On every core (worker threads, each with its own header index): a whole kernel's modules. With
+ * `keptScan`, only the modules whose files changed since the last computation are scanned.
+ */
 export async function treeSymbolsParallel(o: TreeSymbolsOptions): Promise<TreeSymbols> {
-  return fromScan(o, await scanTreeParallel(scanOptions(o)));
+  return fromScan(o, o.keptScan ? (await scanTreeKept(scanOptions(o), o.keptScan)).scan : await scanTreeParallel(scanOptions(o)));
 }
 
 function fromScan(o: TreeSymbolsOptions, scan: TreeScan): TreeSymbols {

@@ -26,9 +26,17 @@ export interface TreeCheckOptions {
 export function checkTree(scan: TreeScan, dialect: Dialect, config: ReadonlyMap<string, string>, makefileRoot: string, o: TreeCheckOptions = {}): Finding[] {
   const { table: own, findings } = exportTable(scan.modules.values());
   const table = o.table ?? own;
-  const owners = exportOwners(scan.modules.values());
-  const headers = new HeaderReferences(scan.index);
-  const importsOf = o.imports ?? ((m: ModuleSymbols) => predictedImports(m, owners, headers));
+  let predict: ((m: ModuleSymbols) => ModuleImports) | undefined;
+  const importsOf =
+    o.imports ??
+    ((m: ModuleSymbols) => {
+      if (!predict) {
+        const owners = exportOwners(scan.modules.values());
+        const headers = new HeaderReferences(scan.index);
+        predict = (x) => predictedImports(x, owners, headers);
+      }
+      return predict(m);
+    });
   for (const m of scan.modules.values()) {
     const imports = importsOf(m);
     findings.push(...checkModule(m, imports.symbols, table, { dialect, allowMissingNamespaceImports: o.allowMissingNamespaceImports }));

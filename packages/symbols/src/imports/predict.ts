@@ -17,13 +17,21 @@ export function exportOwners(modules: Iterable<ModuleSymbols>): Map<string, stri
   return owners;
 }
 
+/** What a name refers to where one shared header defines it (a macro or an inline function). */
+export interface HeaderReference {
+  file: string;
+  refs: readonly string[];
+}
+
+const NONE: readonly HeaderReference[] = [];
+
 /**
  * What a name can stand for in the shared headers a module includes: the identifiers of its
  * macro definitions and inline function bodies there (every #if branch: a superset).
  */
 export class HeaderReferences {
-  private readonly macroRefs = new Map<IndexedMacro, readonly string[]>();
-  private readonly closures = new Map<string, ReadonlySet<string>>();
+  /** Per name, built once: a prediction asks for the same names for every module. */
+  private readonly byName = new Map<string, readonly HeaderReference[]>();
 
   constructor(private readonly index: HeaderIndex) {}
 
@@ -35,31 +43,28 @@ export class HeaderReferences {
       const f = work.pop()!;
       if (seen.has(f)) continue;
       seen.add(f);
-      const memo = this.closures.get(f);
-      if (memo) {
-        for (const x of memo) seen.add(x);
-        continue;
-      }
       for (const x of this.index.includes.get(f) ?? []) if (!seen.has(x)) work.push(x);
     }
     return seen;
   }
 
-  of(name: string, visible: ReadonlySet<string>): string[] | undefined {
-    let out: string[] | undefined;
-    for (const f of this.index.functions.get(name) ?? []) if (visible.has(f.file)) (out ??= []).push(...f.refs);
-    for (const d of this.index.definitions.get(name) ?? []) {
-      if (!visible.has(d.file)) continue;
-      let refs = this.macroRefs.get(d);
-      if (!refs) {
-        const set = new Set<string>();
-        scanIdentifiers(d.text, d.start, d.end, d.line, (id, _o, _l, reference) => (reference && id !== name && set.add(id), false));
-        this.macroRefs.set(d, (refs = [...set]));
-      }
-      (out ??= []).push(...refs);
+  /** Every shared header's definition of `name`, with what it refers to (the caller keeps the visible ones). */
+  of(name: string): readonly HeaderReference[] {
+    let out = this.byName.get(name);
+    if (out === undefined) {
+      const list: HeaderReference[] = [];
+      for (const f of this.index.functions.get(name) ?? []) list.push({ file: f.file, refs: [...f.refs] });
+      for (const d of this.index.definitions.get(name) ?? []) list.push({ file: d.file, refs: macroReferences(d, name) });
+      this.byName.set(name, (out = list.length ? list : NONE));
     }
     return out;
   }
+}
+
+function macroReferences(d: IndexedMacro, name: string): string[] {
+  const set = new Set<string>();
+  scanIdentifiers(d.text, d.start, d.end, d.line, (id, _o, _l, reference) => (reference && id !== name && set.add(id), false));
+  return [...set];
 }
 
 /** The modules `m` is predicted to depend on, each with the symbols that make the edge. */
@@ -89,8 +94,8 @@ export function predictDependencies(m: ModuleSymbols, owners: ExportOwners, head
       continue; // an exported function's body is not the importer's code
     }
     // The module's own macro or inline function hides a header's of the same name.
-    const refs = local ?? headers.of(id, visible);
-    if (refs) for (const r of refs) push(r);
+    if (local) for (const r of local) push(r);
+    else for (const h of headers.of(id)) if (visible.has(h.file)) for (const r of h.refs) push(r);
   }
   return deps;
 }

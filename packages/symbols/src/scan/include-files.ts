@@ -1,7 +1,7 @@
 /**
  * The files a scan reads besides its sources, each read or looked up once per scan of a tree
- * (and noted, when the scan records what it read, where it is read: the caches are cleared
- * before a scan):
+ * (the caches are cleared before a scan). When the scan records what it reads, a file is noted
+ * on every use, cached or not: each module's scan records its own reads.
  * where an #include resolves (by search path and including directory), followed headers (lexed), and the macro names of headers too large to follow.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { noteContent } from '@nx-kbuild/kbuild-make';
 import { functionBodies, includeGuard, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
 
 const sizes = new Map<string, number>();
-const resolved = new Map<string, string | null>();
+/** Where an include resolved (null: nowhere), and every candidate path looked up on the way. */
+const resolved = new Map<string, { found: string | null; looked: string[] }>();
 const searchPaths = new Map<string, number>();
 const headers = new Map<string, HeaderFile>();
 const definedNames = new Map<string, ReadonlySet<string>>();
@@ -35,8 +36,8 @@ export function filesUnder(dir: string, accept: (name: string) => boolean, out: 
 /** Size of a file, -1 when there is no such file. */
 export function fileSize(path: string): number {
   let size = sizes.get(path);
+  noteContent(path);
   if (size === undefined) {
-    noteContent(path);
     try {
       const s = statSync(path);
       size = s.isFile() ? s.size : -1;
@@ -67,17 +68,22 @@ export function resolveInclude(
   const fromDir = dirname(from);
   const key = `${path.id}\0${quoted ? fromDir : ''}\0${next ? from : ''}\0${name}`;
   const hit = resolved.get(key);
-  if (hit !== undefined) return hit ?? undefined;
+  if (hit !== undefined) {
+    for (const p of hit.looked) noteContent(p);
+    return hit.found ?? undefined;
+  }
   const dirs = [...(quoted ? [fromDir, ...path.quoteDirs] : []), ...path.includeDirs];
   let found: string | null = null;
+  const looked: string[] = [];
   for (const d of next ? dirs.filter((x) => !from.startsWith(x + '/')) : dirs) {
     const candidate = resolve(d, name);
+    looked.push(candidate);
     if (fileSize(candidate) >= 0) {
       found = candidate;
       break;
     }
   }
-  resolved.set(key, found);
+  resolved.set(key, { found, looked });
   return found ?? undefined;
 }
 
@@ -104,8 +110,8 @@ export interface HeaderFile {
 
 export function headerFile(file: string, interesting: ReadonlySet<string>): HeaderFile {
   let h = headers.get(file);
+  noteContent(file);
   if (!h) {
-    noteContent(file);
     const text = readFileSync(file, 'latin1');
     const lines = lex(text);
     const guard = includeGuard(lines, (d) => d.tokens[0]?.text);
@@ -129,9 +135,9 @@ export function headerFile(file: string, interesting: ReadonlySet<string>): Head
 /** The names a header #defines anywhere (for headers too large to follow). */
 export function namesDefinedIn(file: string): ReadonlySet<string> {
   let s = definedNames.get(file);
+  noteContent(file);
   if (!s) {
     const names = new Set<string>();
-    noteContent(file);
     for (const m of readFileSync(file, 'latin1').matchAll(/^[ \t]*#[ \t]*define[ \t]+(\w+)/gm)) names.add(m[1]);
     definedNames.set(file, (s = names));
   }

@@ -7,26 +7,41 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { observing, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
-import type { ScanDiagnostic } from './source-scan';
-import { compilerMacros, scanEnvironment, scanObjects, type ModuleSymbols, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
+import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
+import type { ScanDiagnostic, ScanEnvironment } from './source-scan';
+import {
+  compilerMacros,
+  objectsByModule,
+  plainObject,
+  scanEnvironment,
+  scanModule,
+  type ModuleScan,
+  type ModuleSymbols,
+  type TreeObject,
+  type TreeScan,
+  type TreeScanOptions,
+} from './tree-scan';
 
 const WORKER = join(__dirname, 'parallel-scan-worker.js');
 
-/** What a worker sends back: modules as plain data. */
-export interface WorkerModules {
-  /** With `observe`: every file the thread read or looked up, with its signature (see kbuild-make's observations). */
+/** What a worker sends back per module: its scan in the kept form, and what it observed. */
+export interface WorkerModuleScan {
+  stored: StoredModuleScan;
   observed?: [string, string][];
-  modules: { name: string; objects: string[]; exports: ModuleSymbols['exports']; modinfo: ModuleSymbols['modinfo']; identifiers: string[]; functions: [string, string[]][]; declared: string[]; sharedHeaders: string[] }[];
-  errors: ScanDiagnostic[];
-  unreadable: string[];
 }
 
+export type ScanTrees = Omit<TreeScanOptions, 'objects'>;
+
 export interface WorkerInput {
-  options: Omit<TreeScanOptions, 'config' | 'objects'> & { config: [string, string][]; objects: TreeObject[] };
+  options: Omit<ScanTrees, 'config'> & { config: [string, string][] };
   compiler: [string, string][];
-  observe?: boolean;
+  modules: [string, TreeObject[]][];
+  observe: boolean;
+}
+
+export function toWorker(s: ModuleScan): WorkerModuleScan {
+  return { stored: storedScan(s), ...(s.observed ? { observed: [...s.observed] } : {}) };
 }
 
 function size(file: string): number {
@@ -37,83 +52,89 @@ function size(file: string): number {
   }
 }
 
-function partition(objects: readonly TreeObject[], parts: number): TreeObject[][] {
-  const byModule = new Map<string, TreeObject[]>();
-  for (const o of objects) {
-    const k = o.module ?? 'vmlinux';
-    const l = byModule.get(k);
-    if (l) l.push(o);
-    else byModule.set(k, [o]);
-  }
-  const weighted = [...byModule.values()].map((l) => ({ l, w: l.reduce((n, o) => n + size(o.source), 0) })).sort((a, b) => b.w - a.w);
-  const shares = Array.from({ length: parts }, () => ({ objects: [] as TreeObject[], w: 0 }));
-  for (const { l, w } of weighted) {
+function partition(groups: ReadonlyMap<string, readonly TreeObject[]>, parts: number): [string, TreeObject[]][][] {
+  const weighted = [...groups].map(([name, l]) => ({ entry: [name, l.map(plainObject)] as [string, TreeObject[]], w: l.reduce((n, o) => n + size(o.source), 0) })).sort((a, b) => b.w - a.w);
+  const shares = Array.from({ length: parts }, () => ({ modules: [] as [string, TreeObject[]][], w: 0 }));
+  for (const { entry, w } of weighted) {
     const s = shares.reduce((a, b) => (b.w < a.w ? b : a));
-    s.objects.push(...l);
+    s.modules.push(entry);
     s.w += w;
   }
-  return shares.map((s) => s.objects);
+  return shares.map((s) => s.modules);
 }
 
-export function toWorkerModules(modules: Map<string, ModuleSymbols>, errors: ScanDiagnostic[], unreadable: string[]): WorkerModules {
-  return {
-    modules: [...modules.values()].map((m) => ({
-      ...m,
-      identifiers: [...m.identifiers],
-      functions: [...m.functions].map(([k, v]) => [k, [...v]]),
-      declared: [...m.declared],
-      sharedHeaders: [...m.sharedHeaders],
-    })),
-    errors,
-    unreadable,
-  };
-}
-
-function runWorker(input: WorkerInput): Promise<WorkerModules> {
+function runWorker(input: WorkerInput): Promise<WorkerModuleScan[]> {
   return new Promise((resolve, reject) => {
     const w = new Worker(WORKER, { workerData: input });
-    w.once('message', (m: WorkerModules | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
+    w.once('message', (m: WorkerModuleScan[] | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
     w.once('error', reject);
   });
 }
 
 /**
- * With `observed`, every file the scan reads or looks up (sources, headers, the index's
- * directories) is recorded there with its signature, for a result kept until one of them changes.
+ * Below this many modules another thread does not pay for itself: each builds its own header
+ * index (seconds) before it scans anything.
  */
-export async function scanTreeParallel(o: TreeScanOptions, threads = availableParallelism(), observed?: Observed): Promise<TreeScan> {
-  forgetIncludeFiles(); // what this process read before may have changed, and is noted where read
-  const first = o.objects.find((x) => x.source.endsWith('.c'));
-  const compiler = first ? compilerMacros(first.argv) : new Map<string, string>();
-  const n = existsSync(WORKER) ? Math.max(1, threads) : 1;
-  const shares = partition(o.objects, n);
-  const base = { srctree: o.srctree, objtree: o.objtree, srcarch: o.srcarch, config: [...o.config] };
-  const others = shares.slice(1).map((objects) => runWorker({ options: { ...base, objects }, compiler: [...compiler], observe: observed !== undefined }));
-  const mine = () => {
-    const env = scanEnvironment(o, compiler);
-    const modules = new Map<string, ModuleSymbols>();
-    return { env, modules, ...scanObjects(shares[0], o.objtree, env, modules) };
+const MODULES_PER_EXTRA_THREAD = 64;
+
+/**
+ * Scans `groups` (module → its objects), this thread with `env`, other threads with their own
+ * index when there are enough modules to share. With `observe`, each module's result carries what
+ * its scan read or looked up.
+ */
+export async function scanModules(
+  trees: ScanTrees,
+  compiler: ReadonlyMap<string, string>,
+  env: ScanEnvironment,
+  groups: ReadonlyMap<string, readonly TreeObject[]>,
+  threads: number,
+  observe: boolean,
+): Promise<Map<string, ModuleScan>> {
+  const n = existsSync(WORKER) ? Math.max(1, Math.min(threads, Math.ceil(groups.size / MODULES_PER_EXTRA_THREAD))) : 1;
+  const shares = partition(groups, n);
+  const options = { srctree: trees.srctree, objtree: trees.objtree, srcarch: trees.srcarch, config: [...trees.config] };
+  const others = shares.slice(1).map((modules) => runWorker({ options, compiler: [...compiler], modules, observe }));
+  const out = new Map<string, ModuleScan>();
+  for (const [name, objects] of shares[0]) out.set(name, scanModule(name, objects, trees.objtree, env, observe));
+  for (const r of await Promise.all(others)) for (const s of r) out.set(s.stored.name, { ...fromStored(s.stored), ...(s.observed ? { observed: new Map(s.observed) } : {}) });
+  return out;
+}
+
+/** A tree scan from module scans, modules (and their errors) in the order the objects list them (link order). */
+export function assembleScan(groups: ReadonlyMap<string, unknown>, scans: ReadonlyMap<string, ModuleScan>, env: () => ScanEnvironment): TreeScan {
+  const modules = new Map<string, ModuleSymbols>();
+  const errors: ScanDiagnostic[] = [];
+  const unreadable: string[] = [];
+  for (const name of groups.keys()) {
+    const s = scans.get(name)!;
+    modules.set(name, s.symbols);
+    errors.push(...s.errors);
+    unreadable.push(...s.unreadable);
+  }
+  return {
+    modules,
+    errors,
+    unreadable,
+    // The index is built when first asked for (a kept scan with nothing to scan or predict never does).
+    get headers() {
+      return { files: env().index.files, bytes: env().index.bytes };
+    },
+    get index() {
+      return env().index;
+    },
   };
-  const { env, modules, errors, unreadable } = observed ? observing(observed, mine) : mine();
-  for (const r of await Promise.all(others)) {
-    for (const [path, sig] of r.observed ?? []) if (!observed!.has(path)) observed!.set(path, sig);
-    for (const m of r.modules)
-      modules.set(m.name, {
-        ...m,
-        identifiers: new Set(m.identifiers),
-        functions: new Map(m.functions.map(([k, v]) => [k, new Set(v)])),
-        declared: new Set(m.declared),
-        sharedHeaders: new Set(m.sharedHeaders),
-      });
-    errors.push(...r.errors);
-    unreadable.push(...r.unreadable);
-  }
-  // Modules in the order the objects list them (link order), whichever thread scanned them.
-  const ordered = new Map<string, ModuleSymbols>();
-  for (const obj of o.objects) {
-    const k = obj.module ?? 'vmlinux';
-    const m = modules.get(k);
-    if (m && !ordered.has(k)) ordered.set(k, m);
-  }
-  return { modules: ordered, errors, unreadable, headers: { files: env.index.files, bytes: env.index.bytes }, index: env.index };
+}
+
+/** The first C object's compiler, asked for its predefined macros. */
+export function treeCompilerMacros(objects: readonly TreeObject[]): Map<string, string> {
+  const first = objects.find((x) => x.source.endsWith('.c'));
+  return first ? compilerMacros(first.argv) : new Map<string, string>();
+}
+
+export async function scanTreeParallel(o: TreeScanOptions, threads = availableParallelism()): Promise<TreeScan> {
+  forgetIncludeFiles(); // what this process read before may have changed
+  const compiler = treeCompilerMacros(o.objects);
+  const env = scanEnvironment(o, compiler);
+  const groups = objectsByModule(o.objects);
+  return assembleScan(groups, await scanModules(o, compiler, env, groups, threads, false), () => env);
 }

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { noteContent, shellWords } from '@nx-kbuild/kbuild-make';
+import { noteContent, observing, shellWords, type Observed } from '@nx-kbuild/kbuild-make';
+import type { StoredModuleScan } from './kept-module';
 import { buildHeaderIndex, type HeaderIndex } from './header-index';
 import { compileFlags, relevantHeaderMacros, scanSource, type FoundExport, type FoundModinfo, type ScanDiagnostic, type ScanEnvironment } from './source-scan';
 
@@ -15,7 +16,9 @@ export interface TreeObject {
   object: string;
   source: string;
   /** The compile command (argument vector, after shell unquoting). */
-  argv: readonly string[];
+  readonly argv: readonly string[];
+  /** The command as kbuild writes it, when known: what identifies the object's compilation for a kept result. */
+  readonly command?: string;
   /** Module path (e.g. fs/ext4/ext4) or undefined for built-in code. */
   module?: string;
   /** Compiled for something that is neither vmlinux nor a module (vDSO, EFI stub): not scanned. */
@@ -64,7 +67,27 @@ export interface TreeScanOptions {
  * other objects or for neither vmlinux nor a module are not scanned.
  */
 export function objectsFromKbuild(objects: readonly { object: string; source: string; command: string; module?: string; other?: boolean; inputOf?: string }[]): TreeObject[] {
-  return objects.map((o) => ({ object: o.object, source: o.source, module: o.module, other: o.other ?? o.inputOf !== undefined, argv: shellWords(o.command.split(' ; ')[0]) }));
+  return objects.map((o) => new KbuildObject(o.object, o.source, o.command, o.module, o.other ?? o.inputOf !== undefined));
+}
+
+/** An object whose argument vector is parsed from its command when first asked for (a kept scan reads few). */
+class KbuildObject implements TreeObject {
+  private words?: readonly string[];
+  constructor(
+    readonly object: string,
+    readonly source: string,
+    readonly command: string,
+    readonly module: string | undefined,
+    readonly other: boolean,
+  ) {}
+  get argv(): readonly string[] {
+    return (this.words ??= shellWords(this.command.split(' ; ')[0]));
+  }
+}
+
+/** A TreeObject as plain data (what crosses to a worker thread: getters do not). */
+export function plainObject(o: TreeObject): TreeObject {
+  return { object: o.object, source: o.source, argv: o.argv, command: o.command, module: o.module, other: o.other };
 }
 
 /** autoconf.h's view of auto.conf: y → NAME 1, m → NAME_MODULE 1, other values as written. */
@@ -96,34 +119,72 @@ export function scanEnvironment(o: Pick<TreeScanOptions, 'srctree' | 'srcarch' |
   return { index: idx, predefined, relevant: relevantHeaderMacros(idx) };
 }
 
+/** One module's scan: what its objects' sources hold, and (when asked) every file it read or looked up. */
+export interface ModuleScan {
+  symbols: ModuleSymbols;
+  errors: ScanDiagnostic[];
+  unreadable: string[];
+  observed?: Observed;
+  /** The kept form, when the scan came in it (from another thread or a kept file). */
+  stored?: StoredModuleScan;
+}
+
+/** `objects` by module ("vmlinux" for built-in code), modules in the order they first appear. */
+export function objectsByModule(objects: readonly TreeObject[]): Map<string, TreeObject[]> {
+  const out = new Map<string, TreeObject[]>();
+  for (const o of objects) {
+    if (o.other) continue;
+    const k = o.module ?? 'vmlinux';
+    const l = out.get(k);
+    if (l) l.push(o);
+    else out.set(k, [o]);
+  }
+  return out;
+}
+
+/** Scans one module's objects; with `observe`, records what it reads (for keeping the result per module). */
+export function scanModule(name: string, objects: readonly TreeObject[], objtree: string, env: ScanEnvironment, observe = false): ModuleScan {
+  const run = (): ModuleScan => {
+    const m: ModuleSymbols = { name, objects: [], exports: [], modinfo: [], identifiers: new Set(), functions: new Map(), declared: new Set(), sharedHeaders: new Set() };
+    const errors: ScanDiagnostic[] = [];
+    const unreadable: string[] = [];
+    for (const obj of objects) {
+      m.objects.push(obj.object);
+      let text: string;
+      noteContent(obj.source);
+      try {
+        text = readFileSync(obj.source, 'latin1');
+      } catch {
+        unreadable.push(obj.source);
+        continue;
+      }
+      const flags = compileFlags(obj.argv, objtree);
+      if (obj.source.endsWith('.S')) flags.defines.unshift(['__ASSEMBLER__', '1']);
+      const s = scanSource(obj.source, text, flags, env);
+      m.exports.push(...s.exports);
+      m.modinfo.push(...s.modinfo);
+      for (const id of s.identifiers) m.identifiers.add(id);
+      for (const [f, refs] of s.functions) m.functions.set(f, refs);
+      for (const d of s.declared) m.declared.add(d);
+      for (const h of s.sharedHeaders) m.sharedHeaders.add(h);
+      errors.push(...s.errors);
+    }
+    return { symbols: m, errors, unreadable };
+  };
+  if (!observe) return run();
+  const observed: Observed = new Map();
+  return { ...observing(observed, run), observed };
+}
+
 /** Scans `objects` into `into` (modules by name); returns errors and unreadable sources. */
 export function scanObjects(objects: readonly TreeObject[], objtree: string, env: ScanEnvironment, into: Map<string, ModuleSymbols>): { errors: ScanDiagnostic[]; unreadable: string[] } {
   const errors: ScanDiagnostic[] = [];
   const unreadable: string[] = [];
-  for (const obj of objects) {
-    if (obj.other) continue;
-    const name = obj.module ?? 'vmlinux';
-    let m = into.get(name);
-    if (!m) into.set(name, (m = { name, objects: [], exports: [], modinfo: [], identifiers: new Set(), functions: new Map(), declared: new Set(), sharedHeaders: new Set() }));
-    m.objects.push(obj.object);
-    let text: string;
-    noteContent(obj.source);
-    try {
-      text = readFileSync(obj.source, 'latin1');
-    } catch {
-      unreadable.push(obj.source);
-      continue;
-    }
-    const flags = compileFlags(obj.argv, objtree);
-    if (obj.source.endsWith('.S')) flags.defines.unshift(['__ASSEMBLER__', '1']);
-    const s = scanSource(obj.source, text, flags, env);
-    m.exports.push(...s.exports);
-    m.modinfo.push(...s.modinfo);
-    for (const id of s.identifiers) m.identifiers.add(id);
-    for (const [f, refs] of s.functions) m.functions.set(f, refs);
-    for (const d of s.declared) m.declared.add(d);
-    for (const h of s.sharedHeaders) m.sharedHeaders.add(h);
+  for (const [name, list] of objectsByModule(objects)) {
+    const s = scanModule(name, list, objtree, env);
+    into.set(name, s.symbols);
     errors.push(...s.errors);
+    unreadable.push(...s.unreadable);
   }
   return { errors, unreadable };
 }

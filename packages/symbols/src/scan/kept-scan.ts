@@ -1,0 +1,151 @@
+/**
+ * The whole-tree scan, kept per module between runs: each module's result is stored with every
+ * file its scan read or looked up (sources, local and followed headers, include lookups) and is
+ * reused while none of them changed, its objects and their commands are the same, and the shared
+ * header index was built from the same files. Only the other modules are scanned again: after a
+ * source edit, the module that compiles it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
+import { forgetIncludeFiles } from './include-files';
+import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
+import { assembleScan, scanModules, treeCompilerMacros, type ScanTrees } from './parallel-scan';
+import type { ScanEnvironment } from './source-scan';
+import { objectsByModule, scanEnvironment, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
+
+const FORMAT = 3;
+
+interface KeptModule {
+  /** Digest of its objects: names, sources, compile commands. */
+  objects: string;
+  /** What its scan observed: indices into `paths`. */
+  observed: number[];
+  scan: StoredModuleScan;
+}
+
+interface Kept {
+  format: number;
+  key: string;
+  /** Digest of what the shared header index was built from, and those files ([path, signature]). */
+  index: string;
+  indexPaths: [string, string][];
+  /** [path, signature then] for every observation of every module. */
+  paths: [string, string][];
+  modules: [string, KeptModule][];
+}
+
+export interface KeptTreeScan {
+  scan: TreeScan;
+  /** Everything the scan depends on, the index's files included (for a result kept on top of it). */
+  observed: Observed;
+  /** The modules scanned this time (the others came from the kept file). */
+  scanned: Set<string>;
+  /** What identifies the shared header index: a digest of the files it was built from. */
+  index: string;
+}
+
+function scanKey(trees: ScanTrees, compiler: ReadonlyMap<string, string>): string {
+  const h = createHash('sha256');
+  h.update(`${FORMAT}\0${codeDigest(join(__dirname, '..'))}\0${trees.srctree}\0${trees.objtree}\0${trees.srcarch}\0`);
+  for (const [k, v] of trees.config) h.update(`${k}=${v}\0`);
+  for (const [k, v] of compiler) h.update(`${k}=${v}\0`);
+  return h.digest('hex');
+}
+
+function objectsDigest(objects: readonly TreeObject[]): string {
+  const h = createHash('sha256');
+  for (const o of objects) h.update(`${o.object}\0${o.source}\0${o.command ?? o.argv.join('\0')}\0\0`);
+  return h.digest('hex');
+}
+
+function observationsDigest(observed: Observed): string {
+  const h = createHash('sha256');
+  for (const [p, s] of [...observed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(`${p}\0${s}\0`);
+  return h.digest('hex');
+}
+
+function load(file: string, key: string): Kept | undefined {
+  try {
+    const kept = deserialize(readFileSync(file)) as Kept;
+    return kept.format === FORMAT && kept.key === key ? kept : undefined;
+  } catch {
+    return undefined; // no kept scan, or one this code cannot read: scan everything
+  }
+}
+
+/** Content signatures win over existence tests of the same path (as kbuild-make's `observing` merges). */
+function merge(into: Observed, path: string, sig: string): void {
+  const had = into.get(path);
+  if (had === undefined || had === '+' || had === '-') into.set(path, sig);
+}
+
+/**
+ * Scans the tree, reusing from `file` every module whose inputs did not change, and keeps the
+ * result there (written whole, atomically).
+ */
+export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism()): Promise<KeptTreeScan> {
+  forgetIncludeFiles();
+  const compiler = treeCompilerMacros(o.objects);
+  const kept = load(file, scanKey(o, compiler));
+  // The header index is built only when a module is scanned or a prediction made; while the files
+  // it was built from are unchanged, the kept digest stands for it.
+  let indexObserved: Observed | undefined = kept && kept.indexPaths.every(([p, sig]) => signatureNow(p, sig) === sig) ? new Map(kept.indexPaths) : undefined;
+  let built: ScanEnvironment | undefined;
+  const env = () => {
+    if (!built) {
+      const seen: Observed = new Map();
+      built = observing(seen, () => scanEnvironment(o, compiler));
+      indexObserved = seen;
+    }
+    return built;
+  };
+  if (!indexObserved) env();
+  const index = indexObserved ? observationsDigest(indexObserved) : '';
+  const groups = objectsByModule(o.objects);
+
+  const scans = new Map<string, ModuleScan>();
+  const reused = new Map<string, KeptModule>();
+  if (kept && kept.index === index) {
+    const unchanged = kept.paths.map(([p, sig]) => signatureNow(p, sig) === sig);
+    const byName = new Map(kept.modules);
+    for (const [name, objects] of groups) {
+      const k = byName.get(name);
+      if (!k || k.objects !== objectsDigest(objects) || !k.observed.every((i) => unchanged[i])) continue;
+      scans.set(name, fromStored(k.scan));
+      reused.set(name, k);
+    }
+  }
+  const stale = new Map([...groups].filter(([name]) => !scans.has(name)));
+  if (stale.size > 0) for (const [name, s] of await scanModules(o, compiler, env(), stale, threads, true)) scans.set(name, s);
+  const scan = assembleScan(groups, scans, env);
+
+  // Every observation, as one table of paths the modules' records point into.
+  const paths: [string, string][] = [];
+  const at = new Map<string, number>();
+  const slot = (p: string, sig: string) => {
+    const k = `${p}\0${sig}`;
+    let i = at.get(k);
+    if (i === undefined) at.set(k, (i = paths.push([p, sig]) - 1));
+    return i;
+  };
+  const observed: Observed = new Map(indexObserved);
+  const indexPaths = [...indexObserved!];
+  const modules: [string, KeptModule][] = [];
+  for (const [name, objects] of groups) {
+    const old = reused.get(name);
+    const s = scans.get(name)!;
+    const entries: [string, string][] = old ? old.observed.map((i) => kept!.paths[i]) : [...s.observed!];
+    for (const [p, sig] of entries) merge(observed, p, sig);
+    const stored = old ? old.scan : (s.stored ?? storedScan(s));
+    modules.push([name, { objects: old ? old.objects : objectsDigest(objects), observed: entries.map(([p, sig]) => slot(p, sig)), scan: stored }]);
+  }
+  // Nothing scanned and the same modules: the kept file already says all this.
+  if (stale.size > 0 || !kept || kept.modules.length !== modules.length)
+    writeFileAtomic(file, serialize({ format: FORMAT, key: scanKey(o, compiler), index, indexPaths, modules, paths } satisfies Kept));
+  return { scan, observed, scanned: new Set(stale.keys()), index };
+}
