@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCli, SourceError, writeFileAtomic as writeAtomic } from '@nx-kbuild/diagnostics';
 import { kbuildEnvironment, readOptional, runOperation, type KconfigTree, type Operation } from './conf';
+import { FileDigests } from './file-digests';
 import { loadKconfigCached } from './model-cache';
 import { readCachedResult, resultKey, writeCachedResult } from './result-cache';
 import { explainAll, explainSymbol, formatReport } from './model/explain';
@@ -107,7 +108,7 @@ function main(argv: string[]): number {
     env,
     inputs: [input.config?.text, input.defconfig?.text, input.allconfig?.text, input.previousAutoConf, ...input.fragments.map((f) => f.text)],
     probeKey: (c: string) => shell.key(c),
-    digests: new Map<string, string | undefined>(),
+    digests: new FileDigests(join(objtree, 'include/config/.nx-kconfig-digests.json')),
   };
   const previous = why.length || dump ? undefined : readCachedResult(resultFile);
   let out = previous && resultKey(keyInputs, previous) === previous.key ? previous.output : undefined;
@@ -124,6 +125,7 @@ function main(argv: string[]): number {
     const key = resultKey(keyInputs, entry);
     if (key) writeCachedResult(resultFile, { ...entry, key });
   }
+  keyInputs.digests.save();
   for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}: warning: ${m.text}\n`);
   for (const name of why) {
     const sym = tree!.kc.find(name);

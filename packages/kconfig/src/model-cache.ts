@@ -4,6 +4,7 @@ import { loadKconfig, type KconfigTree, type LoadOptions } from './conf';
 import { Kconfig } from './model/kconfig';
 import { KSymbol } from './model/symbol';
 import type { ShellRunner } from './parse/shell-cache';
+import { FileDigests } from './file-digests';
 import { resultKey, type CachedResult } from './result-cache';
 import { decodeGraph, encodeGraph, graphMeta, UnsupportedValue } from './snapshot/graph-codec';
 
@@ -14,12 +15,12 @@ const CLASSES = { Kconfig, KSymbol };
 
 type CachedLoadOptions = LoadOptions & {
   shell: ShellRunner & { key(command: string): string; used: Iterable<string> };
-  /** File digests shared with the caller's own keys within one run. */
-  digests?: Map<string, string | undefined>;
+  /** File digests shared with the caller's own keys (default: within this run only). */
+  digests?: FileDigests;
 };
 
 function keyOf(options: CachedLoadOptions, inputs: Omit<ModelInputs, 'key'>): string | undefined {
-  return resultKey({ srctree: options.srctree, argv: ['model', options.kconfig ?? 'Kconfig'], env: options.env, inputs: [], probeKey: (c) => options.shell.key(c), digests: options.digests }, inputs);
+  return resultKey({ srctree: options.srctree, argv: ['model', options.kconfig ?? 'Kconfig'], env: options.env, inputs: [], probeKey: (c) => options.shell.key(c), digests: options.digests ?? new FileDigests() }, inputs);
 }
 
 /**

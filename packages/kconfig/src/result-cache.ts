@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { OperationOutput } from './conf';
+import type { FileDigests } from './file-digests';
 
 /**
  * The last evaluation of a build directory, keyed by the content hash of everything it read:
@@ -28,8 +29,8 @@ export interface KeyInputs {
   inputs: (string | undefined)[];
   /** Returns the cache key of a probe command (its text and the identity of what it runs). */
   probeKey: (command: string) => string;
-  /** Digests of files already read in this run (the model's key and the result's read the same files). */
-  digests?: Map<string, string | undefined>;
+  /** File digests, shared by the model's key and the result's (they cover the same files). */
+  digests: FileDigests;
 }
 
 /** The key of an evaluation, given what the previous one read (undefined if a file is gone). */
@@ -41,23 +42,11 @@ export function resultKey(k: KeyInputs, previous: Pick<CachedResult, 'files' | '
   for (const c of previous.shellCommands) h.update(`${k.probeKey(c)}\0`);
   for (const input of k.inputs) h.update(input === undefined ? '\u0000none' : input).update('\0');
   for (const f of previous.files) {
-    const digest = fileDigest(join(k.srctree, f), k.digests);
+    const digest = k.digests.get(join(k.srctree, f));
     if (digest === undefined) return undefined;
     h.update(f).update('\0').update(digest).update('\0');
   }
   return h.digest('hex');
-}
-
-function fileDigest(path: string, digests: Map<string, string | undefined> | undefined): string | undefined {
-  if (digests?.has(path)) return digests.get(path);
-  let digest: string | undefined;
-  try {
-    digest = createHash('sha256').update(readFileSync(path)).digest('base64');
-  } catch {
-    digest = undefined; // gone: no key, the tree is read again
-  }
-  digests?.set(path, digest);
-  return digest;
 }
 
 export function readCachedResult(file: string): CachedResult | undefined {
