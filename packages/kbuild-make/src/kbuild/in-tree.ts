@@ -46,6 +46,13 @@ export interface KernelTree {
   objects: ObjectCommand[];
   /** With moduleSteps: the `ld -r` of every composite module. */
   moduleLinks: ModuleLink[];
+  /**
+   * With a memo: everything this result was evaluated from, as the memo's records observed it
+   * (files read, directories listed, paths looked up; see memo/observations). While none of them
+   * changed, and neither did the environment, the configuration or the evaluator, the result is
+   * the same: a caller can keep what it derived from it on that condition.
+   */
+  observed?: () => Observed;
 }
 
 export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
@@ -97,7 +104,7 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   forgetDirectories();
   forgetSignatures();
   const t0 = Date.now();
-  const memo = k.memoFile ? EvaluationMemo.load(k.memoFile, { srctree: k.srctree, objtree: k.objtree, env: k.env, config: k.config }) : undefined;
+  const memo = k.memoFile ? EvaluationMemo.load(k.memoFile, { srctree: k.srctree, objtree: k.objtree, env: k.env, config: k.config }, k.objtree) : undefined;
   // Worker threads run the compiled worker; from TypeScript sources (tests) everything runs here.
   const threads = existsSync(WORKER) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
   const env: KbuildEnvironment = { srctree: k.srctree, objtree: k.objtree, env: k.env };
@@ -117,7 +124,7 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
     shell.save();
     memo.save();
     if (process.env.NX_KBUILD_TIMING) process.stderr.write(`plan ${t1 - t0} ms, ${memo.evaluated} directories evaluated, ${memo.reused} from the memo, in ${Date.now() - t1} ms\n`);
-    return result(tree, jobs, commands, genksyms);
+    return { ...result(tree, jobs, commands, genksyms), observed: () => memo.observed() };
   }
   const parts = partition(tree, jobs, threads, k.srctree);
   const others = parts.slice(1).map((work) => runInWorker({ ...work, env }, k.shellCache));
@@ -153,6 +160,7 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   if (memo) {
     for (const r of mergeRecords(records)) memo.keepCommands(r.dir, r.record, r.exported, true);
     memo.save();
+    return { ...result(tree, jobs, commands, genksyms), observed: () => memo.observed() };
   }
   return result(tree, jobs, commands, genksyms);
 }

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { DirStructure, StructureMemo } from '../kbuild/tree';
-import { signatureNow, type Observations } from './observations';
+import { mergeObservation, settleDirectories, signatureNow, type Observations, type Observed } from './observations';
 
 /**
  * One directory's sub-make, as the command pass used it: what its subdirectories inherit and each
@@ -123,6 +123,8 @@ export class EvaluationMemo implements StructureMemo {
   private constructor(
     private readonly file: string,
     private readonly key: string,
+    /** The build directory, whose directories kbuild's sub-makes create (see settleDirectories). */
+    private readonly objtree: string | undefined,
     whole: StoredMemo | undefined,
     changes: StoredMemo | undefined,
   ) {
@@ -144,7 +146,7 @@ export class EvaluationMemo implements StructureMemo {
   }
 
   /** The memo in `file` if it was made for the same inputs (`identity`: environment, config, trees), else an empty one. */
-  static load(file: string, identity: unknown): EvaluationMemo {
+  static load(file: string, identity: unknown, objtree?: string): EvaluationMemo {
     const key = digest(`${codeDigest(join(__dirname, '..'))}\0${JSON.stringify(identity)}`);
     const read = (f: string): StoredMemo | undefined => {
       try {
@@ -156,7 +158,7 @@ export class EvaluationMemo implements StructureMemo {
     };
     const whole = read(file);
     const changes = whole?.id ? read(`${file}.changes`) : undefined;
-    return new EvaluationMemo(file, key, whole, changes?.base === whole?.id ? changes : undefined);
+    return new EvaluationMemo(file, key, objtree, whole, changes?.base === whole?.id ? changes : undefined);
   }
 
   /** Whether everything an old record observed still has the signature it had. */
@@ -218,8 +220,21 @@ export class EvaluationMemo implements StructureMemo {
     } else this.reused++;
   }
 
+  /** Everything the records this run used observed: what its result was evaluated from. */
+  observed(): Observed {
+    const out: Observed = new Map();
+    const add = (path: string, sig: string) => mergeObservation(out, path, sig);
+    for (const r of [...this.next.structure.values(), ...this.next.commands.values()]) {
+      if (Array.isArray(r.observed)) for (const i of r.observed as readonly number[]) add(...this.old.entries[i]);
+      else for (const [path, sig] of r.observed as Observed) add(path, sig);
+    }
+    return out;
+  }
+
   /** Writes what this run used (atomically), unless it was all taken from the memo as it is. */
   save(): void {
+    mkdirSync(dirname(this.file), { recursive: true }); // before the build directory is settled: it may be the memo's first
+    for (const r of [...this.next.structure.values(), ...this.next.commands.values()]) if (this.objtree && !Array.isArray(r.observed)) settleDirectories(r.observed as Observed, this.objtree);
     if (!this.changed && this.refreshed <= 8 && this.next.commands.size === this.old.commands.size && this.next.structure.size === this.old.structure.size) return;
     // Few records differ from the whole memo: only they are written, next to it.
     if (this.base && this.next.structure.size === this.base.structure.size && this.next.commands.size === this.base.commands.size) {

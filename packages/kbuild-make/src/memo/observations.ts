@@ -27,11 +27,17 @@ export function observing<T>(into: Observed, fn: () => T): T {
     return fn();
   } finally {
     current = outer;
-    if (outer) for (const [p, s] of into) if (!outer.has(p) || isExistence(outer.get(p)!)) outer.set(p, s);
+    if (outer) for (const [p, s] of into) mergeObservation(outer, p, s);
   }
 }
 
 const isExistence = (sig: string) => sig === '+' || sig === '-';
+
+/** Adds one observation to `into`: what a file's content was seen as wins over a test of its existence. */
+export function mergeObservation(into: Observed, path: string, sig: string): void {
+  const had = into.get(path);
+  if (had === undefined || isExistence(had)) into.set(path, sig);
+}
 
 function statNow(path: string): string {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -55,6 +61,22 @@ export function exists(path: string): boolean {
   const found = sig !== '-';
   if (current && !current.has(path)) current.set(path, found ? '+' : '-');
   return found;
+}
+
+/**
+ * Takes the directories under `root` as they are now. kbuild's sub-makes create the output
+ * directories their targets need (Makefile.build's `$(shell mkdir -p ...)`), which changes the
+ * listings they and their parents looked at; an evaluation does not depend on whether those
+ * directories existed (the same commands come out either way), so what it saw of them is
+ * recorded as they are after it, or every directory would look changed on the next run.
+ */
+export function settleDirectories(observed: Observed, root: string): void {
+  const prefix = root.endsWith('/') ? root : root + '/';
+  for (const [path, sig] of observed) {
+    if (path !== root && !path.startsWith(prefix)) continue;
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st?.isDirectory()) observed.set(path, isExistence(sig) ? '+' : `${st.ino}:${st.size}:${st.mtimeMs}`);
+  }
 }
 
 /** The signature `path` has now, in the form `recorded` was taken (existence or stat). */
