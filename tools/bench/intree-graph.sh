@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: the Nx project graph of a whole in-tree kernel (Linux 6.12, Debian's config, every one of
-# its 4,230 modules a project): `nx show projects` without the daemon, which computes the graph from
-# scratch each time, timed with kbuild's own plan of the same tree (`make -n -k all`) for scale, same
-# machine, same run. The workspace is a hard-linked copy of the source tree (nothing is written into
+# its 4,230 modules a project): `nx show projects` without the daemon, which computes the graph each
+# time, with nothing kept (no evaluation memo, no kept symbol scan) and with what the last one kept
+# (nothing changed), timed with kbuild's own plan of the same tree (`make -n -k all`) for scale,
+# same machine, same run. The workspace is a hard-linked copy of the source tree (nothing is written into
 # the shared one) with its build directory inside. Usage: tools/bench/intree-graph.sh [runs]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -34,10 +35,14 @@ cat > "$WORK/make-n.sh" <<SH
 make -n -k -C "$TREE" O="$TREE/.nx-kbuild-out/build" all >/dev/null 2>&1 || true
 SH
 bash "$WORK/graph.sh" 2>"$WORK/graph.err" || { cat "$WORK/graph.err" >&2; exit 1; } # kbuild environment and $(shell) probes cached, as for the later runs
+KEPT="$TREE/.nx-kbuild-out/build/.nx-kbuild"
 hyperfine -N --runs "$RUNS" --export-json "$WORK/graph.json" \
-  --command-name 'make -n -k all' "bash $WORK/make-n.sh" \
-  --command-name 'nx show projects' "bash $WORK/graph.sh" >/dev/null
-/usr/bin/time -f '%M' -o "$WORK/rss.txt" bash "$WORK/graph.sh" 2>/dev/null
+  --prepare true --command-name 'make -n -k all' "bash $WORK/make-n.sh" \
+  --prepare "rm -rf $KEPT" --command-name 'cold' "bash $WORK/graph.sh" \
+  --prepare true --command-name 'kept' "bash $WORK/graph.sh" >/dev/null
+rm -rf "$KEPT"
+/usr/bin/time -f '%M' -o "$WORK/rss-cold.txt" bash "$WORK/graph.sh" 2>/dev/null
+/usr/bin/time -f '%M' -o "$WORK/rss-kept.txt" bash "$WORK/graph.sh" 2>/dev/null
 
 node - "$WORK" <<'JS'
 const fs = require('fs'), path = require('path');
@@ -46,9 +51,10 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.leng
 const results = JSON.parse(fs.readFileSync(path.join(dir, 'graph.json'), 'utf8')).results;
 const get = (c) => median(results.find((r) => r.command === c).times);
 const projects = fs.readFileSync(path.join(dir, 'projects.txt'), 'utf8').trim().split('\n').length;
-const rss = Number(fs.readFileSync(path.join(dir, 'rss.txt'), 'utf8').trim().split('\n').pop()) / 1024 / 1024;
-console.log('| whole in-tree kernel, Debian config | median (s) |');
-console.log('| --- | ---: |');
-console.log(`| \`make -n -k all\` | ${get('make -n -k all').toFixed(2)} |`);
-console.log(`| \`nx show projects\` (${projects} projects, peak ${rss.toFixed(1)} GB) | ${get('nx show projects').toFixed(2)} |`);
+const rss = (f) => (Number(fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n').pop()) / 1024 / 1024).toFixed(1);
+console.log('| whole in-tree kernel, Debian config | median (s) | peak |');
+console.log('| --- | ---: | ---: |');
+console.log(`| \`make -n -k all\` | ${get('make -n -k all').toFixed(2)} | |`);
+console.log(`| \`nx show projects\` (${projects} projects), nothing kept | ${get('cold').toFixed(2)} | ${rss('rss-cold.txt')} GB |`);
+console.log(`| \`nx show projects\`, nothing changed (kept evaluation and scan) | ${get('kept').toFixed(2)} | ${rss('rss-kept.txt')} GB |`);
 JS

@@ -6,14 +6,14 @@
 import { join, resolve } from 'node:path';
 import { runCli, SourceError } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
-import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
+import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, mergeObservation, noteContent, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
 import { checkTree } from './checks/check-tree';
 import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 import { scanTreeParallel } from './scan/parallel-scan';
 import { scanTreeKept } from './scan/kept-scan';
 import { KeptPredictions } from './imports/kept-predictions';
-import { compilerMacros, objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
+import { objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
 import { cachedCheck, checkKey, keepCheck } from './checks/check-cache';
 
 const USAGE = `usage: nx-symbols --srctree DIR --objtree DIR COMMAND
@@ -67,9 +67,17 @@ async function main(argv: string[]): Promise<number> {
   const env = cachedKbuildEnvironment(srctree, objtree);
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const memoFile = join(objtree, '.nx-kbuild', 'evaluation.memo');
+  // A check whose result is kept and still holds is printed without evaluating anything.
+  const key = command === 'check' ? checkKey({ srctree, objtree, config, env }) : undefined;
+  const kept = key && cachedCheck(keptCheckFile(objtree), key);
+  if (kept) {
+    process.stderr.write(kept.stderr);
+    process.stdout.write(kept.stdout);
+    return kept.status;
+  }
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
   const srcarch = env.SRCARCH ?? 'x86';
-  if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree.objects, threads);
+  if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!);
   const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects: objectsFromKbuild(tree.objects) }, threads);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const predicted = (m: ModuleSymbols) => predictDependencies(m, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
@@ -97,21 +105,14 @@ async function main(argv: string[]): Promise<number> {
   return scan.errors.length > 0 ? 1 : 0;
 }
 
+const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-check.json');
+
 /**
  * modpost's checks over every module. The result is kept in <objtree>/.nx-kbuild/symbols-check.json
- * with every file the scan and the checks read: when none of them, no object, command or config
- * value changed, it is printed again without scanning.
+ * with every file the kbuild evaluation, the scan and the checks read (see checkKey).
  */
-async function check(trees: Omit<TreeScanOptions, 'objects'>, kbuildObjects: KernelTree['objects'], threads: number | undefined): Promise<number> {
-  const first = objectsFromKbuild(kbuildObjects.filter((x) => x.source.endsWith('.c')).slice(0, 1))[0];
-  const key = checkKey({ ...trees, compiler: first ? compilerMacros(first.argv) : new Map() }, kbuildObjects);
-  const cacheFile = join(trees.objtree, '.nx-kbuild', 'symbols-check.json');
-  const kept = cachedCheck(cacheFile, key);
-  if (kept) {
-    process.stderr.write(kept.stderr);
-    process.stdout.write(kept.stdout);
-    return kept.status;
-  }
+async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string): Promise<number> {
+  const kbuildObjects = tree.objects;
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(kbuildObjects) };
   const { scan, observed, scanned, index } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads);
   if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
@@ -127,7 +128,11 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, kbuildObjects: Ker
   const errors = all.filter((f) => f.severity === 'error').length;
   out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);
   const result = { stdout: out.join('\n') + '\n', stderr, status: errors > 0 || scan.errors.length > 0 ? 1 : 0 };
-  keepCheck(cacheFile, key, observed, result);
+  if (tree.observed) {
+    for (const [path, sig] of tree.observed()) mergeObservation(observed, path, sig);
+    observing(observed, () => noteContent(join(trees.objtree, '.nx-kbuild-env.json'))); // rewritten when a tool changes
+    keepCheck(keptCheckFile(trees.objtree), key, observed, result);
+  }
   process.stderr.write(result.stderr);
   process.stdout.write(result.stdout);
   return result.status;

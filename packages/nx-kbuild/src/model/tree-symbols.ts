@@ -10,6 +10,7 @@ import {
   addSymversExports,
   exportTable,
   HeaderReferences,
+  KeptPredictions,
   moduleImports,
   MtimeCache,
   scanTree,
@@ -64,23 +65,29 @@ export function treeSymbols(o: TreeSymbolsOptions): TreeSymbols {
 
 /**
  * On every core (worker threads, each with its own header index): a whole kernel's modules. With
- * `keptScan`, only the modules whose files changed since the last computation are scanned.
+ * `keptScan`, only the modules whose files changed since the last computation are scanned, and
+ * predictions are kept next to it.
  */
 export async function treeSymbolsParallel(o: TreeSymbolsOptions): Promise<TreeSymbols> {
-  return fromScan(o, o.keptScan ? (await scanTreeKept(scanOptions(o), o.keptScan)).scan : await scanTreeParallel(scanOptions(o)));
+  if (!o.keptScan) return fromScan(o, await scanTreeParallel(scanOptions(o)));
+  const kept = await scanTreeKept(scanOptions(o), o.keptScan);
+  return fromScan(o, kept.scan, { file: o.keptScan.replace(/(\.v8)?$/, '-imports.v8'), index: kept.index, scanned: kept.scanned });
 }
 
-function fromScan(o: TreeSymbolsOptions, scan: TreeScan): TreeSymbols {
+function fromScan(o: TreeSymbolsOptions, scan: TreeScan, kept?: { file: string; index: string; scanned: ReadonlySet<string> }): TreeSymbols {
   const { table } = exportTable(scan.modules.values());
   if (o.symvers && existsSync(o.symvers)) addSymversExports(table, o.symvers);
   // Ownership as the export table has it: Module.symvers stops the prediction at the kernel's exports.
   const owners = new Map([...table].map(([s, e]) => [s, e.module]));
-  const headers = new HeaderReferences(scan.index);
+  let built: HeaderReferences | undefined;
+  const headers = () => (built ??= new HeaderReferences(scan.index));
+  const predictions = kept && new KeptPredictions(kept.file, kept.index, owners, headers, (name) => !kept.scanned.has(name));
   const mtimes = o.objectsCurrent ? null : new MtimeCache();
   const imports = new Map<string, ModuleImports>();
   for (const mc of o.modules) {
     const m = scan.modules.get(mc.module.name);
-    if (m) imports.set(m.name, moduleImports(m, mc.objects, o.objtree, owners, headers, mtimes));
+    if (m) imports.set(m.name, moduleImports(m, mc.objects, o.objtree, owners, headers, mtimes, predictions && ((x) => predictions.imports(x))));
   }
+  predictions?.save();
   return { scan, table, imports };
 }

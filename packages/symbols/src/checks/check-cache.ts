@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
 
@@ -18,19 +18,17 @@ interface Stored extends CheckResult {
 }
 
 /**
- * The key of a whole-tree check: the symbol engine's own code, the trees, the configuration,
- * the compiler's predefined macros and every object with its owner and command (as the kbuild
- * evaluator gives them: a Makefile change that changes an object changes the key).
+ * The key of a whole-tree check, known before the kbuild tree is evaluated: the code of the symbol
+ * engine and of the kbuild evaluator, the trees, the configuration and the kbuild environment
+ * (probed from the toolchain). Everything else the result depends on is an observation kept with
+ * it: the files the kbuild evaluation read (its memo's records), those the scan and the checks
+ * read, and the environment cache, rewritten when a tool of the toolchain changes.
  */
-export function checkKey(
-  parts: { srctree: string; objtree: string; config: ReadonlyMap<string, string>; compiler: ReadonlyMap<string, string> },
-  objects: readonly { object: string; source: string; command: string; module?: string; other?: boolean; inputOf?: string }[],
-): string {
+export function checkKey(parts: { srctree: string; objtree: string; config: ReadonlyMap<string, string>; env: Record<string, string> }): string {
   const h = createHash('sha256');
-  h.update(`${codeDigest(join(__dirname, '..'))}\0${parts.srctree}\0${parts.objtree}\0`);
+  h.update(`${codeDigest(join(__dirname, '..'))}\0${codeDigest(dirname(require.resolve('@nx-kbuild/kbuild-make')))}\0${parts.srctree}\0${parts.objtree}\0`);
   for (const [k, v] of parts.config) h.update(`${k}=${v}\0`);
-  for (const [k, v] of parts.compiler) h.update(`${k}=${v}\0`);
-  for (const o of objects) h.update(o.object).update('\0').update(o.source).update('\0').update(o.module ?? '').update(`\0${o.other ? 1 : 0}\0${o.inputOf ?? ''}\0`).update(o.command).update('\0');
+  h.update(JSON.stringify(Object.entries(parts.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
   return h.digest('hex');
 }
 

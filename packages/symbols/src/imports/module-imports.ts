@@ -32,14 +32,17 @@ export function moduleImports(
   objects: readonly BuiltObject[],
   cwd: string,
   owners: ExportOwners,
-  headers: HeaderReferences,
+  /** Asked for only when a prediction is made (building the header index takes seconds). */
+  headers: () => HeaderReferences,
   /** null: the objects are known to be built from the current sources (see objectUpToDate). */
   mtimes: MtimeCache | null = new MtimeCache(),
+  /** How to predict when the objects are not up to date (default: predictedImports; see kept-predictions.ts). */
+  predict: (m: ModuleSymbols) => ModuleImports = (x) => predictedImports(x, owners, headers()),
 ): ModuleImports {
   if (objects.length > 0 && objects.every((o) => objectUpToDate(o, cwd, mtimes))) {
     return { ...objectImports(objects.map((o) => resolve(cwd, o.object))), exact: true };
   }
-  return predictedImports(m, owners, headers);
+  return predict(m);
 }
 
 export function predictedImports(m: ModuleSymbols, owners: ExportOwners, headers: HeaderReferences): ModuleImports {

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
-import { observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
+import { mergeObservation, observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import { assembleScan, scanModules, treeCompilerMacros, type ScanTrees } from './parallel-scan';
@@ -78,12 +78,6 @@ function load(file: string, key: string): Kept | undefined {
   }
 }
 
-/** Content signatures win over existence tests of the same path (as kbuild-make's `observing` merges). */
-function merge(into: Observed, path: string, sig: string): void {
-  const had = into.get(path);
-  if (had === undefined || had === '+' || had === '-') into.set(path, sig);
-}
-
 /**
  * Scans the tree, reusing from `file` every module whose inputs did not change, and keeps the
  * result there (written whole, atomically).
@@ -140,7 +134,7 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     const old = reused.get(name);
     const s = scans.get(name)!;
     const entries: [string, string][] = old ? old.observed.map((i) => kept!.paths[i]) : [...s.observed!];
-    for (const [p, sig] of entries) merge(observed, p, sig);
+    for (const [p, sig] of entries) mergeObservation(observed, p, sig);
     const stored = old ? old.scan : (s.stored ?? storedScan(s));
     modules.push([name, { objects: old ? old.objects : objectsDigest(objects), observed: entries.map(([p, sig]) => slot(p, sig)), scan: stored }]);
   }

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { noteContent, observing, shellWords, type Observed } from '@nx-kbuild/kbuild-make';
 import type { StoredModuleScan } from './kept-module';
 import { buildHeaderIndex, type HeaderIndex } from './header-index';
@@ -151,16 +151,18 @@ export function scanModule(name: string, objects: readonly TreeObject[], objtree
     for (const obj of objects) {
       m.objects.push(obj.object);
       let text: string;
-      noteContent(obj.source);
+      // Generated sources are named relative to the build directory (kbuild runs there).
+      const source = resolve(objtree, obj.source);
+      noteContent(source);
       try {
-        text = readFileSync(obj.source, 'latin1');
+        text = readFileSync(source, 'latin1');
       } catch {
         unreadable.push(obj.source);
         continue;
       }
       const flags = compileFlags(obj.argv, objtree);
       if (obj.source.endsWith('.S')) flags.defines.unshift(['__ASSEMBLER__', '1']);
-      const s = scanSource(obj.source, text, flags, env);
+      const s = scanSource(source, text, flags, env);
       m.exports.push(...s.exports);
       m.modinfo.push(...s.modinfo);
       for (const id of s.identifiers) m.identifiers.add(id);
