@@ -17,5 +17,5 @@ export { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment
 export { inTreeModuleCommands } from './kbuild/in-tree-modules';
 export type { InTreeModulesOptions, UnbuildableModule } from './kbuild/in-tree-modules';
 export { splitUnquoted } from './kbuild/shell-words';
-export { forgetSignatures, mergeObservation, noteContent, observing, signatureNow } from './memo/observations';
+export { forgetSignatures, mergeObservation, noteContent, ObservationTable, observing, signatureNow } from './memo/observations';
 export type { Observed } from './memo/observations';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { DirStructure, StructureMemo } from '../kbuild/tree';
-import { mergeObservation, settleDirectories, signatureNow, type Observations, type Observed } from './observations';
+import { mergeObservation, ObservationTable, settleDirectories, signatureNow, type Observations, type Observed } from './observations';
 
 /**
  * One directory's sub-make, as the command pass used it: what its subdirectories inherit and each
@@ -234,7 +234,7 @@ export class EvaluationMemo implements StructureMemo {
   /** Writes what this run used (atomically), unless it was all taken from the memo as it is. */
   save(): void {
     mkdirSync(dirname(this.file), { recursive: true }); // before the build directory is settled: it may be the memo's first
-    for (const r of [...this.next.structure.values(), ...this.next.commands.values()]) if (this.objtree && !Array.isArray(r.observed)) settleDirectories(r.observed as Observed, this.objtree);
+    if (this.objtree) for (const r of [...this.next.structure.values(), ...this.next.commands.values()]) if (!Array.isArray(r.observed)) settleDirectories(r.observed as Observed, this.objtree);
     if (!this.changed && this.refreshed <= 8 && this.next.commands.size === this.old.commands.size && this.next.structure.size === this.old.structure.size) return;
     // Few records differ from the whole memo: only they are written, next to it.
     if (this.base && this.next.structure.size === this.base.structure.size && this.next.commands.size === this.base.commands.size) {
@@ -250,25 +250,16 @@ export class EvaluationMemo implements StructureMemo {
   }
 
   private stored(structureRecords: [string, DirStructure][], commandRecords: [string, DirCommands][], ids: Pick<StoredMemo, 'id' | 'base'>): StoredMemo {
-    const entries: [string, string][] = [];
-    const at = new Map<string, number>();
+    const table = new ObservationTable();
     const renumber = (observed: Observations): number[] => {
       const pairs = Array.isArray(observed) ? (observed as readonly number[]).map((i) => this.old.entries[i]) : [...(observed as Map<string, string>)];
-      return pairs.map(([path, sig]) => {
-        const k = `${sig}\0${path}`;
-        let i = at.get(k);
-        if (i === undefined) {
-          at.set(k, (i = entries.length));
-          entries.push([path, sig]);
-        }
-        return i;
-      });
+      return pairs.map(([path, sig]) => table.index(path, sig));
     };
     return {
       format: 2,
       key: this.key,
       ...ids,
-      entries,
+      entries: table.entries,
       structure: structureRecords.map(([k, r]) => [k, { ...r, observed: renumber(r.observed) }]),
       commands: commandRecords.map(([k, r]) => [k, { ...r, observed: renumber(r.observed) }]),
       environments: [...this.next.environments],

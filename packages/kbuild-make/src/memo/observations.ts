@@ -85,5 +85,18 @@ export function signatureNow(path: string, recorded: string): string {
   return statNow(path);
 }
 
+/** Observations as kept on disk: each [path, signature] stored once, records pointing into it by index. */
+export class ObservationTable {
+  readonly entries: [string, string][] = [];
+  private readonly at = new Map<string, number>();
+
+  index(path: string, sig: string): number {
+    const k = `${sig}\0${path}`;
+    let i = this.at.get(k);
+    if (i === undefined) this.at.set(k, (i = this.entries.push([path, sig]) - 1));
+    return i;
+  }
+}
+
 /** Observations as recorded in this run, or as a memo stores them (indices into its table of path signatures). */
 export type Observations = Observed | readonly number[];

@@ -26,17 +26,9 @@ export interface TreeCheckOptions {
 export function checkTree(scan: TreeScan, dialect: Dialect, config: ReadonlyMap<string, string>, makefileRoot: string, o: TreeCheckOptions = {}): Finding[] {
   const { table: own, findings } = exportTable(scan.modules.values());
   const table = o.table ?? own;
-  let predict: ((m: ModuleSymbols) => ModuleImports) | undefined;
-  const importsOf =
-    o.imports ??
-    ((m: ModuleSymbols) => {
-      if (!predict) {
-        const owners = exportOwners(scan.modules.values());
-        const headers = new HeaderReferences(scan.index);
-        predict = (x) => predictedImports(x, owners, headers);
-      }
-      return predict(m);
-    });
+  const owners = exportOwners(scan.modules.values());
+  let headers: HeaderReferences | undefined; // built on the first prediction: the index takes seconds
+  const importsOf = o.imports ?? ((m: ModuleSymbols) => predictedImports(m, owners, (headers ??= new HeaderReferences(scan.index))));
   for (const m of scan.modules.values()) {
     const imports = importsOf(m);
     findings.push(...checkModule(m, imports.symbols, table, { dialect, allowMissingNamespaceImports: o.allowMissingNamespaceImports }));

@@ -11,12 +11,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
-import { mergeObservation, observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
+import { mergeObservation, ObservationTable, observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
-import { assembleScan, scanModules, treeCompilerMacros, type ScanTrees } from './parallel-scan';
+import { assembleScan, scanModules, type ScanTrees } from './parallel-scan';
 import type { ScanEnvironment } from './source-scan';
-import { objectsByModule, scanEnvironment, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
+import { objectsByModule, scanEnvironment, treeCompilerMacros, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
 const FORMAT = 3;
 
@@ -85,10 +85,19 @@ function load(file: string, key: string): Kept | undefined {
 export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism()): Promise<KeptTreeScan> {
   forgetIncludeFiles();
   const compiler = treeCompilerMacros(o.objects);
-  const kept = load(file, scanKey(o, compiler));
+  const key = scanKey(o, compiler);
+  const kept = load(file, key);
+  // A path both the index and modules observed (the shared headers' include lookups) is stat'ed once.
+  const holds = new Map<string, boolean>();
+  const unchanged = ([p, sig]: [string, string]) => {
+    const k = `${p}\0${sig}`;
+    let ok = holds.get(k);
+    if (ok === undefined) holds.set(k, (ok = signatureNow(p, sig) === sig));
+    return ok;
+  };
   // The header index is built only when a module is scanned or a prediction made; while the files
   // it was built from are unchanged, the kept digest stands for it.
-  let indexObserved: Observed | undefined = kept && kept.indexPaths.every(([p, sig]) => signatureNow(p, sig) === sig) ? new Map(kept.indexPaths) : undefined;
+  let indexObserved: Observed | undefined = kept && kept.indexPaths.every(unchanged) ? new Map(kept.indexPaths) : undefined;
   let built: ScanEnvironment | undefined;
   const env = () => {
     if (!built) {
@@ -105,11 +114,10 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const scans = new Map<string, ModuleScan>();
   const reused = new Map<string, KeptModule>();
   if (kept && kept.index === index) {
-    const unchanged = kept.paths.map(([p, sig]) => signatureNow(p, sig) === sig);
     const byName = new Map(kept.modules);
     for (const [name, objects] of groups) {
       const k = byName.get(name);
-      if (!k || k.objects !== objectsDigest(objects) || !k.observed.every((i) => unchanged[i])) continue;
+      if (!k || k.objects !== objectsDigest(objects) || !k.observed.every((i) => unchanged(kept.paths[i]))) continue;
       scans.set(name, fromStored(k.scan));
       reused.set(name, k);
     }
@@ -119,14 +127,7 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const scan = assembleScan(groups, scans, env);
 
   // Every observation, as one table of paths the modules' records point into.
-  const paths: [string, string][] = [];
-  const at = new Map<string, number>();
-  const slot = (p: string, sig: string) => {
-    const k = `${p}\0${sig}`;
-    let i = at.get(k);
-    if (i === undefined) at.set(k, (i = paths.push([p, sig]) - 1));
-    return i;
-  };
+  const paths = new ObservationTable();
   const observed: Observed = new Map(indexObserved);
   const indexPaths = [...indexObserved!];
   const modules: [string, KeptModule][] = [];
@@ -136,10 +137,10 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     const entries: [string, string][] = old ? old.observed.map((i) => kept!.paths[i]) : [...s.observed!];
     for (const [p, sig] of entries) mergeObservation(observed, p, sig);
     const stored = old ? old.scan : (s.stored ?? storedScan(s));
-    modules.push([name, { objects: old ? old.objects : objectsDigest(objects), observed: entries.map(([p, sig]) => slot(p, sig)), scan: stored }]);
+    modules.push([name, { objects: old ? old.objects : objectsDigest(objects), observed: entries.map(([p, sig]) => paths.index(p, sig)), scan: stored }]);
   }
   // Nothing scanned and the same modules: the kept file already says all this.
   if (stale.size > 0 || !kept || kept.modules.length !== modules.length)
-    writeFileAtomic(file, serialize({ format: FORMAT, key: scanKey(o, compiler), index, indexPaths, modules, paths } satisfies Kept));
+    writeFileAtomic(file, serialize({ format: FORMAT, key, index, indexPaths, modules, paths: paths.entries } satisfies Kept));
   return { scan, observed, scanned: new Set(stale.keys()), index };
 }

@@ -11,11 +11,11 @@ import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import type { ScanDiagnostic, ScanEnvironment } from './source-scan';
 import {
-  compilerMacros,
   objectsByModule,
   plainObject,
   scanEnvironment,
   scanModule,
+  treeCompilerMacros,
   type ModuleScan,
   type ModuleSymbols,
   type TreeObject,
@@ -123,12 +123,6 @@ export function assembleScan(groups: ReadonlyMap<string, unknown>, scans: Readon
       return env().index;
     },
   };
-}
-
-/** The first C object's compiler, asked for its predefined macros. */
-export function treeCompilerMacros(objects: readonly TreeObject[]): Map<string, string> {
-  const first = objects.find((x) => x.source.endsWith('.c'));
-  return first ? compilerMacros(first.argv) : new Map<string, string>();
 }
 
 export async function scanTreeParallel(o: TreeScanOptions, threads = availableParallelism()): Promise<TreeScan> {

@@ -113,6 +113,12 @@ export function compilerMacros(argv: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** The first C object's compiler, asked for its predefined macros. */
+export function treeCompilerMacros(objects: readonly TreeObject[]): Map<string, string> {
+  const first = objects.find((x) => x.source.endsWith('.c'));
+  return first ? compilerMacros(first.argv) : new Map<string, string>();
+}
+
 export function scanEnvironment(o: Pick<TreeScanOptions, 'srctree' | 'srcarch' | 'config'>, compiler: ReadonlyMap<string, string>, index?: HeaderIndex): ScanEnvironment {
   const idx = index ?? buildHeaderIndex([join(o.srctree, 'arch', o.srcarch, 'include'), join(o.srctree, 'include')]);
   const predefined = new Map([...compiler, ...configMacros(o.config)]);
@@ -193,8 +199,7 @@ export function scanObjects(objects: readonly TreeObject[], objtree: string, env
 
 /** One thread: scans whatever objects it is given. */
 export function scanTree(o: TreeScanOptions, env?: ScanEnvironment): TreeScan {
-  const first = o.objects.find((x) => x.source.endsWith('.c'));
-  const environment = env ?? scanEnvironment(o, first ? compilerMacros(first.argv) : new Map());
+  const environment = env ?? scanEnvironment(o, treeCompilerMacros(o.objects));
   const modules = new Map<string, ModuleSymbols>();
   const { errors, unreadable } = scanObjects(o.objects, o.objtree, environment, modules);
   return { modules, errors, unreadable, headers: { files: environment.index.files, bytes: environment.index.bytes }, index: environment.index };
