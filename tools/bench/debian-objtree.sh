@@ -23,3 +23,12 @@ copy_tree() {
   cp "$OUT/.config" "$WORK/out2/.config"
   make -s -C "$WORK/src" O="$WORK/out2" olddefconfig >/dev/null
 }
+
+# Writes $WORK/edit.sh, run before each timed run after an edit: it gives $1 (relative to the copy)
+# its original content plus the line $2, in which $RANDOM makes every run's edit new.
+edit_script() {
+  cp "$WORK/src/$1" "$WORK/edit.orig"
+  cat > "$WORK/edit.sh" <<SH
+{ cat "$WORK/edit.orig"; echo "$2"; } > "$WORK/src/$1.new" && mv "$WORK/src/$1.new" "$WORK/src/$1"
+SH
+}

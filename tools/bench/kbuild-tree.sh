@@ -33,11 +33,7 @@ hyperfine -N --runs "$RUNS" --export-json "$WORK/unchanged.json" --command-name 
 # One edit: a copy of the tree (hard links; the edit replaces the file) with its own build directory.
 copy_tree
 CLI2="node $ROOT/packages/kbuild-make/dist/cli.js --srctree $WORK/src --objtree $WORK/out2 --commands=commands.json"
-MK="$WORK/src/drivers/net/ethernet/intel/e1000e/Makefile"
-cp "$MK" "$WORK/Makefile.orig"
-cat > "$WORK/edit.sh" <<SH
-{ cat "$WORK/Makefile.orig"; echo "ccflags-y += -DNX_BENCH_EDIT=\$RANDOM\$RANDOM"; } > "$MK.new" && mv "$MK.new" "$MK"
-SH
+edit_script drivers/net/ethernet/intel/e1000e/Makefile 'ccflags-y += -DNX_BENCH_EDIT=$RANDOM$RANDOM'
 for _ in 1 2; do $CLI2 >/dev/null 2>&1; done
 hyperfine -N --runs "$RUNS" --export-json "$WORK/edit.json" --command-name nx-kbuild-make --prepare "bash $WORK/edit.sh" "$CLI2" >/dev/null
 # The same, writing only modules.order (not the 45 MB of commands)

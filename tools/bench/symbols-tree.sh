@@ -31,11 +31,7 @@ cmp -s "$WORK/check.txt" "$WORK/check-warm.txt" || { echo "the kept result diffe
 # One edit: a copy of the tree (hard links; the edit replaces the file) with its own build directory.
 copy_tree
 CHECK2="node $ROOT/packages/symbols/dist/cli.js --srctree $WORK/src --objtree $WORK/out2 check"
-F="$WORK/src/drivers/net/dummy.c"
-cp "$F" "$WORK/dummy.c.orig"
-cat > "$WORK/edit.sh" <<SH
-{ cat "$WORK/dummy.c.orig"; echo "/* \$RANDOM\$RANDOM */"; } > "$F.new" && mv "$F.new" "$F"
-SH
+edit_script drivers/net/dummy.c '/* $RANDOM$RANDOM */'
 cat > "$WORK/check2.sh" <<SH
 $CHECK2 >/dev/null 2>&1 || true
 SH
