@@ -8,6 +8,7 @@ import { KERNEL_DIR, REPO, run as spawnAsync } from './helpers/workspace';
 const SRCTREE = process.env.NX_KBUILD_LINUX_SRC ?? join(REPO, '.cache', 'linux-source-6.12');
 const CLI = join(REPO, 'packages', 'kconfig', 'dist', 'cli.js');
 const MODEL = 'include/config/.nx-kconfig-model.bin';
+const PLAN = 'include/config/.nx-kconfig-plan.bin';
 const RESULT = 'include/config/.nx-kconfig-result.json';
 const OUTPUTS = ['.config', 'include/config/auto.conf', 'include/generated/autoconf.h', 'include/config/auto.conf.cmd'];
 
@@ -119,8 +120,10 @@ describe('Kconfig engine against scripts/kconfig/conf (Linux 6.12)', () => {
         expect(touchedSymbols(ours)).toEqual(touchedSymbols(ref));
       };
       compare();
-      // The tree was parsed twice alike, so it was kept: evaluated from it, the outputs are the same.
+      // The tree was parsed twice alike, so it was kept with its evaluation plan: syncconfig
+      // evaluates the plan, and the outputs are the same.
       expect(existsSync(join(ours, MODEL))).toBe(true);
+      expect(existsSync(join(ours, PLAN))).toBe(true);
       rmSync(join(ours, RESULT));
       await run(process.execPath, [CLI, '--syncconfig', '--srctree', SRCTREE], ours, { NX_KCONFIG_CACHE: join(work, 'cache.json'), ...(c.env ?? {}) });
       compare();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: nx-kconfig against the kernel's conf (`make olddefconfig`) on Debian's 6.12 config,
 # same machine, same run. Cold: toolchain probes run (empty caches); warm: probes cached, the
-# Kconfig files parsed again or the parsed tree reused, the configuration evaluated again;
-# unchanged: nothing read changed, the last result is reused.
+# Kconfig files parsed again, or the kept evaluation plan used, the configuration evaluated again
+# (as after a .config edit); unchanged: nothing read changed, the last result is reused.
 # Also times parsing all Kconfig files in one process. Usage: tools/bench/kconfig.sh [runs]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -22,20 +22,21 @@ export NX_KCONFIG_CACHE="$WORK/probes.json"
 cd "$WORK/ours"
 RESULT="$WORK/ours/include/config/.nx-kconfig-result.json"
 MODEL="$WORK/ours/include/config/.nx-kconfig-model.bin"
-# cold: no probe cache, no kept tree, no result cache (every $(shell) probe runs, everything is read)
+PLAN="$WORK/ours/include/config/.nx-kconfig-plan.bin"
+# cold: no probe cache, no kept tree or plan, no result cache (every $(shell) probe runs, everything is read)
 hyperfine -N --runs "$RUNS" --export-json "$WORK/cold.json" \
   --command-name conf "make -s -C $SRC O=$WORK/conf olddefconfig" \
-  --command-name nx-kconfig --prepare "rm -f $WORK/probes.json $RESULT $MODEL $MODEL.key" "$CLI" >/dev/null
+  --command-name nx-kconfig --prepare "rm -f $WORK/probes.json $RESULT $MODEL $MODEL.key $PLAN" "$CLI" >/dev/null
 $CLI >/dev/null
 # warm, parsed: probes cached, every Kconfig file parsed again (as after a Kconfig change), the
 # configuration evaluated again
 hyperfine -N --runs "$RUNS" --export-json "$WORK/parsed.json" \
   --command-name conf "make -s -C $SRC O=$WORK/conf olddefconfig" \
-  --command-name nx-kconfig --prepare "rm -f $RESULT $MODEL $MODEL.key" "$CLI" >/dev/null
+  --command-name nx-kconfig --prepare "rm -f $RESULT $MODEL $MODEL.key $PLAN" "$CLI" >/dev/null
 # the same tree parsed twice in a row is kept
 for _ in 1 2; do rm -f "$RESULT"; $CLI >/dev/null; done
-[ -f "$MODEL" ] || { echo "the parsed tree was not kept" >&2; exit 1; }
-# warm, evaluated: probes cached, the parsed tree kept, the configuration evaluated again
+[ -f "$MODEL" ] && [ -f "$PLAN" ] || { echo "the parsed tree and its plan were not kept" >&2; exit 1; }
+# warm, evaluated: probes cached, the evaluation plan kept, the configuration evaluated again
 # (as after editing .config)
 hyperfine -N --runs "$RUNS" --export-json "$WORK/warm.json" \
   --command-name conf "make -s -C $SRC O=$WORK/conf olddefconfig" \
@@ -57,7 +58,7 @@ console.log('| --- | ---: | ---: | ---: |');
 const rows = {
   cold: 'cold (probes run)',
   parsed: 'warm, Kconfig parsed again (probes cached)',
-  warm: 'warm, evaluated (probes cached, parsed tree kept)',
+  warm: 'warm, evaluated (probes cached, evaluation plan kept)',
   unchanged: 'warm, inputs unchanged (result cache)',
 };
 for (const [f, label] of Object.entries(rows)) {

@@ -3,12 +3,21 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCli, SourceError, writeFileAtomic as writeAtomic } from '@nx-kbuild/diagnostics';
-import { kbuildEnvironment, readOptional, runOperation, type KconfigTree, type Operation } from './conf';
+import type { KconfigTree, Operation } from './conf';
+import { kbuildEnvironment, readOptional } from './environment';
 import { FileDigests } from './file-digests';
-import { loadKconfigCached } from './model-cache';
+import { runPlan } from './plan/evaluate-plan';
+import { loadPlanCached } from './plan/plan-cache';
 import { readCachedResult, resultKey, writeCachedResult } from './result-cache';
-import { explainAll, explainSymbol, formatReport } from './model/explain';
 import { CachedShell } from './parse/shell-cache';
+
+// The parser, the object model and the tree's codec are loaded only when a run needs them: an
+// evaluation from a kept plan (olddefconfig, syncconfig) or a cached result does not.
+const treeModules = () => ({
+  ...(require('./conf') as typeof import('./conf')),
+  ...(require('./model-cache') as typeof import('./model-cache')),
+  ...(require('./model/explain') as typeof import('./model/explain')),
+});
 
 const USAGE = `usage: nx-kconfig <operation> [--srctree DIR] [--objtree DIR] [Kconfig]
 operations: --olddefconfig --syncconfig --defconfig=FILE --savedefconfig=FILE
@@ -88,11 +97,14 @@ function main(argv: string[]): number {
   const defconfig = op === 'defconfig' ? readOptional(inSrc(opFile!)) : undefined;
   if (op === 'defconfig' && !defconfig) throw new SourceError(opFile!, 0, `Can't find default configuration "${opFile}"`);
   const autoConfPath = join(objtree, 'include/config/auto.conf');
+  // Like conf: syncconfig always writes auto.conf; other operations only create it when missing.
+  const writesAutoConf = op === 'syncconfig' || !existsSync(autoConfPath);
   const input = {
     config: op === 'savedefconfig' || op === 'olddefconfig' || op === 'syncconfig' ? readOptional(configPath) : undefined,
     defconfig,
     allconfig,
     previousAutoConf: existsSync(autoConfPath) ? readFileSync(autoConfPath, 'utf8') : undefined,
+    configOnly: !writesAutoConf,
     fragments: merge.map((f) => {
       const frag = readOptional(inSrc(f));
       if (!frag) throw new SourceError(f, 0, `config fragment ${f} not found`);
@@ -111,28 +123,37 @@ function main(argv: string[]): number {
     digests: new FileDigests(join(objtree, 'include/config/.nx-kconfig-digests.json')),
   };
   const previous = why.length || dump ? undefined : readCachedResult(resultFile);
-  let out = previous && resultKey(keyInputs, previous) === previous.key ? previous.output : undefined;
+  // (A result of a run that wrote only .config does not serve one that writes auto.conf too.)
+  const usable = previous && (!writesAutoConf || previous.output.autoConf !== undefined);
+  let out = usable && resultKey(keyInputs, previous) === previous.key ? previous.output : undefined;
   let tree: KconfigTree | undefined;
   if (out) {
     for (const m of previous!.parseMessages ?? []) process.stderr.write(m + '\n');
   } else {
-    const loaded = loadKconfigCached({ srctree, kconfig, env, shell, digests: keyInputs.digests }, join(objtree, 'include/config/.nx-kconfig-model.bin'));
-    tree = loaded.tree;
-    for (const m of tree.messages) process.stderr.write(m + '\n');
-    out = runOperation(tree, op, input);
-    const shellCommands = [...new Set([...shell.used, ...loaded.shellCommands])];
-    const entry = { key: '', files: tree.files, envNames: [...tree.env.keys()], shellCommands, output: out, parseMessages: tree.messages };
+    const loadOptions = { srctree, kconfig, env, shell, digests: keyInputs.digests };
+    const planFile = join(objtree, 'include/config/.nx-kconfig-plan.bin');
+    // olddefconfig and syncconfig evaluate the kept plan when there is one; the rest need the tree.
+    const plan = (op === 'olddefconfig' || op === 'syncconfig') && !why.length && !dump && !merge.length ? loadPlanCached(loadOptions, planFile) : undefined;
+    let read: { files: string[]; envNames: string[]; shellCommands: string[]; parseMessages: string[] };
+    if (plan) {
+      for (const m of plan.meta.messages) process.stderr.write(m + '\n');
+      out = runPlan(plan, input);
+      read = { ...plan.meta, parseMessages: plan.meta.messages };
+    } else {
+      const { loadKconfigCached, runOperation } = treeModules();
+      const loaded = loadKconfigCached(loadOptions, join(objtree, 'include/config/.nx-kconfig-model.bin'), planFile);
+      tree = loaded.tree;
+      for (const m of tree.messages) process.stderr.write(m + '\n');
+      out = runOperation(tree, op, input);
+      read = { files: tree.files, envNames: [...tree.env.keys()], shellCommands: loaded.shellCommands, parseMessages: tree.messages };
+    }
+    const entry = { key: '', files: read.files, envNames: read.envNames, shellCommands: [...new Set([...shell.used, ...read.shellCommands])], output: out, parseMessages: read.parseMessages };
     const key = resultKey(keyInputs, entry);
     if (key) writeCachedResult(resultFile, { ...entry, key });
   }
   keyInputs.digests.save();
   for (const m of out.messages) process.stderr.write(`${m.file}:${m.line}: warning: ${m.text}\n`);
-  for (const name of why) {
-    const sym = tree!.kc.find(name);
-    if (!sym || sym.type === 'unknown') throw new SourceError(kconfig, 0, `no symbol ${name} in this Kconfig tree`);
-    process.stdout.write(formatReport(explainSymbol(tree!.kc, sym)) + '\n');
-  }
-  if (dump) writeAtomic(resolve(objtree, dump), JSON.stringify(explainAll(tree!.kc), null, 1) + '\n');
+  if (tree) explain(tree, why, dump && resolve(objtree, dump), kconfig);
   if (op === 'savedefconfig') {
     writeAtomic(resolve(objtree, opFile!), out.config);
     return 0;
@@ -141,8 +162,7 @@ function main(argv: string[]): number {
     if (existsSync(configPath)) renameSync(configPath, `${configPath}.old`);
     writeAtomic(configPath, out.config);
   }
-  // Like conf: syncconfig always writes auto.conf; other operations only create it when missing.
-  if (op === 'syncconfig' || !existsSync(autoConfPath)) {
+  if (writesAutoConf) {
     writeAtomic(join(objtree, 'include/config/auto.conf.cmd'), out.autoConfCmd!);
     for (const sym of out.touched ?? []) {
       const f = join(objtree, 'include/config', sym);
@@ -155,6 +175,17 @@ function main(argv: string[]): number {
   }
   shell.save();
   return 0;
+}
+
+/** --why and --dump (a run asked for them evaluates the tree). */
+function explain(tree: KconfigTree, why: string[], dump: string | undefined, kconfig: string): void {
+  const { explainAll, explainSymbol, formatReport } = treeModules();
+  for (const name of why) {
+    const sym = tree.kc.find(name);
+    if (!sym || sym.type === 'unknown') throw new SourceError(kconfig, 0, `no symbol ${name} in this Kconfig tree`);
+    process.stdout.write(formatReport(explainSymbol(tree.kc, sym)) + '\n');
+  }
+  if (dump) writeAtomic(dump, JSON.stringify(explainAll(tree.kc), null, 1) + '\n');
 }
 
 runCli('nx-kconfig', () => main(process.argv.slice(2)));

@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadKconfig, runOperation, type Operation, type OperationInput } from './conf';
+import { loadKconfig, runOperation, type KconfigTree, type Operation, type OperationInput } from './conf';
+import { compilePlan } from './plan/compile-plan';
+import { runPlan } from './plan/evaluate-plan';
+import { decodePlan, encodePlan } from './plan/plan-codec';
 import { explainSymbol } from './model/explain';
 
 let dir: string | undefined;
@@ -31,7 +34,15 @@ function tree(files: Record<string, string>) {
 
 function evaluate(kconfig: string, op: Operation = 'olddefconfig', input: OperationInput = {}, extra: Record<string, string> = {}) {
   const t = tree({ Kconfig: kconfig, ...extra });
-  return runOperation(t.load(), op, input);
+  const out = runOperation(t.load(), op, input);
+  // olddefconfig and syncconfig from a kept plan (what the CLI's next run evaluates) agree.
+  if ((op === 'olddefconfig' || op === 'syncconfig') && !input.fragments) expect(planOutput(t.load(), input)).toEqual(out);
+  return out;
+}
+
+function planOutput(fresh: KconfigTree, input: OperationInput) {
+  const plan = decodePlan(encodePlan(compilePlan(fresh, { key: 'k', files: fresh.files, envNames: [], shellCommands: [] })));
+  return runPlan(plan!, input);
 }
 
 const config = (text: string) => ({ file: '.config', text });

@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import {
   calcAll,
   changedSymbols,
   readConfig,
   setAllNewSymbols,
+  throwConfigErrors,
   writeAutoconf,
   writeAutoconfCmd,
   writeConfig,
@@ -19,6 +18,8 @@ import { Kconfig } from './model/kconfig';
 import { Flag } from './model/symbol';
 import { KconfigParser } from './parse/parser';
 import type { ShellRunner } from './parse/shell-cache';
+
+export { kbuildEnvironment, kernelVersion, readOptional } from './environment';
 
 export interface KconfigTree {
   kc: Kconfig;
@@ -71,6 +72,11 @@ export interface OperationInput {
   fragments?: { file: string; text: string }[];
   /** The previous include/config/auto.conf, to know which include/config/<SYM> files to touch. */
   previousAutoConf?: string;
+  /**
+   * Only .config is wanted: conf writes auto.conf, autoconf.h and the include/config files for
+   * syncconfig, or when auto.conf is missing, so other runs skip computing them.
+   */
+  configOnly?: boolean;
 }
 
 export interface OperationOutput {
@@ -112,10 +118,7 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
       if (input.config) messages.push(...readConfig(kc, input.config.file, input.config.text, 'user', true));
   }
   for (const f of input.fragments ?? []) messages.push(...readConfig(kc, f.file, f.text, 'user', true, true));
-  const errors = messages.filter((m) => m.severity === 'error');
-  if (errors.length) {
-    throw new SourceError(errors[0].file, errors[0].line, errors.map((e, i) => (i === 0 ? e.text : `${e.file}:${e.line}: ${e.text}`)).join('\n'));
-  }
+  throwConfigErrors(messages);
   calcAll(kc);
   const mode = ALL_MODES[op];
   if (mode) setAllNewSymbols(kc, mode);
@@ -123,6 +126,7 @@ export function runOperation(tree: KconfigTree, op: Operation, input: OperationI
   if (input.fragments?.length) messages.push(...unmetRequests(kc, input.fragments));
   // Values are valid here (calcAll, or setAllNewSymbols' recalculation): conf_write reuses them.
   const config = writeConfig(kc);
+  if (input.configOnly) return { config, messages };
   const touched = changedSymbols(kc, input.previousAutoConf);
   const auto = writeAutoconf(kc);
   return {
@@ -159,42 +163,3 @@ function unmetRequests(kc: Kconfig, fragments: { file: string; text: string }[])
   return out;
 }
 
-/** KERNELVERSION from the top Makefile (VERSION.PATCHLEVEL.SUBLEVEL plus EXTRAVERSION). */
-export function kernelVersion(srctree: string): string | undefined {
-  const makefile = join(srctree, 'Makefile');
-  if (!existsSync(makefile)) return undefined; // a Kconfig tree that is not a kernel
-  const mk = readFileSync(makefile, 'utf8');
-  const get = (k: string) => new RegExp(`^${k}[ \t]*=[ \t]*(.*)$`, 'm').exec(mk)?.[1].trim() ?? '';
-  return `${get('VERSION')}.${get('PATCHLEVEL')}.${get('SUBLEVEL')}${get('EXTRAVERSION')}`;
-}
-
-const SRCARCH: Record<string, string> = { x86_64: 'x86', i386: 'x86', sparc64: 'sparc', sh64: 'sh', parisc64: 'parisc' };
-
-/**
- * The environment kbuild exports to conf: ARCH/SRCARCH, KERNELVERSION, the toolchain names
- * (CROSS_COMPILE-prefixed), srctree and the compiler's version text. Values already in `base` win.
- */
-export function kbuildEnvironment(srctree: string, base: Record<string, string | undefined>, shell: ShellRunner): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...base };
-  const cross = base.CROSS_COMPILE ?? '';
-  env.ARCH ??= 'x86';
-  env.SRCARCH ??= SRCARCH[env.ARCH] ?? env.ARCH;
-  env.KERNELVERSION ??= kernelVersion(srctree);
-  env.srctree ??= srctree;
-  env.CC ??= `${cross}gcc`;
-  env.LD ??= `${cross}ld`;
-  env.AR ??= `${cross}ar`;
-  env.NM ??= `${cross}nm`;
-  env.OBJCOPY ??= `${cross}objcopy`;
-  env.PAHOLE ??= 'pahole';
-  env.RUSTC ??= 'rustc';
-  env.BINDGEN ??= 'bindgen';
-  env.PYTHON3 ??= 'python3';
-  env.CC_VERSION_TEXT ??= shell.run(`LC_ALL=C ${env.CC} --version 2>/dev/null | head -n 1`).replace(/#/g, '');
-  env.RUSTC_VERSION_TEXT ??= shell.run(`${env.RUSTC} --version 2>/dev/null`);
-  return env;
-}
-
-export function readOptional(file: string): { file: string; text: string } | undefined {
-  return existsSync(file) ? { file, text: readFileSync(file, 'utf8') } : undefined;
-}

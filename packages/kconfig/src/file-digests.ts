@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 
 /**
@@ -16,6 +17,7 @@ type Known = Record<string, [signature: string, digest: string]>;
 export class FileDigests {
   private readonly known: Known = {};
   private readonly now = new Map<string, string | undefined>();
+  private readonly lists = new Map<string, string | undefined>();
   private changed = false;
 
   /** `file`: where they are remembered (none: within this run only). */
@@ -51,6 +53,28 @@ export class FileDigests {
     }
     this.now.set(path, digest);
     return digest;
+  }
+
+  /**
+   * One digest over a list of files (relative to `root`) and their contents, undefined when one
+   * is gone; computed once per list in a run (the model's and the result's keys cover the same).
+   */
+  combined(root: string, files: string[]): string | undefined {
+    const id = `${root}\0${files.join('\0')}`;
+    if (this.lists.has(id)) return this.lists.get(id);
+    const h = createHash('sha256');
+    let out: string | undefined = '';
+    for (const f of files) {
+      const digest = this.get(join(root, f));
+      if (digest === undefined) {
+        out = undefined;
+        break;
+      }
+      h.update(f).update('\0').update(digest).update('\0');
+    }
+    if (out !== undefined) out = h.digest('hex');
+    this.lists.set(id, out);
+    return out;
   }
 
   save(): void {

@@ -4,24 +4,14 @@ import { loadKconfig, type KconfigTree, type LoadOptions } from './conf';
 import { Kconfig } from './model/kconfig';
 import { KSymbol } from './model/symbol';
 import type { ShellRunner } from './parse/shell-cache';
-import { FileDigests } from './file-digests';
-import { resultKey, type CachedResult } from './result-cache';
+import { modelKey, type ModelInputs, type ModelKeyOptions } from './result-cache';
+import { compilePlan, PlanMismatch } from './plan/compile-plan';
+import { encodePlan } from './plan/plan-codec';
 import { decodeGraph, encodeGraph, graphMeta, UnsupportedValue } from './snapshot/graph-codec';
-
-/** What a parsed tree was read from, stored with it to check it is still current. */
-type ModelInputs = Pick<CachedResult, 'files' | 'envNames' | 'shellCommands'> & { key: string };
 
 const CLASSES = { Kconfig, KSymbol };
 
-type CachedLoadOptions = LoadOptions & {
-  shell: ShellRunner & { key(command: string): string; used: Iterable<string> };
-  /** File digests shared with the caller's own keys (default: within this run only). */
-  digests?: FileDigests;
-};
-
-function keyOf(options: CachedLoadOptions, inputs: Omit<ModelInputs, 'key'>): string | undefined {
-  return resultKey({ srctree: options.srctree, argv: ['model', options.kconfig ?? 'Kconfig'], env: options.env, inputs: [], probeKey: (c) => options.shell.key(c), digests: options.digests ?? new FileDigests() }, inputs);
-}
+type CachedLoadOptions = LoadOptions & ModelKeyOptions & { shell: ShellRunner & { key(command: string): string; used: Iterable<string> } };
 
 /**
  * loadKconfig with the parsed and finalized tree kept in `file` between runs (before any value is
@@ -33,11 +23,11 @@ function keyOf(options: CachedLoadOptions, inputs: Omit<ModelInputs, 'key'>): st
  * by the run before (its key is left in `<file>.key`): the first run after a Kconfig change is not
  * slowed down for a tree the next change may replace.
  */
-export function loadKconfigCached(options: CachedLoadOptions, file: string): { tree: KconfigTree; shellCommands: string[] } {
+export function loadKconfigCached(options: CachedLoadOptions, file: string, planFile?: string): { tree: KconfigTree; shellCommands: string[] } {
   if (!options.files && existsSync(file)) {
     const buf = readFileSync(file);
     const meta = graphMeta(buf) as ModelInputs | undefined;
-    if (meta && keyOf(options, meta) === meta.key) {
+    if (meta && modelKey(options, meta) === meta.key) {
       const decoded = decodeGraph<KconfigTree>(buf, CLASSES);
       if (decoded) return { tree: decoded.root, shellCommands: meta.shellCommands };
     }
@@ -46,14 +36,24 @@ export function loadKconfigCached(options: CachedLoadOptions, file: string): { t
   const shellCommands = [...new Set(options.shell.used)];
   if (options.files) return { tree, shellCommands };
   const inputs = { files: tree.files, envNames: [...tree.env.keys()], shellCommands };
-  const key = keyOf(options, inputs);
+  const key = modelKey(options, inputs);
   if (!key) return { tree, shellCommands };
   const marker = `${file}.key`;
   if (existsSync(marker) && readFileSync(marker, 'utf8') === key) {
     tree.kc.allSymbols(); // conf's symbol order, computed once and kept with the tree
     keep(file, tree, { ...inputs, key });
+    if (planFile) keepPlan(planFile, tree, { ...inputs, key });
   } else writeFileAtomic(marker, key);
   return { tree, shellCommands };
+}
+
+function keepPlan(file: string, tree: KconfigTree, meta: ModelInputs): void {
+  try {
+    writeFileAtomic(file, encodePlan(compilePlan(tree, meta)));
+  } catch (e) {
+    if (e instanceof PlanMismatch) return; // such a tree is evaluated from the kept graph
+    throw e;
+  }
 }
 
 function keep(file: string, tree: KconfigTree, meta: ModelInputs): void {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { OperationOutput } from './conf';
-import type { FileDigests } from './file-digests';
+import { FileDigests } from './file-digests';
 
 /**
  * The last evaluation of a build directory, keyed by the content hash of everything it read:
@@ -41,12 +40,27 @@ export function resultKey(k: KeyInputs, previous: Pick<CachedResult, 'files' | '
   for (const name of Object.keys(k.env).filter((n) => n.startsWith('KCONFIG_')).sort()) h.update(`${name}=${k.env[name]}\0`);
   for (const c of previous.shellCommands) h.update(`${k.probeKey(c)}\0`);
   for (const input of k.inputs) h.update(input === undefined ? '\u0000none' : input).update('\0');
-  for (const f of previous.files) {
-    const digest = k.digests.get(join(k.srctree, f));
-    if (digest === undefined) return undefined;
-    h.update(f).update('\0').update(digest).update('\0');
-  }
-  return h.digest('hex');
+  const files = k.digests.combined(k.srctree, previous.files);
+  if (files === undefined) return undefined;
+  return h.update(files).digest('hex');
+}
+
+/** What a parsed tree was read from, stored with it to check it is still current. */
+export type ModelInputs = Pick<CachedResult, 'files' | 'envNames' | 'shellCommands'> & { key: string };
+
+export interface ModelKeyOptions {
+  srctree: string;
+  /** The top Kconfig file (default Kconfig). */
+  kconfig?: string;
+  env: Record<string, string | undefined>;
+  shell: { key(command: string): string };
+  /** File digests shared with the caller's own keys (default: within this run only). */
+  digests?: FileDigests;
+}
+
+/** The key of a parsed tree (kept tree, evaluation plan): the result key of a 'model' operation. */
+export function modelKey(options: ModelKeyOptions, inputs: Omit<ModelInputs, 'key'>): string | undefined {
+  return resultKey({ srctree: options.srctree, argv: ['model', options.kconfig ?? 'Kconfig'], env: options.env, inputs: [], probeKey: (c) => options.shell.key(c), digests: options.digests ?? new FileDigests() }, inputs);
 }
 
 export function readCachedResult(file: string): CachedResult | undefined {

@@ -1,6 +1,7 @@
+import { SourceError } from '@nx-kbuild/diagnostics';
 import { Tri } from './expr';
 import { allEntries, type Kconfig } from './kconfig';
-import { Flag, type KSymbol, type Menu } from './symbol';
+import { Flag, type KSymbol, type Menu, type SymType } from './symbol';
 
 export interface ConfigMessage {
   file: string;
@@ -10,9 +11,21 @@ export interface ConfigMessage {
   severity: 'warning' | 'error';
 }
 
+/** Invalid values in the files read are fatal, as in conf: all of them in one error. */
+export function throwConfigErrors(messages: ConfigMessage[]): void {
+  const errors = messages.filter((m) => m.severity === 'error');
+  if (errors.length) {
+    throw new SourceError(errors[0].file, errors[0].line, errors.map((e, i) => (i === 0 ? e.text : `${e.file}:${e.line}: ${e.text}`)).join('\n'));
+  }
+}
+
 /** sym_string_valid */
 export function stringValid(sym: KSymbol, str: string): boolean {
-  switch (sym.type) {
+  return validFor(sym.type, str);
+}
+
+export function validFor(type: SymType, str: string): boolean {
+  switch (type) {
     case 'string':
       return true;
     case 'int':
@@ -27,60 +40,65 @@ export function stringValid(sym: KSymbol, str: string): boolean {
   }
 }
 
-function setValidated(sym: KSymbol, def: { val: string }, flag: number, p: string, which: 'user' | 'auto', raw: string, warn: (t: string) => void): boolean {
-  if (stringValid(sym, p)) {
-    def.val = p;
-    sym.flags |= flag;
-    return true;
-  }
-  if (which === 'user') warn(`symbol value '${raw}' invalid for ${sym.name}`);
-  return false;
-}
-
 /** conf_set_sym_val: returns false when the value is invalid for the symbol. */
 function setSymVal(sym: KSymbol, which: 'user' | 'auto', raw: string, warn: (t: string) => void): boolean {
-  const flag = which === 'user' ? Flag.DefUser : Flag.DefAuto;
-  const def = sym[which];
-  let p = raw;
-  switch (sym.type) {
+  const v = parseSymValue(sym.type, sym.name, which, raw, warn);
+  if (v === undefined) return false;
+  if (v === null) return true;
+  if (v.tri !== undefined) sym[which].tri = v.tri;
+  else sym[which].val = v.val;
+  sym.flags |= which === 'user' ? Flag.DefUser : Flag.DefAuto;
+  return true;
+}
+
+export type ParsedValue = { tri: Tri; val?: undefined } | { tri?: undefined; val: string };
+
+/**
+ * conf_set_sym_val's reading of a value: a tristate (bool, tristate) or a string (the others);
+ * null when the line is accepted but sets nothing; undefined when the value is invalid (warned).
+ */
+export function parseSymValue(type: SymType, name: string | null, which: 'user' | 'auto', raw: string, warn: (t: string) => void): ParsedValue | null | undefined {
+  const invalid = () => {
+    if (which === 'user') warn(`symbol value '${raw}' invalid for ${name}`);
+    return undefined;
+  };
+  switch (type) {
     case 'tristate':
     case 'bool':
-      if (p[0] === 'm' && sym.type === 'tristate') def.tri = Tri.Mod;
-      else if (p[0] === 'y') def.tri = Tri.Yes;
-      else if (p[0] === 'n') def.tri = Tri.No;
-      else {
-        if (which === 'user') warn(`symbol value '${raw}' invalid for ${sym.name}`);
-        return false;
-      }
-      sym.flags |= flag;
-      return true;
-    case 'string':
+      if (raw[0] === 'm' && type === 'tristate') return { tri: Tri.Mod };
+      if (raw[0] === 'y') return { tri: Tri.Yes };
+      if (raw[0] === 'n') return { tri: Tri.No };
+      return invalid();
+    case 'string': {
+      let p = raw;
       if (which === 'user') {
-        if (p[0] !== '"') return true; // conf moves on without a value or a warning
-        let out = '';
-        let i = 1;
-        let closed = false;
-        for (; i < p.length; i++) {
-          if (p[i] === '"') {
-            closed = true;
-            break;
-          }
-          if (p[i] === '\\') i++;
-          if (i < p.length) out += p[i];
-        }
-        if (!closed) {
+        if (p[0] !== '"') return null; // conf moves on without a value or a warning
+        const unquoted = unquote(p);
+        if (unquoted === undefined) {
           warn('invalid string found');
-          return false;
+          return undefined;
         }
-        p = out;
+        p = unquoted;
       }
-      return setValidated(sym, def, flag, p, which, raw, warn);
+      return validFor(type, p) ? { val: p } : invalid();
+    }
     case 'int':
     case 'hex':
-      return setValidated(sym, def, flag, p, which, raw, warn);
+      return validFor(type, raw) ? { val: raw } : invalid();
     default:
-      return true;
+      return null;
   }
+}
+
+/** A .config string value without its quotes and escapes (undefined: no closing quote). */
+export function unquote(p: string): string | undefined {
+  let out = '';
+  for (let i = 1; i < p.length; i++) {
+    if (p[i] === '"') return out;
+    if (p[i] === '\\') i++;
+    if (i < p.length) out += p[i];
+  }
+  return undefined;
 }
 
 function shownValue(sym: KSymbol, which: 'user' | 'auto'): string {
@@ -105,41 +123,21 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
   let lineNo = 0;
   const warn = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'warning' });
   const fail = (t: string) => messages.push({ file, line: lineNo, text: t, severity: 'error' });
-  for (let start = 0; start < text.length; ) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-    start = end + 1;
-    lineNo++;
-    if (line === '') continue;
-    let name: string;
-    let val: string;
-    if (line[0] === '#') {
-      const m = /^# CONFIG_([^ ]*) (.*)$/.exec(line);
-      if (!m || m[2] !== 'is not set') continue;
-      name = m[1];
-      val = 'n';
-    } else {
-      const eq = line.indexOf('=');
-      if (!line.startsWith('CONFIG_') || eq < 0) {
-        fail(`unexpected data: ${line}`);
-        continue;
-      }
-      name = line.slice(7, eq);
-      val = line.slice(eq + 1);
-    }
+  forEachAssignment(text, (n, name, val) => {
+    lineNo = n;
+    if (name === undefined) return fail(`unexpected data: ${val}`);
     const sym = kc.find(name);
     if (!sym) {
       if (which === 'user' && warnUnknown) warn(`unknown symbol: ${name}`);
-      continue;
+      return;
     }
     const had = (sym.flags & flag) !== 0;
     const before = had ? shownValue(sym, which) : '';
     if (had && !merge) warn(`override: reassigning to symbol ${sym.name}`);
-    if (!setSymVal(sym, which, val, fail)) continue;
+    if (!setSymVal(sym, which, val, fail)) return;
     // merge_config.sh reports a fragment's value only when it changes the one before it.
     if (had && merge && shownValue(sym, which) !== before) warn(`value of CONFIG_${sym.name} is redefined by fragment: ${before} -> ${shownValue(sym, which)}`);
-    if (which !== 'user') continue;
+    if (which !== 'user') return;
     const choice = kc.choiceMenuOf(sym);
     if (choice?.choiceMembers && sym.choice) {
       // A choice member read from the file gets the highest priority; the last one wins.
@@ -147,8 +145,34 @@ export function readConfig(kc: Kconfig, file: string, text: string, which: 'user
       list.splice(list.indexOf(sym), 1);
       list.unshift(sym);
     }
-  }
+  });
   return messages;
+}
+
+/**
+ * conf_read_simple's lines: each assignment's line number, name and value ('n' for "is not set");
+ * a line that is neither an assignment nor a comment comes with no name and the line as value.
+ */
+export function forEachAssignment(text: string, each: (line: number, name: string | undefined, val: string) => void): void {
+  let lineNo = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    lineNo++;
+    if (line === '') continue;
+    if (line[0] === '#') {
+      // "# CONFIG_<name> is not set", the name ending at the first space (conf's sscanf).
+      if (!line.startsWith('# CONFIG_')) continue;
+      const space = line.indexOf(' ', 9);
+      if (space >= 0 && line.endsWith(' is not set') && space === line.length - 11) each(lineNo, line.slice(9, space), 'n');
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (!line.startsWith('CONFIG_') || eq < 0) each(lineNo, undefined, line);
+    else each(lineNo, line.slice(7, eq), line.slice(eq + 1));
+  }
 }
 
 /** conf_read's second half: calculates every symbol once. */
@@ -157,26 +181,28 @@ export function calcAll(kc: Kconfig): void {
   for (const sym of kc.allSymbols()) kc.calcValue(sym);
 }
 
-function heading(kc: Kconfig, style: 'pound' | 'c'): string {
-  const title = kc.rootmenu.prompt?.text ?? 'Main menu';
+export function heading(title: string, style: 'pound' | 'c'): string {
   return style === 'pound'
     ? `#\n# Automatically generated file; DO NOT EDIT.\n# ${title}\n#\n`
     : `/*\n * Automatically generated file; DO NOT EDIT.\n * ${title}\n */\n`;
 }
 
-function escapeString(v: string): string {
+export function escapeString(v: string): string {
   return `"${v.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /** __print_symbol for .config (n as "is not set", strings escaped) or auto.conf (n omitted, raw strings). */
 function printSymbol(kc: Kconfig, sym: KSymbol, forDotConfig: boolean): string {
-  if (sym.type === 'unknown') return '';
-  let val = kc.stringValue(sym);
-  if ((sym.type === 'bool' || sym.type === 'tristate') && val[0] === 'n') {
-    return forDotConfig ? `# CONFIG_${sym.name} is not set\n` : '';
+  return symbolLine(sym.type, sym.name, kc.stringValue(sym), forDotConfig);
+}
+
+export function symbolLine(type: SymType, name: string | null, val: string, forDotConfig: boolean): string {
+  if (type === 'unknown') return '';
+  if ((type === 'bool' || type === 'tristate') && val[0] === 'n') {
+    return forDotConfig ? `# CONFIG_${name} is not set\n` : '';
   }
-  if (sym.type === 'string' && forDotConfig) val = escapeString(val);
-  return `CONFIG_${sym.name}=${val}\n`;
+  if (type === 'string' && forDotConfig) val = escapeString(val);
+  return `CONFIG_${name}=${val}\n`;
 }
 
 /** menu_is_visible */
@@ -199,7 +225,7 @@ export function menuIsVisible(kc: Kconfig, menu: Menu): boolean {
 
 /** conf_write: the .config text, with the menu comment blocks and order conf writes. */
 export function writeConfig(kc: Kconfig): string {
-  let out = heading(kc, 'pound');
+  let out = heading(title(kc), 'pound');
   let needNewline = false;
   const written = new Set<KSymbol>();
   let menu: Menu | undefined = kc.rootmenu.list;
@@ -250,37 +276,56 @@ export interface AutoconfFiles {
 /** conf_write_autoconf's three files, symbols in conf's hash-table order. */
 export function writeAutoconf(kc: Kconfig): AutoconfFiles {
   for (const sym of kc.allSymbols()) kc.calcValue(sym);
-  let autoConf = heading(kc, 'pound');
-  let autoconfH = heading(kc, 'c');
-  let rustcCfg = '';
+  const files = new AutoconfWriter(title(kc));
   for (const sym of kc.allSymbols()) {
     if (!(sym.flags & Flag.Write) || sym.name === null || sym.type === 'unknown') continue;
-    autoConf += printSymbol(kc, sym, false);
-    const val = kc.stringValue(sym);
-    switch (sym.type) {
+    files.add(sym.type, sym.name, kc.stringValue(sym));
+  }
+  return files.done();
+}
+
+const title = (kc: Kconfig) => kc.rootmenu.prompt?.text ?? 'Main menu';
+
+/** The three files conf_write_autoconf writes, one written symbol at a time. */
+export class AutoconfWriter {
+  private autoConf: string;
+  private autoconfH: string;
+  private rustcCfg = '';
+
+  constructor(title: string) {
+    this.autoConf = heading(title, 'pound');
+    this.autoconfH = heading(title, 'c');
+  }
+
+  add(type: SymType, name: string, val: string): void {
+    this.autoConf += symbolLine(type, name, val, false);
+    switch (type) {
       case 'bool':
       case 'tristate':
         if (val !== 'n') {
-          autoconfH += `#define CONFIG_${sym.name}${val === 'm' ? '_MODULE' : ''} 1\n`;
-          rustcCfg += `--cfg=CONFIG_${sym.name}\n--cfg=CONFIG_${sym.name}="${val}"\n`;
+          this.autoconfH += `#define CONFIG_${name}${val === 'm' ? '_MODULE' : ''} 1\n`;
+          this.rustcCfg += `--cfg=CONFIG_${name}\n--cfg=CONFIG_${name}="${val}"\n`;
         }
         break;
       case 'hex': {
         const prefixed = /^0[xX]/.test(val) ? val : `0x${val}`;
-        autoconfH += `#define CONFIG_${sym.name} ${prefixed}\n`;
-        rustcCfg += `--cfg=CONFIG_${sym.name}=${escapeString(prefixed)}\n`;
+        this.autoconfH += `#define CONFIG_${name} ${prefixed}\n`;
+        this.rustcCfg += `--cfg=CONFIG_${name}=${escapeString(prefixed)}\n`;
         break;
       }
       case 'string':
-        autoconfH += `#define CONFIG_${sym.name} ${escapeString(val)}\n`;
-        rustcCfg += `--cfg=CONFIG_${sym.name}=${escapeString(val)}\n`;
+        this.autoconfH += `#define CONFIG_${name} ${escapeString(val)}\n`;
+        this.rustcCfg += `--cfg=CONFIG_${name}=${escapeString(val)}\n`;
         break;
       default:
-        autoconfH += `#define CONFIG_${sym.name} ${val}\n`;
-        rustcCfg += `--cfg=CONFIG_${sym.name}=${escapeString(val)}\n`;
+        this.autoconfH += `#define CONFIG_${name} ${val}\n`;
+        this.rustcCfg += `--cfg=CONFIG_${name}=${escapeString(val)}\n`;
     }
   }
-  return { autoConf, autoconfH, rustcCfg };
+
+  done(): AutoconfFiles {
+    return { autoConf: this.autoConf, autoconfH: this.autoconfH, rustcCfg: this.rustcCfg };
+  }
 }
 
 /** conf_write_autoconf_cmd: auto.conf.cmd, which makes kbuild re-run syncconfig when inputs change. */
@@ -299,9 +344,7 @@ export function writeAutoconfCmd(files: string[], env: Map<string, string>): str
 export function changedSymbols(kc: Kconfig, previousAutoConf: string | undefined): string[] {
   const touched: string[] = [];
   if (previousAutoConf !== undefined) readConfig(kc, 'include/config/auto.conf', previousAutoConf, 'auto', false);
-  const previous = new Set(
-    previousAutoConf === undefined ? [] : previousAutoConf.split('\n').filter((l) => l.startsWith('CONFIG_')).map((l) => l.slice(7, l.indexOf('='))),
-  );
+  const previous = autoConfNames(previousAutoConf);
   for (const sym of kc.allSymbols()) {
     if (sym.isChoice() || sym.name === null) continue;
     if (sym.flags & Flag.Write) {
@@ -317,6 +360,11 @@ export function changedSymbols(kc: Kconfig, previousAutoConf: string | undefined
   // Symbols in the old auto.conf that no longer exist at all.
   for (const name of previous) if (!kc.find(name)) touched.push(name);
   return touched;
+}
+
+/** The names an auto.conf assigns. */
+export function autoConfNames(text: string | undefined): Set<string> {
+  return new Set(text === undefined ? [] : text.split('\n').filter((l) => l.startsWith('CONFIG_')).map((l) => l.slice(7, l.indexOf('='))));
 }
 
 /** conf_write_defconfig: the minimal config (savedefconfig). */

@@ -1,4 +1,4 @@
-import { triAnd, triNot, triOr, Tri, type Expr } from './expr';
+import { triAnd, triNot, triOr, Tri, type CompareOp, type Expr } from './expr';
 import { Flag, hashStr, KSymbol, SYMBOL_HASHSIZE, type Menu, type Property, type SymType } from './symbol';
 
 /**
@@ -73,6 +73,11 @@ export class Kconfig {
     return this.hashOrder;
   }
 
+  /** MODULES' value as the calculation last saw it (what `m` means for tristates). */
+  get modulesValue(): Tri {
+    return this.modulesVal;
+  }
+
   typeOf(sym: KSymbol): SymType {
     return sym.type === 'tristate' && this.modulesVal === Tri.No ? 'bool' : sym.type;
   }
@@ -96,35 +101,10 @@ export class Kconfig {
     }
   }
 
-  private compare(op: string, l: KSymbol, r: KSymbol): Tri {
+  private compare(op: CompareOp, l: KSymbol, r: KSymbol): Tri {
     this.calcValue(l);
     this.calcValue(r);
-    const s1 = this.stringValue(l);
-    const s2 = this.stringValue(r);
-    let res: number;
-    const p1 = l.type !== 'string' || r.type !== 'string' ? parseForCompare(s1, l.type) : undefined;
-    const p2 = l.type !== 'string' || r.type !== 'string' ? parseForCompare(s2, r.type) : undefined;
-    if (!p1 || !p2) res = s1 < s2 ? -1 : s1 > s2 ? 1 : 0;
-    else if (p1.kind === 'unsigned' || p2.kind === 'unsigned') {
-      const a = BigInt.asUintN(64, p1.value);
-      const b = BigInt.asUintN(64, p2.value);
-      res = a > b ? 1 : a < b ? -1 : 0;
-    } else res = p1.value > p2.value ? 1 : p1.value < p2.value ? -1 : 0;
-    const t = (b: boolean) => (b ? Tri.Yes : Tri.No);
-    switch (op) {
-      case '=':
-        return t(res === 0);
-      case '!=':
-        return t(res !== 0);
-      case '<':
-        return t(res < 0);
-      case '<=':
-        return t(res <= 0);
-      case '>':
-        return t(res > 0);
-      default:
-        return t(res >= 0);
-    }
+    return compareValues(op, this.stringValue(l), l.type, this.stringValue(r), r.type);
   }
 
   stringValue(sym: KSymbol): string {
@@ -428,6 +408,34 @@ export function strtoll(s: string, base: number): bigint {
   const max = (1n << 63n) - 1n;
   if (v > max) v = m[1] === '-' ? 1n << 63n : max;
   return m[1] === '-' ? -v : v;
+}
+
+/** expr_calc_value of a comparison, given both sides' values and types. */
+export function compareValues(op: CompareOp, s1: string, type1: SymType, s2: string, type2: SymType): Tri {
+  let res: number;
+  const p1 = type1 !== 'string' || type2 !== 'string' ? parseForCompare(s1, type1) : undefined;
+  const p2 = type1 !== 'string' || type2 !== 'string' ? parseForCompare(s2, type2) : undefined;
+  if (!p1 || !p2) res = s1 < s2 ? -1 : s1 > s2 ? 1 : 0;
+  else if (p1.kind === 'unsigned' || p2.kind === 'unsigned') {
+    const a = BigInt.asUintN(64, p1.value);
+    const b = BigInt.asUintN(64, p2.value);
+    res = a > b ? 1 : a < b ? -1 : 0;
+  } else res = p1.value > p2.value ? 1 : p1.value < p2.value ? -1 : 0;
+  const t = (b: boolean) => (b ? Tri.Yes : Tri.No);
+  switch (op) {
+    case '=':
+      return t(res === 0);
+    case '!=':
+      return t(res !== 0);
+    case '<':
+      return t(res < 0);
+    case '<=':
+      return t(res <= 0);
+    case '>':
+      return t(res > 0);
+    default:
+      return t(res >= 0);
+  }
 }
 
 /** expr_parse_string: the number a comparison sees, or undefined for a plain string. */

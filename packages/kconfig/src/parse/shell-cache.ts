@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,8 @@ export interface ShellRunner {
 export class CachedShell implements ShellRunner {
   private readonly memo = new Map<string, string>();
   private readonly identities = new Map<string, string>();
+  /** Keys computed in this process (a key is asked for by each cache key check). */
+  private readonly keys = new Map<string, string>();
   private cache: Record<string, string> = {};
   /** Results computed by this process (not read from the cache file), by key. */
   private readonly fresh: Record<string, string> = {};
@@ -60,11 +61,15 @@ export class CachedShell implements ShellRunner {
   }
 
   key(command: string): string {
+    let key = this.keys.get(command);
+    if (key !== undefined) return key;
     const h = createHash('sha256').update(command);
     for (const w of new Set(command.split(/[\s;|&(){}<>"'=,]+/))) {
       if (/^[A-Za-z0-9_./+-]+$/.test(w) && !/^-/.test(w)) h.update('\0').update(this.identity(w));
     }
-    return h.digest('hex');
+    key = h.digest('hex');
+    this.keys.set(command, key);
+    return key;
   }
 
   run(command: string): string {
@@ -86,6 +91,8 @@ export class CachedShell implements ShellRunner {
 
   private exec(command: string): string {
     // conf runs probes in the build directory; they create and remove .tmp_$$ directories there.
+    // Loaded here: a run whose probes are all cached never starts a process.
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     let raw: Buffer;
     try {
       raw = execFileSync('/bin/sh', ['-c', command], { cwd: this.cwd, env: this.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
