@@ -58,17 +58,13 @@ export type ParsedValue = { tri: Tri; val?: undefined } | { tri?: undefined; val
  * null when the line is accepted but sets nothing; undefined when the value is invalid (warned).
  */
 export function parseSymValue(type: SymType, name: string | null, which: 'user' | 'auto', raw: string, warn: (t: string) => void): ParsedValue | null | undefined {
-  const invalid = () => {
-    if (which === 'user') warn(`symbol value '${raw}' invalid for ${name}`);
-    return undefined;
-  };
   switch (type) {
     case 'tristate':
     case 'bool':
-      if (raw[0] === 'm' && type === 'tristate') return { tri: Tri.Mod };
-      if (raw[0] === 'y') return { tri: Tri.Yes };
-      if (raw[0] === 'n') return { tri: Tri.No };
-      return invalid();
+      if (raw[0] === 'm' && type === 'tristate') return TRISTATES[Tri.Mod];
+      if (raw[0] === 'y') return TRISTATES[Tri.Yes];
+      if (raw[0] === 'n') return TRISTATES[Tri.No];
+      return invalidValue(name, which, raw, warn);
     case 'string': {
       let p = raw;
       if (which === 'user') {
@@ -80,14 +76,22 @@ export function parseSymValue(type: SymType, name: string | null, which: 'user' 
         }
         p = unquoted;
       }
-      return validFor(type, p) ? { val: p } : invalid();
+      return validFor(type, p) ? { val: p } : invalidValue(name, which, raw, warn);
     }
     case 'int':
     case 'hex':
-      return validFor(type, raw) ? { val: raw } : invalid();
+      return validFor(type, raw) ? { val: raw } : invalidValue(name, which, raw, warn);
     default:
       return null;
   }
+}
+
+/** One object per tristate value, shared by every line that sets one (read-only). */
+const TRISTATES: readonly ParsedValue[] = [{ tri: Tri.No }, { tri: Tri.Mod }, { tri: Tri.Yes }];
+
+function invalidValue(name: string | null, which: 'user' | 'auto', raw: string, warn: (t: string) => void): undefined {
+  if (which === 'user') warn(`symbol value '${raw}' invalid for ${name}`);
+  return undefined;
 }
 
 /** A .config string value without its quotes and escapes (undefined: no closing quote). */

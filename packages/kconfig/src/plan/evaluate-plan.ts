@@ -190,13 +190,19 @@ class PlanEvaluation {
         this.calcValue(t.exprA[e]);
         return this.currTri[t.exprA[e]] as Tri;
       case ExprKind.And: {
-        let v = Tri.Yes;
-        for (let i = t.exprA[e], end = t.exprB[e]; i < end; i++) v = triAnd(v, this.operand(t.operands[i]));
+        let v = Tri.Yes; // the minimum of all operands (triAnd), each one calculated
+        for (let i = t.exprA[e], end = t.exprB[e]; i < end; i++) {
+          const x = this.operand(t.operands[i]);
+          if (x < v) v = x;
+        }
         return v;
       }
       case ExprKind.Or: {
-        let v = Tri.No;
-        for (let i = t.exprA[e], end = t.exprB[e]; i < end; i++) v = triOr(v, this.operand(t.operands[i]));
+        let v = Tri.No; // the maximum (triOr)
+        for (let i = t.exprA[e], end = t.exprB[e]; i < end; i++) {
+          const x = this.operand(t.operands[i]);
+          if (x > v) v = x;
+        }
         return v;
       }
       case ExprKind.Not:
@@ -268,10 +274,14 @@ class PlanEvaluation {
     if (tri === Tri.Mod && (t.symType[s] !== Type.Tristate || this.modulesVal === Tri.No)) tri = Tri.Yes;
     this.visible[s] = tri;
     if (t.inChoice[s]) return;
-    const boolish = (x: Tri) => (x === Tri.Mod && this.typeOf(s) === Type.Bool ? Tri.Yes : x);
-    this.dirDepTri[s] = boolish(t.dirDepExpr[s] >= 0 ? this.calcExpr(t.dirDepExpr[s]) : Tri.Yes);
-    this.revDepTri[s] = boolish(t.revDepExpr[s] >= 0 ? this.calcExpr(t.revDepExpr[s]) : Tri.No);
-    this.impliedTri[s] = boolish(t.impliedExpr[s] >= 0 ? this.calcExpr(t.impliedExpr[s]) : Tri.No);
+    this.dirDepTri[s] = this.boolish(s, t.dirDepExpr[s] >= 0 ? this.calcExpr(t.dirDepExpr[s]) : Tri.Yes);
+    this.revDepTri[s] = this.boolish(s, t.revDepExpr[s] >= 0 ? this.calcExpr(t.revDepExpr[s]) : Tri.No);
+    this.impliedTri[s] = this.boolish(s, t.impliedExpr[s] >= 0 ? this.calcExpr(t.impliedExpr[s]) : Tri.No);
+  }
+
+  /** m is y for a symbol that is (or acts as) a bool; typeOf is asked after the value is known. */
+  private boolish(s: number, x: Tri): Tri {
+    return x === Tri.Mod && this.typeOf(s) === Type.Bool ? Tri.Yes : x;
   }
 
   private subs(c: number): Int32Array {
