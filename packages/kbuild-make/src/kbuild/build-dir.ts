@@ -45,6 +45,11 @@ export function evaluateSubMake(k: KbuildEnvironment, makefile: string, commandL
   return ev;
 }
 
+/** Reads what every sub-make starts from (auto.conf, the prelude) ahead of the first directory. */
+export function warmBuildDir(k: KbuildEnvironment): void {
+  preloaded(k);
+}
+
 interface Preloaded {
   stamp: string;
   files: Set<string>;

@@ -89,6 +89,8 @@ interface ObjectJob extends Omit<ObjectCommand, 'command' | 'genksyms'> {
 /** What a thread does: evaluate these directories (parents first), expand these objects' commands. */
 export interface ThreadWork {
   env: KbuildEnvironment;
+  /** Return each directory's record for the memo (a run without a memo does not). */
+  keep: boolean;
   directories: { dir: string; parent?: string; builtin: boolean; modorder: boolean }[];
   jobs: { index: number; job: ObjectJob }[];
 }
@@ -108,14 +110,25 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   // Worker threads run the compiled worker; from TypeScript sources (tests) everything runs here.
   const threads = existsSync(WORKER) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
   const env: KbuildEnvironment = { srctree: k.srctree, objtree: k.objtree, env: k.env };
+  // When every directory will be evaluated, the other threads start now: their start (and reading
+  // what every sub-make starts from) overlaps the structure pass.
+  const pool = threads > 1 && (!memo || memo.empty) ? Array.from({ length: threads - 1 }, () => startWorker(env, k.shellCache)) : [];
+  try {
+    return await evaluateWith(k, memo, threads, env, pool, t0);
+  } finally {
+    for (const w of pool) w.stop();
+  }
+}
+
+async function evaluateWith(k: KernelTreeOptions, memo: EvaluationMemo | undefined, threads: number, env: KbuildEnvironment, pool: ThreadWorker[], t0: number): Promise<KernelTree> {
   const { tree, jobs } = plan(k, memo);
   const t1 = Date.now();
   const shell = new CachedShell(k.shellCache, k.objtree, { ...process.env, ...k.env });
   const commands: Text[] = new Array(jobs.length);
   const genksyms: (Text | undefined)[] = new Array(jobs.length);
   const dirs = tree.directories.map((d) => ({ dir: relativeTo(k.srctree)(d.dir), parent: d.parent === undefined ? undefined : relativeTo(k.srctree)(d.parent), builtin: d.builtin, modorder: d.modorder }));
-  const jobsOf = groupByDirectory(jobs.map((job, index) => ({ index, job, sig: jobSignature(job) })));
-  if (memo && fewStale(dirs, jobsOf, memo, k.env)) {
+  const jobsOf = memo && !memo.empty ? groupByDirectory(jobs.map((job, index) => ({ index, job, sig: jobSignature(job) }))) : undefined;
+  if (memo && jobsOf && fewStale(dirs, jobsOf, memo, k.env)) {
     // A few directories changed since the memo was taken: those are evaluated here, in order.
     for (const [index, command, g] of runIncremental(dirs, jobsOf, memo, { ...env, shell: (c) => shell.run(c) })) {
       commands[index] = command;
@@ -127,12 +140,13 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
     return { ...result(tree, jobs, commands, genksyms), observed: () => memo.observed() };
   }
   const parts = partition(tree, jobs, threads, k.srctree);
-  const others = parts.slice(1).map((work) => runInWorker({ ...work, env }, k.shellCache));
+  const keep = memo !== undefined;
+  const others = parts.slice(1).map((work, i) => (pool[i] ?? startWorker(env, k.shellCache)).run({ ...work, env, keep }));
   const records: DirRecord[] = [];
   // This thread takes the first share while the workers run theirs.
   let error: unknown;
   try {
-    const mine = runWork({ ...parts[0], env: { ...env, shell: (c) => shell.run(c) } });
+    const mine = runWork({ ...parts[0], keep, env: { ...env, shell: (c) => shell.run(c) } });
     records.push(...mine.records);
     for (const [index, command, g] of mine.commands) {
       commands[index] = command;
@@ -243,7 +257,7 @@ const relativeTo = (src: string) => (p: string) => (p === src ? '.' : p.slice(sr
  * first, each to the least loaded thread). A thread also evaluates the ancestors of its subtrees:
  * a directory's environment comes from its parent.
  */
-function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: string): Omit<ThreadWork, 'env'>[] {
+function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: string): Omit<ThreadWork, 'env' | 'keep'>[] {
   const rel = relativeTo(src);
   const dirs = tree.directories.map((d: KbuildDirectory) => ({ dir: rel(d.dir), parent: d.parent === undefined ? undefined : rel(d.parent), builtin: d.builtin, modorder: d.modorder }));
   const parentOf = new Map(dirs.map((d) => [d.dir, d.parent]));
@@ -295,13 +309,27 @@ const jobSignature = (job: ObjectJob): string =>
 /** A directory's sub-make is the same when evaluated with the same needs and the same environment. */
 const subMakeKey = (d: Directory, parentDigest: string): string => digest(JSON.stringify([d.dir, d.builtin, d.modorder, parentDigest]));
 
-/** One directory's sub-make, evaluated with the environment its parent exports; its jobs expanded. */
+/** What the environment a directory exports is known by (the memo's keys of its children). */
+interface Exported {
+  env: Record<string, string>;
+  digest: string;
+}
+
+/**
+ * One directory's sub-make, evaluated with the environment its parent exports; its jobs expanded.
+ * With `keep`, also its record for the memo (its commands as templates, what it looked at).
+ */
 function subMake(
   env: KbuildEnvironment,
   d: Directory,
-  parent: { env: Record<string, string>; digest: string },
+  parent: Exported,
   jobs: readonly { index: number; job: ObjectJob; sig: string }[],
-): { commands: [number, string, string?][]; record: DirRecord } {
+  keep: boolean,
+): { commands: [number, string, string?][]; exported: Exported; record?: DirRecord } {
+  if (!keep) {
+    const ev = evaluateBuildDir({ ...env, env: parent.env }, d.dir, { builtin: d.builtin, modorder: d.modorder });
+    return { commands: jobs.map(({ index, job }) => [index, ...expandJob(ev, job)]), exported: { env: ev.exportedEnvironment(), digest: '' } };
+  }
   const observed: Observed = new Map();
   const templates = new CommandTemplates();
   const jobsDone: DirCommands['jobs'] = {};
@@ -316,7 +344,7 @@ function subMake(
     // Most directories export exactly what they were given: the parent's digest then stands.
     const exportedDigest = sameEnvironment(exported, parent.env) ? parent.digest : environmentDigest(exported);
     const record: DirCommands = { key: subMakeKey(d, parent.digest), exported: exportedDigest, templates: templates.templates, jobs: jobsDone, observed };
-    return { commands, record: { dir: d.dir, exported, record } };
+    return { commands, exported: { env: exported, digest: exportedDigest }, record: { dir: d.dir, exported, record } };
   });
 }
 
@@ -336,18 +364,19 @@ function expandJob(ev: MakeEvaluator, job: ObjectJob): [string, string?] {
 
 /** Evaluates the directories of one share in order (parents first) and expands its objects' commands. */
 export function runWork(work: ThreadWork): { commands: [number, string, string?][]; records: DirRecord[] } {
-  const jobsOf = groupByDirectory(work.jobs.map((j) => ({ ...j, sig: jobSignature(j.job) })));
-  const exportedOf = new Map<string, { env: Record<string, string>; digest: string }>();
-  const root = { env: work.env.env, digest: environmentDigest(work.env.env) };
+  // Signatures key the memo's records: a run without a memo does not compute them.
+  const jobsOf = groupByDirectory(work.jobs.map((j) => ({ ...j, sig: work.keep ? jobSignature(j.job) : '' })));
+  const exportedOf = new Map<string, Exported>();
+  const root = { env: work.env.env, digest: work.keep ? environmentDigest(work.env.env) : '' };
   const commands: [number, string, string?][] = [];
   const records: DirRecord[] = [];
   for (const d of work.directories) {
     const parent = d.parent === undefined ? root : exportedOf.get(d.parent);
     if (!parent) throw new Error(`${d.dir}: its parent ${d.parent} was not evaluated first`);
-    const r = subMake(work.env, d, parent, jobsOf.get(d.dir) ?? []);
+    const r = subMake(work.env, d, parent, jobsOf.get(d.dir) ?? [], work.keep);
     commands.push(...r.commands);
-    records.push(r.record);
-    exportedOf.set(d.dir, { env: r.record.exported, digest: r.record.record.exported });
+    if (r.record) records.push(r.record);
+    exportedOf.set(d.dir, r.exported);
   }
   allExpanded(work.jobs, commands);
   return { commands, records };
@@ -414,7 +443,7 @@ function fewStale(dirs: Directory[], jobsOf: Map<string, { sig: string }[]>, mem
 
 /** The sub-makes in order: from the memo where it serves them, evaluated here where not. */
 function runIncremental(dirs: Directory[], jobsOf: Map<string, { index: number; job: ObjectJob; sig: string }[]>, memo: EvaluationMemo, env: KbuildEnvironment): [number, Text, Text?][] {
-  const exportedOf = new Map<string, { env: Record<string, string>; digest: string }>();
+  const exportedOf = new Map<string, Exported>();
   const root = { env: env.env, digest: environmentDigest(env.env) };
   const commands: [number, Text, Text?][] = [];
   for (const d of dirs) {
@@ -427,10 +456,10 @@ function runIncremental(dirs: Directory[], jobsOf: Map<string, { index: number; 
       memo.keepCommands(d.dir, hit.record, hit.exported, false);
       continue;
     }
-    const r = subMake(env, d, parent, mine);
+    const r = subMake(env, d, parent, mine, true);
     commands.push(...r.commands);
-    exportedOf.set(d.dir, { env: r.record.exported, digest: r.record.record.exported });
-    memo.keepCommands(d.dir, r.record.record, r.record.exported, true);
+    exportedOf.set(d.dir, r.exported);
+    memo.keepCommands(d.dir, r.record!.record, r.exported.env, true);
   }
   allExpanded([...jobsOf.values()].flat(), commands);
   return commands;
@@ -442,13 +471,31 @@ interface WorkerResult {
   fresh: Record<string, string>;
 }
 
-function runInWorker(work: ThreadWork, shellCache: string | undefined): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: { work, shellCache } });
+interface ThreadWorker {
+  /** Gives the thread its share; resolves with its commands. */
+  run(work: ThreadWork): Promise<WorkerResult>;
+  /** Ends the thread (a share it finished, or one it was never given). */
+  stop(): void;
+}
+
+function startWorker(env: KbuildEnvironment, shellCache: string | undefined): ThreadWorker {
+  const worker = new Worker(WORKER, { workerData: { env: { srctree: env.srctree, objtree: env.objtree, env: env.env }, shellCache } });
+  // An idle thread does not keep the process alive; one with a share does until it answers.
+  worker.unref();
+  const answer = new Promise<WorkerResult>((resolve, reject) => {
     worker.once('message', (m: WorkerResult | { error: { file: string; line: number; detail: string } | string }) => {
       if ('error' in m) reject(typeof m.error === 'string' ? new Error(m.error) : new SourceError(m.error.file, m.error.line, m.error.detail));
       else resolve(m);
     });
     worker.once('error', reject);
   });
+  answer.catch(() => undefined); // a thread that fails before it is given work is reported by run()
+  return {
+    run: (work) => {
+      worker.ref();
+      worker.postMessage(work);
+      return answer;
+    },
+    stop: () => void worker.terminate(),
+  };
 }

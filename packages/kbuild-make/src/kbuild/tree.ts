@@ -5,7 +5,7 @@ import { MakeEvaluator, type Variable } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
 import { dirRules, reachableObjects, type DirRule } from './goals';
 import { matchPattern, words } from '../make/words';
-import { exists, observing, type Observations, type Observed } from '../memo/observations';
+import { exists, existsInSourceTree, observing, type Observations, type Observed } from '../memo/observations';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
 export interface DirFlags {
@@ -189,7 +189,7 @@ const GENERIC_GENERATORS: [stemSuffix: string, source: string, input: string][] 
 function kbuildFile(dir: string): string | undefined {
   for (const name of ['Kbuild', 'Makefile']) {
     const f = join(dir, name);
-    if (exists(f)) return f;
+    if (existsInSourceTree(f)) return f;
   }
   return undefined;
 }
@@ -213,7 +213,7 @@ function ruleInput(rules: DirRule[], dir: string, name: string): string | undefi
   return undefined;
 }
 
-const makefileLines = new Map<string, string[]>();
+const makefileWords = new Map<string, Map<string, number>>();
 
 /** The object a rule of the directory makes `name` from (`$(obj)/a_objcopy.o: $(obj)/a.o`). */
 function objectRuleInput(rules: DirRule[], dir: string, name: string): string | undefined {
@@ -224,20 +224,38 @@ function objectRuleInput(rules: DirRule[], dir: string, name: string): string | 
   return undefined;
 }
 
-/** Best-effort line of the first mention of `word` in a Makefile (for diagnostics). */
+/**
+ * Best-effort line of the first mention of `word` in a Makefile (for diagnostics, and each
+ * module's definedIn): a word preceded by the line's start, white space, '=' or '/' and followed by
+ * white space or the line's end. Each Makefile's words are indexed once (4,000 modules ask).
+ */
 function lineOf(file: string, word: string): number {
-  let lines = makefileLines.get(file);
-  if (!lines) {
+  let index = makefileWords.get(file);
+  if (!index) {
+    let text: string;
     try {
-      lines = readFileSync(file, 'utf8').split('\n');
+      text = readFileSync(file, 'utf8');
     } catch {
       return 1;
     }
-    makefileLines.set(file, lines);
+    index = firstLines(text);
+    makefileWords.set(file, index);
   }
-  const re = new RegExp(`(^|[\\s=/])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
-  const idx = lines.findIndex((l) => l.includes(word) && re.test(l));
-  return idx >= 0 ? idx + 1 : 1;
+  return index.get(word) ?? 1;
+}
+
+function firstLines(text: string): Map<string, number> {
+  const index = new Map<string, number>();
+  text.split('\n').forEach((line, i) => {
+    for (const token of line.split(/\s+/)) {
+      for (let at = 0; at < token.length; at++) {
+        if (at > 0 && token[at - 1] !== '=' && token[at - 1] !== '/') continue;
+        const word = token.slice(at);
+        if (!index.has(word)) index.set(word, i + 1);
+      }
+    }
+  });
+  return index;
 }
 
 /**
@@ -333,7 +351,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       type Found = { source: string; generated?: boolean; input?: ObjectInput };
       const sourceOf = (m: string): Found | undefined => {
         const stem = m.slice(0, -2);
-        const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => exists(p));
+        const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => existsInSourceTree(p));
         if (plain) return { source: plain };
         if (options.sources !== 'any') return undefined;
         const fromObject = objectRuleInput(rules, dir, m);
@@ -347,9 +365,9 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
         const made = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => madeHere(name));
         if (made) return { source: `${dir}/${made}`, generated: true };
         // Makefile.lib's `$(obj)/%: $(src)/%_shipped`: the shipped copy is copied into the build dir.
-        const shipped = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => exists(`${dir}/${name}_shipped`));
+        const shipped = SOURCE_SUFFIXES.map((x) => `${stem}${x}`).find((name) => existsInSourceTree(`${dir}/${name}_shipped`));
         if (shipped) return { source: `${dir}/${shipped}`, generated: true };
-        const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && exists(join(dir, stem.slice(0, -suffix.length) + input)));
+        const generic = GENERIC_GENERATORS.find(([suffix, , input]) => stem.endsWith(suffix) && existsInSourceTree(join(dir, stem.slice(0, -suffix.length) + input)));
         if (generic) return { source: `${dir}/${stem.slice(0, -generic[0].length)}${generic[1]}`, generated: true };
         return undefined;
       };
@@ -472,13 +490,15 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
    * for something else (`goals`: what that sub-make is asked for). Taken from the memo when
    * nothing its evaluation looked at has changed.
    */
+  const visited = new Set<string>();
   const visit = (a: VisitArgs): void => {
-    if (directories.some((d) => d.dir === a.dir)) return;
+    if (visited.has(a.dir)) return;
     const key = visitKey(a);
     let live = options.memo?.lookup(key) ? undefined : evaluateDirectory(a);
     let record = live?.record ?? options.memo!.lookup(key)!;
     makefiles.push(record.file);
     directories.push(record.entry);
+    visited.add(a.dir);
     diagnostics.push(...record.diagnostics);
     builtinByDir.set(a.dir, record.builtin);
     const modulesBefore = modules.length;
@@ -500,7 +520,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     for (const v of record.post!.visits) visit(v);
   };
 
-  makefileLines.clear();
+  makefileWords.clear();
   forgetDirectories();
   visit({ dir: options.root, inheritedCflags: options.kbuildCflags, inBuiltin: true, role: 'linked', goals: [] });
   // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
@@ -529,6 +549,6 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
     seen.set(m.name, m);
   }
-  makefileLines.clear();
+  makefileWords.clear();
   return { root: options.root, modules, builtin, makefiles, directories, others, diagnostics };
 }

@@ -161,6 +161,11 @@ export class EvaluationMemo implements StructureMemo {
     return new EvaluationMemo(file, key, objtree, whole, changes?.base === whole?.id ? changes : undefined);
   }
 
+  /** No sub-make was kept (a first run, or the inputs changed): every directory will be evaluated. */
+  get empty(): boolean {
+    return this.old.commands.size === 0;
+  }
+
   /** Whether everything an old record observed still has the signature it had. */
   private unchanged(observed: Observations): boolean {
     if (!Array.isArray(observed)) return true; // recorded in this run
