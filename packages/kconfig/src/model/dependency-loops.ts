@@ -20,11 +20,11 @@ export function checkDependencyLoops(kc: Kconfig): void {
   const stack: KSymbol[] = [];
 
   const walk = (e: Expr | undefined): void => {
-    if (!e || walked.has(e)) return;
+    if (!e) return;
+    // A symbol needs no entry in `walked`: once visited it is DONE, and visit returns at once.
+    if (e.kind === 'sym') return visit(e.sym);
+    if (walked.has(e)) return;
     switch (e.kind) {
-      case 'sym':
-        visit(e.sym);
-        break;
       case 'not':
         walk(e.e);
         break;
