@@ -126,4 +126,11 @@ describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Deb
     const again = await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
     expect(again).toMatch(/Cache:\s+9\/9 hit/);
   });
+
+  it('nsdeps in the in-tree workspace: ext4 and xfs import every namespace they use, so nothing changes', async () => {
+    const nx = [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')];
+    const out = await sh(process.execPath, [...nx, 'g', 'nx-kbuild:nsdeps', '--dry-run'], SRCTREE, nxEnv);
+    expect(out).not.toMatch(/Adding namespace/);
+    expect(out).not.toMatch(/^(UPDATE|CREATE) /m);
+  });
 });

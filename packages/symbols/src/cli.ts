@@ -4,7 +4,8 @@
  * The objects and their commands come from the kbuild evaluator, the rest from the scanner.
  */
 import { join, resolve } from 'node:path';
-import { runCli, SourceError } from '@nx-kbuild/diagnostics';
+import { existsSync, readFileSync } from 'node:fs';
+import { runCli, SourceError, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
 import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, mergeObservation, noteContent, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
@@ -15,6 +16,8 @@ import { scanTreeKept } from './scan/kept-scan';
 import { KeptPredictions } from './imports/kept-predictions';
 import { objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
 import { cachedCheck, checkKey, keepCheck } from './checks/check-cache';
+import { exportTable } from './checks/modpost-rules';
+import { namespaceEdits, nsdepsMessages } from './nsdeps/namespace-edits';
 
 const USAGE = `usage: nx-symbols --srctree DIR --objtree DIR COMMAND
 The objtree is configured (make O=<objtree> olddefconfig done). Commands:
@@ -28,6 +31,9 @@ The objtree is configured (make O=<objtree> olddefconfig done). Commands:
                      built as a module (with the Kconfig symbols that would build them); exit 1
                      on an error. The result is kept in <objtree>/.nx-kbuild/symbols-check.json
                      and printed again while no file the check read has changed
+  nsdeps [MODULE]    kbuild's \`make nsdeps\`, before anything compiles: each namespace a module
+                     (or every module) uses without importing it gets a MODULE_IMPORT_NS after
+                     its main source's MODULE_LICENSE, in the syntax the tree uses
 MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_intel) or vmlinux.
 Imports are predicted from the sources (what they name, through header macros and inline
 functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
@@ -56,8 +62,8 @@ async function main(argv: string[]): Promise<number> {
     } else rest.push(a);
   }
   const [command, ...args] = rest;
-  const arity: Record<string, number> = { exports: 1, imports: 1, why: 2, check: 0 };
-  if (!srctree || !objtree || !command || arity[command] === undefined || args.length !== arity[command]) {
+  const arity: Record<string, number[]> = { exports: [1], imports: [1], why: [2], check: [0], nsdeps: [0, 1] };
+  if (!srctree || !objtree || !command || !arity[command]?.includes(args.length)) {
     process.stderr.write(USAGE + '\n');
     return 2;
   }
@@ -78,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
   const srcarch = env.SRCARCH ?? 'x86';
   if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!);
+  if (command === 'nsdeps') return nsdeps({ srctree, objtree, srcarch, config }, tree, threads, args[0]);
   const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects: objectsFromKbuild(tree.objects) }, threads);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const predicted = (m: ModuleSymbols) => predictDependencies(m, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
@@ -105,6 +112,43 @@ async function main(argv: string[]): Promise<number> {
   return scan.errors.length > 0 ? 1 : 0;
 }
 
+/** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
+async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined) {
+  const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(tree.objects) };
+  const { scan, observed, scanned, index } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads);
+  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
+  let headers: HeaderReferences | undefined;
+  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
+  return { o, scan, observed, predictions };
+}
+
+/**
+ * kbuild's nsdeps for the modules of an in-tree kernel (or one of them): the namespaces each uses
+ * without importing them are added to its main source (written whole: temp file and rename).
+ */
+async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, only: string | undefined): Promise<number> {
+  const { o, scan, predictions } = await keptSymbols(trees, tree, threads);
+  for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
+  const sourcesOf = new Map<string, string[]>();
+  for (const x of o.objects) if (x.module) sourcesOf.set(x.module, [...(sourcesOf.get(x.module) ?? []), resolve(o.objtree, x.source)]);
+  const modules = only ? [findModule(scan, only)] : [...scan.modules.values()];
+  // Only the tree's own sources are edited (a generated one is rewritten by the next build).
+  const read = (path: string) => (path.startsWith(o.srctree + '/') && existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+  const edits = namespaceEdits(
+    modules.map((m) => ({ symbols: m, sources: sourcesOf.get(m.name) ?? [], imports: predictions.imports(m).symbols })),
+    exportTable(scan.modules.values()).table,
+    detectDialect(o.srctree),
+    read,
+  );
+  predictions.save();
+  for (const e of edits) {
+    process.stdout.write(nsdepsMessages(e).map((l) => l + '\n').join(''));
+    for (const f of e.files) writeFileAtomic(f.path, f.text);
+  }
+  if (edits.length === 0) process.stdout.write('nsdeps: every module imports the namespaces it uses\n');
+  return scan.errors.length > 0 ? 1 : 0;
+}
+
 const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-check.json');
 
 /**
@@ -112,12 +156,7 @@ const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-
  * with every file the kbuild evaluation, the scan and the checks read (see checkKey).
  */
 async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string): Promise<number> {
-  const kbuildObjects = tree.objects;
-  const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(kbuildObjects) };
-  const { scan, observed, scanned, index } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads);
-  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
-  let headers: HeaderReferences | undefined;
-  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
+  const { o, scan, observed, predictions } = await keptSymbols(trees, tree, threads);
   const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
   const { dialect, all } = observing(observed, () => {
     const dialect = detectDialect(o.srctree);

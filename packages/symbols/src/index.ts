@@ -29,3 +29,5 @@ export type { NamespaceSyntax } from './nsdeps/add-imports';
 export { kbuildMakefiles, moduleConfigSymbols, unreachableScopedExports } from './checks/module-scope';
 export { checkTree } from './checks/check-tree';
 export type { TreeCheckOptions } from './checks/check-tree';
+export { namespaceEdits, nsdepsMessages } from './nsdeps/namespace-edits';
+export type { ModuleEdit, NsdepsModule } from './nsdeps/namespace-edits';

@@ -1,14 +1,16 @@
 /**
- * `nx g nx-kbuild:nsdeps`: kbuild's `make nsdeps` for the module tree, before anything compiles.
+ * `nx g nx-kbuild:nsdeps`: kbuild's `make nsdeps` for the module tree or the in-tree kernel's
+ * modules, before anything compiles.
  * The symbol engine says what each module uses (exactly, from objects that are up to date, else
  * predicted); each namespace it uses without importing gets a MODULE_IMPORT_NS in the module's
  * main source (after MODULE_LICENSE, imports sorted), in the syntax the kernel tree uses, never a
  * module-scoped one where the kernel enforces those. Running it again changes nothing.
  */
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { logger, readNxJson, type Tree } from '@nx/devkit';
-import { addNamespaceImports, detectDialect, missingNamespaces } from '@nx-kbuild/symbols';
+import { detectDialect, namespaceEdits, nsdepsMessages } from '@nx-kbuild/symbols';
 import { normalizeOptions } from '../../model/options';
+import { loadInTreeModel } from '../../model/in-tree-model';
 import { loadTreeModel } from '../../model/tree-model';
 
 export interface NsdepsSchema {
@@ -23,23 +25,19 @@ function pluginOptions(tree: Tree): unknown {
 
 export default async function nsdeps(tree: Tree, schema: NsdepsSchema): Promise<void> {
   const options = normalizeOptions(pluginOptions(tree));
-  if (!options.kernelDir) throw new Error('nsdeps: in-tree workspaces (objtree) are not supported yet; run it in an external module tree');
-  const model = loadTreeModel(tree.root, options);
-  const { scan, table, imports } = model.symbols!; // an external tree's model always keeps them
-  const dialect = detectDialect(model.srctree);
-
-  for (const mc of model.commands.modules) {
+  // An in-tree kernel's model keeps its symbols when asked; an external tree's always does.
+  const model = options.objtree !== undefined ? await loadInTreeModel(tree.root, options, false, true) : loadTreeModel(tree.root, options);
+  const { scan, table, imports } = model.symbols!;
+  const at = (source: string) => relative(tree.root, resolve(model.kernelDir, source));
+  // Sources outside the workspace (generated in the build directory) are not edited.
+  const read = (path: string) => (path.startsWith('..') ? undefined : (tree.read(path, 'utf-8') ?? undefined));
+  const modules = model.commands.modules.flatMap((mc) => {
     const m = scan.modules.get(mc.module.name);
-    if (!m || (schema.project && m.name !== schema.project)) continue;
-    const missing = missingNamespaces(m, imports.get(m.name)?.symbols ?? [], table, dialect);
-    if (missing.length === 0) continue;
-    for (const ns of missing) logger.info(`Adding namespace ${ns} to module ${m.name}.ko.`);
-    for (const source of new Set(mc.objects.map((o) => o.source))) {
-      const path = relative(tree.root, source);
-      const text = tree.read(path, 'utf-8');
-      if (text === null) continue;
-      const updated = addNamespaceImports(text, missing, dialect.namespaceSyntax);
-      if (updated !== text) tree.write(path, updated);
-    }
+    if (!m || (schema.project && m.name !== schema.project && mc.module.name !== schema.project)) return [];
+    return [{ symbols: m, sources: mc.objects.map((o) => at(o.source)), imports: imports.get(m.name)?.symbols ?? [] }];
+  });
+  for (const edit of namespaceEdits(modules, table, detectDialect(model.srctree), read)) {
+    for (const line of nsdepsMessages(edit)) logger.info(line);
+    for (const f of edit.files) tree.write(f.path, f.text);
   }
 }
