@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
 
-const INCLUDE = /^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]/gm;
-const MACRO_INCLUDE = /^[ \t]*#[ \t]*include[ \t]+[A-Za-z_]/m;
+/** `#include <x>` / `#include "x"` (groups 1, 2), or `#include MACRO` (no group): one pass over a file. */
+const INCLUDE = /^[ \t]*#[ \t]*include(?:[ \t]*([<"])([^>"]+)[>"]|[ \t]+[A-Za-z_])/gm;
 
 /** Both absolute and normalized (path.join/resolve output): a prefix test, no path.relative per lookup. */
 function inside(dir: string, path: string): boolean {
@@ -20,7 +20,11 @@ function includesOf(file: string): { macro: boolean; includes: { quoted: boolean
   if (parsed !== undefined) return parsed;
   try {
     const text = readFileSync(file, 'utf8');
-    parsed = { macro: MACRO_INCLUDE.test(text), includes: [...text.matchAll(INCLUDE)].map((m) => ({ quoted: m[1] === '"', name: m[2] })) };
+    parsed = { macro: false, includes: [] };
+    for (const m of text.matchAll(INCLUDE)) {
+      if (m[1] === undefined) parsed.macro = true;
+      else parsed.includes.push({ quoted: m[1] === '"', name: m[2] });
+    }
   } catch {
     parsed = null;
   }
@@ -38,6 +42,7 @@ function exists(path: string): boolean {
 export function forgetHeaders(): void {
   parsedIncludes.clear();
   existing.clear();
+  resolvers.clear();
 }
 
 /**
@@ -68,30 +73,60 @@ export function includedWorkspaceHeaders(source: string, argv: string[], cwd: st
     const abs = resolve(cwd, dir);
     (quoteOnly ? quoteDirs : angleDirs).push(abs);
   }
+  const edgesOf = includeResolver(quoteDirs, angleDirs, workspaceRoot, shared);
   const found = new Set<string>();
   const visit = (file: string) => {
-    const parsed = includesOf(file);
-    if (!parsed) return;
-    // `#include SOME_MACRO`: cannot be resolved without preprocessing; be conservative.
-    if (parsed.macro) found.add('*');
-    for (const { quoted, name } of parsed.includes) {
-      const dirs = quoted ? [dirname(file), ...quoteDirs, ...angleDirs] : angleDirs;
-      for (const d of dirs) {
-        const candidate = join(d, name);
-        if (exists(candidate)) {
-          const sharedDir = shared.find((s) => inside(s, candidate));
-          if (sharedDir !== undefined) found.add(join(sharedDir, '**/*.h'));
-          else if (inside(workspaceRoot, candidate) && !found.has(candidate)) {
-            found.add(candidate);
-            visit(candidate);
-          }
-          break;
-        }
-      }
+    const edges = edgesOf(file);
+    if (!edges) return;
+    for (const e of edges) {
+      if (e.followed) {
+        if (found.has(e.path)) continue;
+        found.add(e.path);
+        visit(e.path);
+      } else found.add(e.path);
     }
   };
   visit(source);
   return [...found].map((f) => (f === '*' ? '*' : relative(workspaceRoot, f)));
+}
+
+/**
+ * What a file's #include lines resolve to under one set of search directories: '*' for an
+ * `#include MACRO`, a shared directory's glob, or a workspace header to follow. Resolved once per
+ * file and search path in a process: the objects of a module share their headers and their -I
+ * lists, and resolving each object's includes again made a whole kernel's graph take seconds.
+ */
+type IncludeEdge = { path: string; followed: boolean };
+const resolvers = new Map<string, Map<string, IncludeEdge[] | null>>();
+
+function includeResolver(quoteDirs: string[], angleDirs: string[], workspaceRoot: string, shared: readonly string[]): (file: string) => IncludeEdge[] | null {
+  const key = `${workspaceRoot}\0${shared.join('\0')}\u0001${quoteDirs.join('\0')}\u0001${angleDirs.join('\0')}`;
+  let memo = resolvers.get(key);
+  if (!memo) resolvers.set(key, (memo = new Map()));
+  const known = memo;
+  return (file) => {
+    let edges = known.get(file);
+    if (edges !== undefined) return edges;
+    const parsed = includesOf(file);
+    edges = parsed && [];
+    if (parsed && edges) {
+      // `#include SOME_MACRO`: cannot be resolved without preprocessing; be conservative.
+      if (parsed.macro) edges.push({ path: '*', followed: false });
+      for (const { quoted, name } of parsed.includes) {
+        const dirs = quoted ? [dirname(file), ...quoteDirs, ...angleDirs] : angleDirs;
+        for (const d of dirs) {
+          const candidate = join(d, name);
+          if (!exists(candidate)) continue;
+          const sharedDir = shared.find((s) => inside(s, candidate));
+          if (sharedDir !== undefined) edges.push({ path: join(sharedDir, '**/*.h'), followed: false });
+          else if (inside(workspaceRoot, candidate)) edges.push({ path: candidate, followed: true });
+          break;
+        }
+      }
+    }
+    known.set(file, edges);
+    return edges;
+  };
 }
 
 /**
