@@ -97,8 +97,9 @@ function main(argv: string[]): number {
   const defconfig = op === 'defconfig' ? readOptional(inSrc(opFile!)) : undefined;
   if (op === 'defconfig' && !defconfig) throw new SourceError(opFile!, 0, `Can't find default configuration "${opFile}"`);
   const autoConfPath = join(objtree, 'include/config/auto.conf');
-  // Like conf: syncconfig always writes auto.conf; other operations only create it when missing.
-  const writesAutoConf = op === 'syncconfig' || !existsSync(autoConfPath);
+  // Like conf: syncconfig always writes auto.conf; other operations only create it when missing
+  // (savedefconfig writes its defconfig only).
+  const writesAutoConf = op !== 'savedefconfig' && (op === 'syncconfig' || !existsSync(autoConfPath));
   const input = {
     config: op === 'savedefconfig' || op === 'olddefconfig' || op === 'syncconfig' ? readOptional(configPath) : undefined,
     defconfig,
