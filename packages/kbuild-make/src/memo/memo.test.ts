@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DirStructure } from '../kbuild/tree';
 import { CommandTemplates, decode, EvaluationMemo } from './evaluation-memo';
-import { exists, forgetSignatures, noteContent, observing, type Observed } from './observations';
+import { exists, existsInSourceTree, forgetSignatures, noteContent, observing, type Observed } from './observations';
 
 const dirs: string[] = [];
 const temp = () => {
@@ -60,6 +60,31 @@ describe('observations', () => {
     expect(seen.get(join(d, 'a.c'))).toBe('-');
     expect(seen.get(join(d, 'Makefile'))).toMatch(/^\d+:13:/);
     expect(seen.has(join(d, 'outside.c'))).toBe(false);
+  });
+
+  it('answer source existence from directory listings, as existsSync would, until told to forget', () => {
+    forgetSignatures();
+    const d = temp();
+    writeFileSync(join(d, 'a.c'), '');
+    symlinkSync(join(d, 'gone.c'), join(d, 'dangling.c'));
+    const seen: Observed = new Map();
+    observing(seen, () => {
+      expect(existsInSourceTree(join(d, 'a.c'))).toBe(true);
+      expect(existsInSourceTree(join(d, 'b.c'))).toBe(false);
+      expect(existsInSourceTree(join(d, 'dangling.c'))).toBe(false);
+      expect(existsInSourceTree(join(d, 'none', 'c.c'))).toBe(false);
+    });
+    expect([...seen]).toEqual([
+      [join(d, 'a.c'), '+'],
+      [join(d, 'b.c'), '-'],
+      [join(d, 'dangling.c'), '-'],
+      [join(d, 'none', 'c.c'), '-'],
+    ]);
+    // A file added later is seen once the run's observations are forgotten (a new evaluation).
+    writeFileSync(join(d, 'b.c'), '');
+    expect(existsInSourceTree(join(d, 'b.c'))).toBe(false);
+    forgetSignatures();
+    expect(existsInSourceTree(join(d, 'b.c'))).toBe(true);
   });
 });
 

@@ -5,6 +5,7 @@ import { readConfigFile } from '@nx-kbuild/kconfig';
 import { resolveTreeConfig } from './tree-config';
 import {
   evaluateModuleTree,
+  forgetSignatures,
   moduleCommands,
   probeKbuildGlobals,
   verifyProbe,
@@ -112,6 +113,9 @@ export function loadTreeModel(workspaceRoot: string, options: KbuildPluginOption
   // The tree's own symbols come last: they are given to make on its command line.
   for (const [k, v] of treeConfig.values) variables[k] = v;
 
+  // What the last graph computation of this process saw of the file system (which files exist,
+  // directory listings) may be stale: a source added since must be found.
+  forgetSignatures();
   const tree = evaluateModuleTree({ root, kernelDir, variables, kbuildCflags: globals.vars.KBUILD_CFLAGS ?? '' });
   // The edges decide modpost's -i inputs, and the engine needs the compile commands to find the
   // edges: the commands are derived once without inputs for the scan, then with them.
