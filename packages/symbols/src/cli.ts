@@ -130,7 +130,11 @@ async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree,
   const { o, scan, predictions } = await keptSymbols(trees, tree, threads);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const sourcesOf = new Map<string, string[]>();
-  for (const x of o.objects) if (x.module) sourcesOf.set(x.module, [...(sourcesOf.get(x.module) ?? []), resolve(o.objtree, x.source)]);
+  for (const x of o.objects) {
+    if (!x.module) continue;
+    const list = sourcesOf.get(x.module) ?? sourcesOf.set(x.module, []).get(x.module)!;
+    list.push(resolve(o.objtree, x.source));
+  }
   const modules = only ? [findModule(scan, only)] : [...scan.modules.values()];
   // Only the tree's own sources are edited (a generated one is rewritten by the next build).
   const read = (path: string) => (path.startsWith(o.srctree + '/') && existsSync(path) ? readFileSync(path, 'utf8') : undefined);

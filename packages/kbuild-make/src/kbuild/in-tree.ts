@@ -7,7 +7,7 @@ import { CachedShell } from '@nx-kbuild/kconfig';
 import type { MakeEvaluator } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
 import { CommandTemplates, decode, digest, environmentDigest, EvaluationMemo, type DirCommands } from '../memo/evaluation-memo';
-import { forgetSignatures, observing, type Observed } from '../memo/observations';
+import { forgetSignatures, mergeObservation, observing, type Observed } from '../memo/observations';
 import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, modCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
 import { evaluateModuleTree, type KbuildDirectory, type ModuleTree, type ObjectInput } from './tree';
 
@@ -418,7 +418,7 @@ function mergeRecords(records: DirRecord[]): DirRecord[] {
       });
     }
     const seen = into.observed as Observed;
-    for (const [p, sig] of from.observed as Observed) if (!seen.has(p) || seen.get(p) === '+' || seen.get(p) === '-') seen.set(p, sig);
+    for (const [p, sig] of from.observed as Observed) mergeObservation(seen, p, sig);
   }
   return [...byDir.values()];
 }

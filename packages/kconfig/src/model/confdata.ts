@@ -1,5 +1,5 @@
 import { SourceError } from '@nx-kbuild/diagnostics';
-import { Tri } from './expr';
+import { Tri, TRI_TEXT } from './expr';
 import { allEntries, type Kconfig } from './kconfig';
 import { Flag, type KSymbol, type Menu, type SymType } from './symbol';
 
@@ -106,7 +106,7 @@ export function unquote(p: string): string | undefined {
 }
 
 function shownValue(sym: KSymbol, which: 'user' | 'auto'): string {
-  return sym.type === 'bool' || sym.type === 'tristate' ? ['n', 'm', 'y'][sym[which].tri] : sym[which].val;
+  return sym.type === 'bool' || sym.type === 'tristate' ? TRI_TEXT[sym[which].tri] : sym[which].val;
 }
 
 /**

@@ -1,8 +1,7 @@
-import { exprToString, Tri, type Expr } from './expr';
+import { exprToString, Tri, TRI_TEXT, type Expr } from './expr';
 import type { Kconfig } from './kconfig';
 import type { KSymbol, SourceLoc } from './symbol';
 
-const TRI = ['n', 'm', 'y'] as const;
 
 export interface Decision {
   /** What set the value: the user's .config, a default, select, imply, the choice, a range, or nothing. */
@@ -39,21 +38,21 @@ export function explainSymbol(kc: Kconfig, sym: KSymbol): SymbolReport {
   const value = kc.stringValue(sym);
   const terms = (e: Expr | undefined) =>
     orTerms(e)
-      .map((t) => ({ expr: exprToString(t), value: TRI[kc.calcExpr(t)] as string }))
+      .map((t) => ({ expr: exprToString(t), value: TRI_TEXT[kc.calcExpr(t)] as string }))
       .filter((t) => t.value !== 'n');
   const selectedBy = terms(sym.revDep.expr);
   const impliedBy = terms(sym.implied.expr);
   const prompt = sym.props.find((p) => p.text !== undefined);
-  const userValue = sym.hasValue() ? (boolish ? TRI[sym.user.tri] : sym.user.val) : undefined;
+  const userValue = sym.hasValue() ? (boolish ? TRI_TEXT[sym.user.tri] : sym.user.val) : undefined;
   const report: SymbolReport = {
     name: sym.name ?? '<choice>',
     type: sym.type,
     value,
-    visible: TRI[sym.visible],
+    visible: TRI_TEXT[sym.visible],
     prompt: prompt?.text,
     definedAt: sym.menus.map((m) => ({ file: m.file, line: m.line })),
     userValue,
-    dependsOn: sym.dirDep.expr ? { expr: exprToString(sym.dirDep.expr), value: TRI[sym.dirDep.tri] } : undefined,
+    dependsOn: sym.dirDep.expr ? { expr: exprToString(sym.dirDep.expr), value: TRI_TEXT[sym.dirDep.tri] } : undefined,
     selectedBy,
     impliedBy,
     decision: decide(kc, sym, value, selectedBy.length > 0),
@@ -69,11 +68,11 @@ function decide(kc: Kconfig, sym: KSymbol, value: string, selected: boolean): De
   }
   if (boolish) {
     if (selected && sym.revDep.tri === sym.curr.tri && !(sym.visible !== Tri.No && sym.hasValue() && sym.user.tri >= sym.revDep.tri)) {
-      return { by: 'select', detail: `forced to at least ${TRI[sym.revDep.tri]} by select` };
+      return { by: 'select', detail: `forced to at least ${TRI_TEXT[sym.revDep.tri]} by select` };
     }
     if (sym.visible !== Tri.No && sym.hasValue()) {
-      const limited = sym.user.tri > sym.visible ? ` (limited to ${TRI[sym.visible]} by its dependencies)` : '';
-      return { by: 'user', detail: `set to ${TRI[sym.user.tri]} in the configuration${limited}` };
+      const limited = sym.user.tri > sym.visible ? ` (limited to ${TRI_TEXT[sym.visible]} by its dependencies)` : '';
+      return { by: 'user', detail: `set to ${TRI_TEXT[sym.user.tri]} in the configuration${limited}` };
     }
     if (sym.hasValue() && sym.visible === Tri.No) {
       // The .config value is ignored: the prompt is not visible.
@@ -82,7 +81,7 @@ function decide(kc: Kconfig, sym: KSymbol, value: string, selected: boolean): De
         ? { by: 'default', detail: `the .config value is ignored (not visible); default ${exprToString(p.expr)}${p.visible.expr ? ` if ${exprToString(p.visible.expr)}` : ''}`, at: { file: p.file, line: p.line } }
         : { by: 'unset', detail: 'the .config value is ignored: its dependencies are not met' };
     }
-    if (sym.implied.tri !== Tri.No && sym.curr.tri !== Tri.No) return { by: 'imply', detail: `suggested by imply (${TRI[sym.implied.tri]})` };
+    if (sym.implied.tri !== Tri.No && sym.curr.tri !== Tri.No) return { by: 'imply', detail: `suggested by imply (${TRI_TEXT[sym.implied.tri]})` };
     const p = kc.defaultProp(sym);
     if (p) return { by: 'default', detail: `default ${exprToString(p.expr)}${p.visible.expr ? ` if ${exprToString(p.visible.expr)}` : ''}`, at: { file: p.file, line: p.line } };
     return { by: 'unset', detail: sym.visible === Tri.No ? 'not visible and no default applies' : 'no default applies' };

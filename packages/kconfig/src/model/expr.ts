@@ -7,6 +7,9 @@ export const enum Tri {
   Yes = 2,
 }
 
+/** A tristate as .config spells it. */
+export const TRI_TEXT: Readonly<Record<Tri, 'n' | 'm' | 'y'>> = ['n', 'm', 'y'];
+
 export const triAnd = (a: Tri, b: Tri): Tri => (a < b ? a : b);
 export const triOr = (a: Tri, b: Tri): Tri => (a > b ? a : b);
 export const triNot = (a: Tri): Tri => (2 - a) as Tri;

@@ -1,4 +1,4 @@
-import { triAnd, triNot, triOr, Tri, type CompareOp, type Expr } from './expr';
+import { triAnd, triNot, triOr, Tri, TRI_TEXT, type CompareOp, type Expr } from './expr';
 import { Flag, hashStr, KSymbol, SYMBOL_HASHSIZE, type Menu, type Property, type SymType } from './symbol';
 
 /**
@@ -108,7 +108,7 @@ export class Kconfig {
   }
 
   stringValue(sym: KSymbol): string {
-    if (sym.type === 'bool' || sym.type === 'tristate') return ['n', 'm', 'y'][sym.curr.tri];
+    if (sym.type === 'bool' || sym.type === 'tristate') return TRI_TEXT[sym.curr.tri];
     return sym.curr.val;
   }
 
@@ -359,7 +359,7 @@ export class Kconfig {
     switch (sym.type) {
       case 'bool':
       case 'tristate':
-        return ['n', 'm', 'y'][val];
+        return TRI_TEXT[val];
       case 'int':
         return str === '' ? '0' : str;
       case 'hex':

@@ -26,6 +26,15 @@ export interface PlanMeta {
 
 /** Symbol types, property types and expression kinds as small integers. */
 export const SYM_TYPES = ['unknown', 'bool', 'tristate', 'int', 'hex', 'string'] as const;
+/** SYM_TYPES' indices, by name. */
+export const enum SymCode {
+  Unknown = 0,
+  Bool = 1,
+  Tristate = 2,
+  Int = 3,
+  Hex = 4,
+  String = 5,
+}
 export const PROP_TYPES = ['prompt', 'menu', 'comment', 'default', 'select', 'imply', 'range'] as const;
 export const enum ExprKind {
   Sym = 0,

@@ -10,23 +10,14 @@ import {
   writeAutoconfCmd,
   type ConfigMessage,
 } from '../model/confdata';
-import { Tri, triAnd, triNot, triOr } from '../model/expr';
+import { Tri, TRI_TEXT, triAnd, triNot, triOr } from '../model/expr';
 import { compareValues, strtoll } from '../model/kconfig';
 import { Flag } from '../model/symbol';
-import { COMPARE_OPS, ExprKind, nameHash, PROP_TYPES, SYM_TYPES, type EvalPlan, type PlanTables } from './eval-plan';
+import { COMPARE_OPS, ExprKind, nameHash, PROP_TYPES, SYM_TYPES, SymCode, type EvalPlan, type PlanTables } from './eval-plan';
 
-const enum Type {
-  Unknown = 0,
-  Bool = 1,
-  Tristate = 2,
-  Int = 3,
-  Hex = 4,
-  String = 5,
-}
 const PROMPT_MENU = PROP_TYPES.indexOf('menu');
 const PROP_DEFAULT = PROP_TYPES.indexOf('default');
 const PROP_RANGE = PROP_TYPES.indexOf('range');
-const TRI_TEXT = ['n', 'm', 'y'];
 
 /**
  * conf --olddefconfig / --syncconfig over an EvalPlan: the same passes as runOperation over the
@@ -123,14 +114,14 @@ class PlanEvaluation {
     return (this.flags[s] & Flag.DefUser) !== 0;
   }
 
-  private typeOf(s: number): Type {
+  private typeOf(s: number): SymCode {
     const type = this.t.symType[s];
-    return type === Type.Tristate && this.modulesVal === Tri.No ? Type.Bool : type;
+    return type === SymCode.Tristate && this.modulesVal === Tri.No ? SymCode.Bool : type;
   }
 
   private stringValue(s: number): string {
     const type = this.t.symType[s];
-    return type === Type.Bool || type === Type.Tristate ? TRI_TEXT[this.currTri[s]] : this.currVal[s];
+    return type === SymCode.Bool || type === SymCode.Tristate ? TRI_TEXT[this.currTri[s] as Tri] : this.currVal[s];
   }
 
   /** conf_read_simple for .config (user values) or the previous auto.conf (auto values). */
@@ -242,16 +233,16 @@ class PlanEvaluation {
   private rangeValue(s: number, base: number): bigint {
     this.calcValue(s);
     const type = this.t.symType[s];
-    if (type === Type.Int) base = 10;
-    if (type === Type.Hex) base = 16;
+    if (type === SymCode.Int) base = 10;
+    if (type === SymCode.Hex) base = 16;
     return strtoll(this.currVal[s], base);
   }
 
   private validateRange(s: number): void {
     const t = this.t;
     const type = t.symType[s];
-    if (type !== Type.Int && type !== Type.Hex) return;
-    const base = type === Type.Int ? 10 : 16;
+    if (type !== SymCode.Int && type !== SymCode.Hex) return;
+    const base = type === SymCode.Int ? 10 : 16;
     const p = this.firstProp(s, PROP_RANGE);
     if (p < 0 || t.propExpr[p] < 0 || t.exprKind[t.propExpr[p]] !== ExprKind.Range) return;
     const val = strtoll(this.currVal[s], base);
@@ -271,7 +262,7 @@ class PlanEvaluation {
       this.propVisTri[p] = this.calcExpr(t.propVisExpr[p]);
       tri = triOr(tri, this.propVisTri[p] as Tri);
     }
-    if (tri === Tri.Mod && (t.symType[s] !== Type.Tristate || this.modulesVal === Tri.No)) tri = Tri.Yes;
+    if (tri === Tri.Mod && (t.symType[s] !== SymCode.Tristate || this.modulesVal === Tri.No)) tri = Tri.Yes;
     this.visible[s] = tri;
     if (t.inChoice[s]) return;
     this.dirDepTri[s] = this.boolish(s, t.dirDepExpr[s] >= 0 ? this.calcExpr(t.dirDepExpr[s]) : Tri.Yes);
@@ -281,7 +272,7 @@ class PlanEvaluation {
 
   /** m is y for a symbol that is (or acts as) a bool; typeOf is asked after the value is known. */
   private boolish(s: number, x: Tri): Tri {
-    return x === Tri.Mod && this.typeOf(s) === Type.Bool ? Tri.Yes : x;
+    return x === Tri.Mod && this.typeOf(s) === SymCode.Bool ? Tri.Yes : x;
   }
 
   private subs(c: number): Int32Array {
@@ -349,17 +340,17 @@ class PlanEvaluation {
     let newVal: string;
     let newTri = Tri.No;
     switch (t.symType[s]) {
-      case Type.Int:
+      case SymCode.Int:
         newVal = '0';
         break;
-      case Type.Hex:
+      case SymCode.Hex:
         newVal = '0x0';
         break;
-      case Type.String:
+      case SymCode.String:
         newVal = '';
         break;
-      case Type.Bool:
-      case Type.Tristate:
+      case SymCode.Bool:
+      case SymCode.Tristate:
         newVal = 'n';
         break;
       default:
@@ -373,7 +364,7 @@ class PlanEvaluation {
     this.currVal[s] = newVal;
     this.currTri[s] = Tri.No;
     const type = this.typeOf(s);
-    if (type === Type.Bool || type === Type.Tristate) {
+    if (type === SymCode.Bool || type === SymCode.Tristate) {
       const choice = t.choiceOf[s];
       if (choice >= 0) {
         this.calcChoice(choice);
@@ -401,8 +392,8 @@ class PlanEvaluation {
         }
         newTri = triOr(newTri, this.revDepTri[s]);
       }
-      if (newTri === Tri.Mod && this.typeOf(s) === Type.Bool) newTri = Tri.Yes;
-    } else if (type === Type.String || type === Type.Hex || type === Type.Int) {
+      if (newTri === Tri.Mod && this.typeOf(s) === SymCode.Bool) newTri = Tri.Yes;
+    } else if (type === SymCode.String || type === SymCode.Hex || type === SymCode.Int) {
       if (this.visible[s] !== Tri.No && this.hasValue(s)) {
         newVal = this.userVal[s];
       } else {
@@ -509,7 +500,7 @@ class PlanEvaluation {
     const files = new AutoconfWriter(this.title());
     for (const s of t.hashOrder) {
       const name = this.name(s);
-      if (!(this.flags[s] & Flag.Write) || name === null || t.symType[s] === Type.Unknown) continue;
+      if (!(this.flags[s] & Flag.Write) || name === null || t.symType[s] === SymCode.Unknown) continue;
       files.add(SYM_TYPES[t.symType[s]], name, this.stringValue(s));
     }
     return files.done();
@@ -525,7 +516,7 @@ class PlanEvaluation {
       const name = this.name(s);
       if (name === null) continue;
       const type = t.symType[s];
-      const tristate = type === Type.Bool || type === Type.Tristate;
+      const tristate = type === SymCode.Bool || type === SymCode.Tristate;
       if (this.flags[s] & Flag.Write) {
         if (this.flags[s] & Flag.DefAuto) {
           if (tristate ? this.currTri[s] === this.autoTri[s] : this.stringValue(s) === this.autoVal[s]) continue;
