@@ -2,20 +2,38 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { CachedShell } from '@nx-kbuild/kconfig';
 import { warmBuildDir, type KbuildEnvironment } from './build-dir';
-import { runWork, type ThreadWork } from './in-tree';
+import { SubMakes, type JobResult } from './sub-makes';
+import { claim, type FromWorker, type ToWorker } from './unit-queue';
 
 /**
- * A thread of evaluateKernelTree: started while the structure pass runs, it reads what every
- * sub-make starts from, then waits for its share of the directories (with its own probe cache).
+ * A thread of evaluateKernelTree: started before the structure pass, it reads what every sub-make
+ * starts from, then takes the units it is offered that no other thread took (see UnitQueue).
  */
 const { env, shellCache } = workerData as { env: KbuildEnvironment; shellCache?: string };
 const shell = new CachedShell(shellCache, env.objtree, { ...process.env, ...env.env });
 warmBuildDir(env);
-parentPort!.once('message', (work: ThreadWork) => {
-  try {
-    const { commands, records } = runWork({ ...work, env: { ...work.env, shell: (c) => shell.run(c) } });
-    parentPort!.postMessage({ commands, records, fresh: shell.freshResults() });
-  } catch (e) {
-    parentPort!.postMessage({ error: e instanceof SourceError ? { file: e.file, line: e.line, detail: e.detail } : String((e as Error).stack ?? e) });
+let claims: Int32Array | undefined;
+let subMakes: SubMakes | undefined;
+let failed: unknown;
+const results: JobResult[] = [];
+let units = 0;
+parentPort!.on('message', (m: ToWorker) => {
+  if (m.kind === 'begin') {
+    claims = m.claims;
+    subMakes = new SubMakes({ ...env, shell: (c) => shell.run(c) }, m.keep);
+  } else if (m.kind === 'unit') {
+    if (failed !== undefined || !claim(claims!, m.index)) return;
+    try {
+      for (const r of subMakes!.run(m.unit)) results.push(r);
+      units++;
+    } catch (e) {
+      failed = e;
+    }
+  } else {
+    const answer: FromWorker =
+      failed === undefined
+        ? { results, records: subMakes!.records(), fresh: shell.freshResults(), units }
+        : { error: failed instanceof SourceError ? { file: failed.file, line: failed.line, detail: failed.detail } : String((failed as Error).stack ?? failed) };
+    parentPort!.postMessage(answer);
   }
 });

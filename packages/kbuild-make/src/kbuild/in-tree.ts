@@ -1,15 +1,14 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { SourceError } from '@nx-kbuild/diagnostics';
+import { dirname } from 'node:path';
 import { CachedShell } from '@nx-kbuild/kconfig';
-import type { MakeEvaluator } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
-import { CommandTemplates, decode, digest, environmentDigest, EvaluationMemo, type DirCommands } from '../memo/evaluation-memo';
-import { forgetSignatures, mergeObservation, observing, type Observed } from '../memo/observations';
-import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, modCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
-import { evaluateModuleTree, type KbuildDirectory, type ModuleTree, type ObjectInput } from './tree';
+import { decode, environmentDigest, EvaluationMemo } from '../memo/evaluation-memo';
+import { forgetSignatures, mergeObservation, type Observed } from '../memo/observations';
+import type { KbuildEnvironment } from './build-dir';
+import { jobSignature, subMake, subMakeKey, SubMakes, type Directory, type DirRecord, type Exported, type JobResult, type NumberedJob, type ObjectJob } from './sub-makes';
+import { evaluateModuleTree, type BuiltinObject, type DirectoryObjects, type KbuildDirectory, type ModuleSpec, type ModuleTree, type ObjectInput, type OtherObject, type TreeOptions } from './tree';
+import { startWorker, UnitQueue, workerScript, type ThreadWorker } from './unit-queue';
 
 /** One object kbuild compiles, with the command its `.cmd` file records. */
 export interface ObjectCommand {
@@ -74,33 +73,13 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
   memoFile?: string;
 }
 
-/** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
-interface ObjectJob extends Omit<ObjectCommand, 'command' | 'genksyms'> {
-  /** compile: the directory's compile rule; rule: its own rule; module: a module's .mod and ld -r. */
-  how: 'compile' | 'rule' | 'module';
-  /** For `module` jobs: composite (linked with ld -r). */
-  composite?: boolean;
-  /** Also expand the genksyms pipeline (module objects, with moduleSteps). */
-  genksyms?: boolean;
-  /** Targets whose variables it inherits (for objects built as prerequisites of a blob). */
-  via?: string[];
-}
-
-/** What a thread does: evaluate these directories (parents first), expand these objects' commands. */
-export interface ThreadWork {
-  env: KbuildEnvironment;
-  /** Return each directory's record for the memo (a run without a memo does not). */
-  keep: boolean;
-  directories: { dir: string; parent?: string; builtin: boolean; modorder: boolean }[];
-  jobs: { index: number; job: ObjectJob }[];
-}
-
 /**
  * The whole kernel as `make O=<objtree> all` builds it: every module and built-in object (from the
  * kbuild tree evaluation) and, for each object, the exact compile command, expanded from the
  * kernel's own scripts/Makefile.build and Makefile.lib evaluated per directory. Each directory
  * starts from the environment its parent exports (subdir-ccflags-y reaches children that way).
- * Directories are shared out between threads by subtree.
+ * Directories are shared out between threads one by one (see UnitQueue); when every directory is
+ * evaluated, the other threads start on each as soon as the structure pass has found its objects.
  */
 export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTree> {
   forgetDirectories();
@@ -108,10 +87,10 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
   const t0 = Date.now();
   const memo = k.memoFile ? EvaluationMemo.load(k.memoFile, { srctree: k.srctree, objtree: k.objtree, env: k.env, config: k.config }, k.objtree) : undefined;
   // Worker threads run the compiled worker; from TypeScript sources (tests) everything runs here.
-  const threads = existsSync(WORKER) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
+  const threads = existsSync(workerScript) ? Math.max(1, k.threads ?? availableParallelism()) : 1;
   const env: KbuildEnvironment = { srctree: k.srctree, objtree: k.objtree, env: k.env };
-  // When every directory will be evaluated, the other threads start now: their start (and reading
-  // what every sub-make starts from) overlaps the structure pass.
+  // When every directory will be evaluated, the other threads start now and take each directory
+  // as the structure pass finds it.
   const pool = threads > 1 && (!memo || memo.empty) ? Array.from({ length: threads - 1 }, () => startWorker(env, k.shellCache)) : [];
   try {
     return await evaluateWith(k, memo, threads, env, pool, t0);
@@ -121,62 +100,96 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
 }
 
 async function evaluateWith(k: KernelTreeOptions, memo: EvaluationMemo | undefined, threads: number, env: KbuildEnvironment, pool: ThreadWorker[], t0: number): Promise<KernelTree> {
-  const { tree, jobs } = plan(k, memo);
+  const keep = memo !== undefined;
+  const rel = relativeTo(k.srctree);
+  const made = new JobMaker(rel, k.moduleSteps);
+  const streamed = pool.length > 0 ? new UnitQueue(pool, keep) : undefined;
+  const onDirectory = streamed
+    ? (chain: readonly KbuildDirectory[], own: DirectoryObjects) => {
+        const jobs = [...own.modules.flatMap((m) => made.module(m)), ...own.builtin.flatMap((b) => made.builtin(b)), ...own.others.flatMap((o) => made.other(o))];
+        streamed.add({ chain: chain.map((d) => directory(d, rel)), jobs });
+      }
+    : undefined;
+  const tree = plan(k, memo, onDirectory);
+  const streamedJobs = made.count;
+  const all = [...tree.modules.flatMap((m) => made.module(m)), ...tree.builtin.flatMap((b) => made.builtin(b)), ...tree.others.flatMap((o) => made.other(o))];
+  const jobs = all.map((j) => j.job);
   const t1 = Date.now();
   const shell = new CachedShell(k.shellCache, k.objtree, { ...process.env, ...k.env });
   const commands: Text[] = new Array(jobs.length);
   const genksyms: (Text | undefined)[] = new Array(jobs.length);
-  const dirs = tree.directories.map((d) => ({ dir: relativeTo(k.srctree)(d.dir), parent: d.parent === undefined ? undefined : relativeTo(k.srctree)(d.parent), builtin: d.builtin, modorder: d.modorder }));
-  const jobsOf = memo && !memo.empty ? groupByDirectory(jobs.map((job, index) => ({ index, job, sig: jobSignature(job) }))) : undefined;
-  if (memo && jobsOf && fewStale(dirs, jobsOf, memo, k.env)) {
-    // A few directories changed since the memo was taken: those are evaluated here, in order.
-    for (const [index, command, g] of runIncremental(dirs, jobsOf, memo, { ...env, shell: (c) => shell.run(c) })) {
-      commands[index] = command;
-      genksyms[index] = g;
-    }
-    shell.save();
-    memo.save();
-    if (process.env.NX_KBUILD_TIMING) process.stderr.write(`plan ${t1 - t0} ms, ${memo.evaluated} directories evaluated, ${memo.reused} from the memo, in ${Date.now() - t1} ms\n`);
-    return { ...result(tree, jobs, commands, genksyms), observed: () => memo.observed() };
-  }
-  const parts = partition(tree, jobs, threads, k.srctree);
-  const keep = memo !== undefined;
-  const others = parts.slice(1).map((work, i) => (pool[i] ?? startWorker(env, k.shellCache)).run({ ...work, env, keep }));
-  const records: DirRecord[] = [];
-  // This thread takes the first share while the workers run theirs.
-  let error: unknown;
-  try {
-    const mine = runWork({ ...parts[0], keep, env: { ...env, shell: (c) => shell.run(c) } });
-    records.push(...mine.records);
-    for (const [index, command, g] of mine.commands) {
-      commands[index] = command;
-      genksyms[index] = g;
-    }
-  } catch (e) {
-    error = e;
-  }
-  const t2 = Date.now();
-  const settled = await Promise.allSettled(others);
-  if (process.env.NX_KBUILD_TIMING) process.stderr.write(`plan ${t1 - t0} ms, this thread ${t2 - t1} ms (${parts[0].jobs.length} objects), workers done at ${Date.now() - t1} ms (${parts.slice(1).map((p) => p.jobs.length)} objects)\n`);
-  for (const r of settled) {
-    if (r.status === 'rejected') error ??= r.reason;
-    else {
-      shell.absorb(r.value.fresh);
-      records.push(...r.value.records);
-      for (const [index, command, g] of r.value.commands) {
+  const dirs = tree.directories.map((d) => directory(d, rel));
+  if (memo && !memo.empty) {
+    const jobsOf = groupByDirectory(jobs.map((job, index) => ({ job, index, sig: jobSignature(job) })));
+    if (fewStale(dirs, jobsOf, memo, k.env)) {
+      // A few directories changed since the memo was taken: those are evaluated here, in order.
+      for (const [index, command, g] of runIncremental(dirs, jobsOf, memo, { ...env, shell: (c) => shell.run(c) })) {
         commands[index] = command;
         genksyms[index] = g;
       }
+      all.forEach(({ job }, i) => expanded(job, commands[i]));
+      shell.save();
+      memo.save();
+      if (process.env.NX_KBUILD_TIMING) process.stderr.write(`plan ${t1 - t0} ms, ${memo.evaluated} directories evaluated, ${memo.reused} from the memo, in ${Date.now() - t1} ms\n`);
+      return { ...result(tree, jobs, commands, genksyms), observed: () => memo.observed() };
     }
   }
+  // Every directory evaluated: those the structure pass streamed, then units for whatever is left.
+  // (Workers started now are stopped with the pool.)
+  if (!streamed) for (let i = 1; i < threads; i++) pool.push(startWorker(env, k.shellCache));
+  const queue = streamed ?? new UnitQueue(pool, keep);
+  const chainOf = chains(dirs);
+  // Jobs numbered after the structure pass were not in a streamed unit (none, or all without streaming).
+  const left = groupByDirectory(all.filter((j) => !streamed || j.id >= streamedJobs));
+  for (const d of dirs) if (!streamed || left.has(d.dir)) queue.add({ chain: chainOf(d.dir), jobs: left.get(d.dir) ?? [] });
+  const mine = new SubMakes({ ...env, shell: (c) => shell.run(c) }, keep);
+  const done = await queue.finish(mine);
+  if (process.env.NX_KBUILD_TIMING) {
+    process.stderr.write(`plan ${t1 - t0} ms (${streamed ? `${streamed.size} units streamed` : 'nothing streamed'}), done at ${Date.now() - t0} ms; units: this thread ${done.mine}, workers ${done.theirs.map((w) => w.units)}\n`);
+  }
+  const byId: JobResult[] = new Array(made.count);
+  for (const r of done.results) byId[r[0]] = r;
+  const records = mine.records();
+  for (const w of done.theirs) {
+    shell.absorb(w.fresh);
+    for (const r of w.results) byId[r[0]] = r;
+    for (const r of w.records) records.push(r);
+  }
   shell.save();
-  if (error) throw error;
+  all.forEach(({ id, job }, i) => {
+    const r = byId[id];
+    commands[i] = expanded(job, r?.[1]);
+    genksyms[i] = r?.[2];
+  });
   if (memo) {
     for (const r of mergeRecords(records)) memo.keepCommands(r.dir, r.record, r.exported, true);
     memo.save();
     return { ...result(tree, jobs, commands, genksyms), observed: () => memo.observed() };
   }
   return result(tree, jobs, commands, genksyms);
+}
+
+/** Every job gets its command: one whose directory no thread evaluated is a bug, not a silent gap. */
+function expanded(job: ObjectJob, command: Text | undefined): Text {
+  if (command === undefined) throw new Error(`${job.object}: its directory ${job.dir} was not evaluated`);
+  return command;
+}
+
+const directory = (d: KbuildDirectory, rel: (p: string) => string): Directory => ({
+  dir: rel(d.dir),
+  parent: d.parent === undefined ? undefined : rel(d.parent),
+  builtin: d.builtin,
+  modorder: d.modorder,
+});
+
+/** Each directory's chain: it and its ancestors, root first. */
+function chains(dirs: readonly Directory[]): (dir: string) => Directory[] {
+  const byName = new Map(dirs.map((d) => [d.dir, d]));
+  return (dir) => {
+    const chain: Directory[] = [];
+    for (let d = byName.get(dir); d; d = d.parent === undefined ? undefined : byName.get(d.parent)) chain.unshift(d);
+    return chain;
+  };
 }
 
 /** A command, or how to decode it from the memo when it is first read (most runs read few). */
@@ -208,7 +221,7 @@ function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms:
 }
 
 /** The structure pass: modules, built-in objects and the directories kbuild visits. */
-function plan(k: KernelTreeOptions, memo?: EvaluationMemo): { tree: ModuleTree; jobs: ObjectJob[] } {
+function plan(k: KernelTreeOptions, memo?: EvaluationMemo, onDirectory?: TreeOptions['onDirectory']): ModuleTree {
   const src = k.srctree;
   const variables = {
     ...k.config,
@@ -221,174 +234,68 @@ function plan(k: KernelTreeOptions, memo?: EvaluationMemo): { tree: ModuleTree; 
     ARCH_DRIVERS: k.env.ARCH_DRIVERS ?? '',
     BITS: k.env.BITS ?? '',
   };
-  const tree = evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any', memo });
-  const rel = relativeTo(src);
-  const jobs: ObjectJob[] = [];
-  const add = (object: string, source: string, generated: boolean | undefined, dir: string, module?: string, input?: ObjectInput, other?: { via: string[] }) => {
-    const base = { dir, ...(module ? { module } : {}), ...(other ? { other: true as const, via: other.via } : {}) };
-    if (input) {
-      // Made from another object by a rule of the directory: that object is compiled first.
-      const from = rel(input.object);
-      jobs.push({ ...base, object: from, source: input.generated ? rel(input.source) : input.source, inputOf: object, how: 'compile' });
-      jobs.push({ ...base, object, source: from, how: 'rule' });
-      return;
-    }
-    jobs.push({ ...base, object, source: generated ? rel(source) : source, how: 'compile' });
-  };
-  for (const m of tree.modules) {
-    const first = jobs.length;
-    const dir = rel(dirname(m.definedIn.file));
-    for (const o of m.members) add(rel(o.object), o.source, o.generated, dir, rel(m.path), o.input);
-    if (!k.moduleSteps || (typeof k.moduleSteps === 'function' && !k.moduleSteps(rel(m.path)))) continue;
-    for (const job of jobs.slice(first)) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
-    jobs.push({ object: `${rel(m.path)}.o`, source: `${rel(m.path)}.mod`, dir, module: rel(m.path), how: 'module', composite: m.composite });
-  }
-  for (const b of tree.builtin) add(rel(b.object), b.source, b.generated, rel(b.dir), undefined, b.input);
-  for (const o of tree.others) add(rel(o.object), o.source, o.generated, rel(o.dir), undefined, o.input, { via: o.via.map(rel) });
-  return { tree, jobs };
+  return evaluateModuleTree({ root: src, kernelDir: src, variables, kbuildCflags: '', sources: 'any', memo, onDirectory });
 }
 
-const WORKER = join(__dirname, 'in-tree-worker.js');
+/**
+ * Each object's jobs, made once and numbered: a unit streamed during the structure pass and the
+ * final list (modules in modules.order order, built-in objects in link order, then the others)
+ * share them, and the threads' results name them by number.
+ */
+class JobMaker {
+  private readonly made = new WeakMap<object, NumberedJob[]>();
+  count = 0;
+
+  constructor(
+    private readonly rel: (p: string) => string,
+    private readonly moduleSteps: KernelTreeOptions['moduleSteps'],
+  ) {}
+
+  /** A module's member objects and, with moduleSteps, their genksyms pipelines and the module's .mod and ld -r. */
+  module(m: ModuleSpec): NumberedJob[] {
+    return this.once(m, () => {
+      const { rel, moduleSteps } = this;
+      const dir = rel(dirname(m.definedIn.file));
+      const module = rel(m.path);
+      const jobs = m.members.flatMap((o) => objectJobs(rel, o, dir, module));
+      if (!moduleSteps || (typeof moduleSteps === 'function' && !moduleSteps(module))) return jobs;
+      for (const job of jobs) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
+      jobs.push({ object: `${module}.o`, source: `${module}.mod`, dir, module, how: 'module', composite: m.composite });
+      return jobs;
+    });
+  }
+
+  builtin(b: BuiltinObject): NumberedJob[] {
+    return this.once(b, () => objectJobs(this.rel, b, this.rel(b.dir)));
+  }
+
+  other(o: OtherObject): NumberedJob[] {
+    return this.once(o, () => objectJobs(this.rel, o, this.rel(o.dir), undefined, o.via.map(this.rel)));
+  }
+
+  private once(spec: object, make: () => ObjectJob[]): NumberedJob[] {
+    let jobs = this.made.get(spec);
+    if (!jobs) this.made.set(spec, (jobs = make().map((job) => ({ id: this.count++, job }))));
+    return jobs;
+  }
+}
+
+/** One object's compile job; for an object made from another one by a rule (objcopy), that one's compile and the rule. */
+function objectJobs(rel: (p: string) => string, o: { object: string; source: string; generated?: boolean; input?: ObjectInput }, dir: string, module?: string, via?: string[]): ObjectJob[] {
+  const object = rel(o.object);
+  const base = { dir, ...(module ? { module } : {}), ...(via ? { other: true as const, via } : {}) };
+  if (o.input) {
+    // Made from another object by a rule of the directory: that object is compiled first.
+    const from = rel(o.input.object);
+    return [
+      { ...base, object: from, source: o.input.generated ? rel(o.input.source) : o.input.source, inputOf: object, how: 'compile' },
+      { ...base, object, source: from, how: 'rule' },
+    ];
+  }
+  return [{ ...base, object, source: o.generated ? rel(o.source) : o.source, how: 'compile' }];
+}
 
 const relativeTo = (src: string) => (p: string) => (p === src ? '.' : p.slice(src.length + 1));
-
-/**
- * Shares the directories out by subtree (the root's grandchildren and their descendants, largest
- * first, each to the least loaded thread). A thread also evaluates the ancestors of its subtrees:
- * a directory's environment comes from its parent.
- */
-function partition(tree: ModuleTree, jobs: ObjectJob[], threads: number, src: string): Omit<ThreadWork, 'env' | 'keep'>[] {
-  const rel = relativeTo(src);
-  const dirs = tree.directories.map((d: KbuildDirectory) => ({ dir: rel(d.dir), parent: d.parent === undefined ? undefined : rel(d.parent), builtin: d.builtin, modorder: d.modorder }));
-  const parentOf = new Map(dirs.map((d) => [d.dir, d.parent]));
-  const depth = new Map<string, number>();
-  const unit = new Map<string, string>();
-  for (const d of dirs) {
-    const dd = d.parent === undefined ? 0 : depth.get(d.parent)! + 1;
-    depth.set(d.dir, dd);
-    unit.set(d.dir, dd <= 2 ? d.dir : unit.get(d.parent!)!);
-  }
-  const weight = new Map<string, number>();
-  // Every directory is evaluated, also those with no object of their own (their sub-make runs too).
-  for (const d of dirs) if (!weight.has(unit.get(d.dir)!)) weight.set(unit.get(d.dir)!, 0);
-  for (const j of jobs) weight.set(unit.get(j.dir) ?? '.', (weight.get(unit.get(j.dir) ?? '.') ?? 0) + 1);
-  const bins = Array.from({ length: Math.min(threads, Math.max(1, weight.size)) }, () => ({ units: new Set<string>(), load: 0 }));
-  for (const [u, w] of [...weight].sort((a, b) => b[1] - a[1])) {
-    const bin = bins.reduce((a, b) => (b.load < a.load ? b : a));
-    bin.units.add(u);
-    bin.load += w;
-  }
-  return bins.map((bin) => {
-    const needed = new Set<string>();
-    for (const d of dirs) if (bin.units.has(unit.get(d.dir)!)) needed.add(d.dir);
-    // Ancestors of every directory taken (they give it its environment).
-    for (const d of dirs) {
-      if (!needed.has(d.dir)) continue;
-      for (let p = d.parent; p !== undefined && !needed.has(p); p = parentOf.get(p)) needed.add(p);
-    }
-    return {
-      directories: dirs.filter((d) => needed.has(d.dir)),
-      jobs: jobs.flatMap((job, index) => (bin.units.has(unit.get(job.dir) ?? '.') ? [{ index, job }] : [])),
-    };
-  });
-}
-
-/** A directory's sub-make as one thread evaluated it, for the memo. */
-export interface DirRecord {
-  dir: string;
-  exported: Record<string, string>;
-  record: DirCommands;
-}
-
-type Directory = ThreadWork['directories'][number];
-
-/** What a job's commands depend on besides its directory's sub-make. */
-const jobSignature = (job: ObjectJob): string =>
-  JSON.stringify([job.how, job.object, job.source, job.via ?? [], job.genksyms ? 1 : 0, job.composite ? 1 : 0, job.inputOf ?? '']);
-
-/** A directory's sub-make is the same when evaluated with the same needs and the same environment. */
-const subMakeKey = (d: Directory, parentDigest: string): string => digest(JSON.stringify([d.dir, d.builtin, d.modorder, parentDigest]));
-
-/** What the environment a directory exports is known by (the memo's keys of its children). */
-interface Exported {
-  env: Record<string, string>;
-  digest: string;
-}
-
-/**
- * One directory's sub-make, evaluated with the environment its parent exports; its jobs expanded.
- * With `keep`, also its record for the memo (its commands as templates, what it looked at).
- */
-function subMake(
-  env: KbuildEnvironment,
-  d: Directory,
-  parent: Exported,
-  jobs: readonly { index: number; job: ObjectJob; sig: string }[],
-  keep: boolean,
-): { commands: [number, string, string?][]; exported: Exported; record?: DirRecord } {
-  if (!keep) {
-    const ev = evaluateBuildDir({ ...env, env: parent.env }, d.dir, { builtin: d.builtin, modorder: d.modorder });
-    return { commands: jobs.map(({ index, job }) => [index, ...expandJob(ev, job)]), exported: { env: ev.exportedEnvironment(), digest: '' } };
-  }
-  const observed: Observed = new Map();
-  const templates = new CommandTemplates();
-  const jobsDone: DirCommands['jobs'] = {};
-  return observing(observed, () => {
-    const ev = evaluateBuildDir({ ...env, env: parent.env }, d.dir, { builtin: d.builtin, modorder: d.modorder });
-    const exported = ev.exportedEnvironment();
-    const commands = jobs.map(({ index, job, sig }): [number, string, string?] => {
-      const out = expandJob(ev, job);
-      jobsDone[sig] = out.map((c) => templates.add(c!, job));
-      return [index, ...out];
-    });
-    // Most directories export exactly what they were given: the parent's digest then stands.
-    const exportedDigest = sameEnvironment(exported, parent.env) ? parent.digest : environmentDigest(exported);
-    const record: DirCommands = { key: subMakeKey(d, parent.digest), exported: exportedDigest, templates: templates.templates, jobs: jobsDone, observed };
-    return { commands, exported: { env: exported, digest: exportedDigest }, record: { dir: d.dir, exported, record } };
-  });
-}
-
-function sameEnvironment(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const k of keys) if (a[k] !== b[k] || !(k in b)) return false;
-  return true;
-}
-
-function expandJob(ev: MakeEvaluator, job: ObjectJob): [string, string?] {
-  if (job.how === 'rule') return [ruleCommand(ev, job.object)];
-  if (job.how === 'module') return job.composite ? [modCommand(ev, job.source), linkMultiCommand(ev, job.object, job.source)] : [modCommand(ev, job.source)];
-  const command = compileCommand(ev, job.object, job.source, job.via);
-  return job.genksyms ? [command, genksymsCommand(ev, job.object, job.source)] : [command];
-}
-
-/** Evaluates the directories of one share in order (parents first) and expands its objects' commands. */
-export function runWork(work: ThreadWork): { commands: [number, string, string?][]; records: DirRecord[] } {
-  // Signatures key the memo's records: a run without a memo does not compute them.
-  const jobsOf = groupByDirectory(work.jobs.map((j) => ({ ...j, sig: work.keep ? jobSignature(j.job) : '' })));
-  const exportedOf = new Map<string, Exported>();
-  const root = { env: work.env.env, digest: work.keep ? environmentDigest(work.env.env) : '' };
-  const commands: [number, string, string?][] = [];
-  const records: DirRecord[] = [];
-  for (const d of work.directories) {
-    const parent = d.parent === undefined ? root : exportedOf.get(d.parent);
-    if (!parent) throw new Error(`${d.dir}: its parent ${d.parent} was not evaluated first`);
-    const r = subMake(work.env, d, parent, jobsOf.get(d.dir) ?? [], work.keep);
-    commands.push(...r.commands);
-    if (r.record) records.push(r.record);
-    exportedOf.set(d.dir, r.exported);
-  }
-  allExpanded(work.jobs, commands);
-  return { commands, records };
-}
-
-/** Every job of a share belongs to one of its directories: none is left without a command. */
-function allExpanded(jobs: readonly { index: number; job: ObjectJob }[], commands: readonly [number, ...unknown[]][]): void {
-  if (commands.length === jobs.length) return;
-  const done = new Set(commands.map(([i]) => i));
-  const missed = jobs.find(({ index }) => !done.has(index))!.job;
-  throw new Error(`${missed.object}: its directory ${missed.dir} was not evaluated`);
-}
 
 function groupByDirectory<T extends { job: ObjectJob }>(jobs: readonly T[]): Map<string, T[]> {
   const byDir = new Map<string, T[]>();
@@ -456,46 +363,10 @@ function runIncremental(dirs: Directory[], jobsOf: Map<string, { index: number; 
       memo.keepCommands(d.dir, hit.record, hit.exported, false);
       continue;
     }
-    const r = subMake(env, d, parent, mine, true);
-    commands.push(...r.commands);
+    const r = subMake(env, d, parent, mine);
+    r.commands.forEach((c, i) => commands.push([mine[i].index, ...c]));
     exportedOf.set(d.dir, r.exported);
-    memo.keepCommands(d.dir, r.record!.record, r.exported.env, true);
+    memo.keepCommands(d.dir, r.record.record, r.exported.env, true);
   }
-  allExpanded([...jobsOf.values()].flat(), commands);
   return commands;
-}
-
-interface WorkerResult {
-  commands: [number, string, string?][];
-  records: DirRecord[];
-  fresh: Record<string, string>;
-}
-
-interface ThreadWorker {
-  /** Gives the thread its share; resolves with its commands. */
-  run(work: ThreadWork): Promise<WorkerResult>;
-  /** Ends the thread (a share it finished, or one it was never given). */
-  stop(): void;
-}
-
-function startWorker(env: KbuildEnvironment, shellCache: string | undefined): ThreadWorker {
-  const worker = new Worker(WORKER, { workerData: { env: { srctree: env.srctree, objtree: env.objtree, env: env.env }, shellCache } });
-  // An idle thread does not keep the process alive; one with a share does until it answers.
-  worker.unref();
-  const answer = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: WorkerResult | { error: { file: string; line: number; detail: string } | string }) => {
-      if ('error' in m) reject(typeof m.error === 'string' ? new Error(m.error) : new SourceError(m.error.file, m.error.line, m.error.detail));
-      else resolve(m);
-    });
-    worker.once('error', reject);
-  });
-  answer.catch(() => undefined); // a thread that fails before it is given work is reported by run()
-  return {
-    run: (work) => {
-      worker.ref();
-      worker.postMessage(work);
-      return answer;
-    },
-    stop: () => void worker.terminate(),
-  };
 }

@@ -134,6 +134,20 @@ export interface TreeOptions {
   sources?: 'c' | 'any';
   /** Directories evaluated by an earlier run, reused when nothing they looked at changed. */
   memo?: StructureMemo;
+  /**
+   * Whole-tree mode: told of each directory as soon as what it builds itself is known (after its
+   * subdirectories named in obj-y/obj-m), with its ancestors (`chain`, root first, ending with it),
+   * so its commands can be expanded while the pass goes on.
+   */
+  onDirectory?: (chain: readonly KbuildDirectory[], own: DirectoryObjects) => void;
+}
+
+/** The objects one directory's Makefile builds itself (its subdirectories' not included). */
+export interface DirectoryObjects {
+  modules: ModuleSpec[];
+  /** Its built-in.a and lib.a objects (if they are linked: see ModuleTree.builtin). */
+  builtin: BuiltinObject[];
+  others: OtherObject[];
 }
 
 /** How a directory is reached: the arguments of its evaluation. */
@@ -213,7 +227,7 @@ function ruleInput(rules: DirRule[], dir: string, name: string): string | undefi
   return undefined;
 }
 
-const makefileWords = new Map<string, Map<string, number>>();
+const makefileTexts = new Map<string, string>();
 
 /** The object a rule of the directory makes `name` from (`$(obj)/a_objcopy.o: $(obj)/a.o`). */
 function objectRuleInput(rules: DirRule[], dir: string, name: string): string | undefined {
@@ -227,35 +241,32 @@ function objectRuleInput(rules: DirRule[], dir: string, name: string): string | 
 /**
  * Best-effort line of the first mention of `word` in a Makefile (for diagnostics, and each
  * module's definedIn): a word preceded by the line's start, white space, '=' or '/' and followed by
- * white space or the line's end. Each Makefile's words are indexed once (4,000 modules ask).
+ * white space or the end. A search of the text (4,000 modules ask, each Makefile read once).
  */
 function lineOf(file: string, word: string): number {
-  let index = makefileWords.get(file);
-  if (!index) {
-    let text: string;
+  let text = makefileTexts.get(file);
+  if (text === undefined) {
     try {
       text = readFileSync(file, 'utf8');
     } catch {
       return 1;
     }
-    index = firstLines(text);
-    makefileWords.set(file, index);
+    makefileTexts.set(file, text);
   }
-  return index.get(word) ?? 1;
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+    const before = at === 0 ? ' ' : text[at - 1];
+    const end = at + word.length;
+    if ((before === '=' || before === '/' || SPACE.test(before)) && (end === text.length || SPACE.test(text[end]))) return lineAt(text, at);
+  }
+  return 1;
 }
 
-function firstLines(text: string): Map<string, number> {
-  const index = new Map<string, number>();
-  text.split('\n').forEach((line, i) => {
-    for (const token of line.split(/\s+/)) {
-      for (let at = 0; at < token.length; at++) {
-        if (at > 0 && token[at - 1] !== '=' && token[at - 1] !== '/') continue;
-        const word = token.slice(at);
-        if (!index.has(word)) index.set(word, i + 1);
-      }
-    }
-  });
-  return index;
+const SPACE = /\s/;
+
+function lineAt(text: string, at: number): number {
+  let line = 1;
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl < at; nl = text.indexOf('\n', nl + 1)) line++;
+  return line;
 }
 
 /**
@@ -491,14 +502,23 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
    * nothing its evaluation looked at has changed.
    */
   const visited = new Set<string>();
+  const chain: KbuildDirectory[] = [];
   const visit = (a: VisitArgs): void => {
     if (visited.has(a.dir)) return;
     const key = visitKey(a);
-    let live = options.memo?.lookup(key) ? undefined : evaluateDirectory(a);
-    let record = live?.record ?? options.memo!.lookup(key)!;
+    const live = options.memo?.lookup(key) ? undefined : evaluateDirectory(a);
+    const record = live?.record ?? options.memo!.lookup(key)!;
     makefiles.push(record.file);
     directories.push(record.entry);
     visited.add(a.dir);
+    chain.push(record.entry);
+    try {
+      walk(a, key, live, record);
+    } finally {
+      chain.pop();
+    }
+  };
+  const walk = (a: VisitArgs, key: string, live: ReturnType<typeof evaluateDirectory> | undefined, record: DirStructure): void => {
     diagnostics.push(...record.diagnostics);
     builtinByDir.set(a.dir, record.builtin);
     const modulesBefore = modules.length;
@@ -517,10 +537,15 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
     options.memo?.keep(key, record, live !== undefined);
     others.push(...record.post!.others);
+    options.onDirectory?.(chain, {
+      modules: record.steps.flatMap((s) => ('module' in s ? [s.module] : [])),
+      builtin: record.builtin.own,
+      others: record.post!.others,
+    });
     for (const v of record.post!.visits) visit(v);
   };
 
-  makefileWords.clear();
+  makefileTexts.clear();
   forgetDirectories();
   visit({ dir: options.root, inheritedCflags: options.kbuildCflags, inBuiltin: true, role: 'linked', goals: [] });
   // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
@@ -549,6 +574,6 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
     }
     seen.set(m.name, m);
   }
-  makefileWords.clear();
+  makefileTexts.clear();
   return { root: options.root, modules, builtin, makefiles, directories, others, diagnostics };
 }
