@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,13 +9,17 @@ import { KERNEL_DIR, REPO, run } from './helpers/workspace';
  * The in-tree Nx build against kbuild on the real Linux 6.12 tree with Debian's config: the kernel
  * tree is the Nx workspace, an O= directory inside it the build directory. kbuild builds
  * fs/ext4/ext4.ko and fs/xfs/xfs.ko first (`make KBUILD_MODPOST_WARN=1 <dir>/<mod>.ko`, with
- * Debian's BTF-only vmlinux for module BTF); its outputs are kept and removed, then Nx builds the
- * same modules in the same directory (objects record the directory they were built in).
+ * Debian's BTF-only vmlinux for module BTF) and fs/notify's built-in code (`make fs/notify/`); its
+ * outputs are kept and removed, then Nx builds the same in the same directory (objects record the
+ * directory they were built in).
  */
 const SRCTREE = process.env.NX_KBUILD_LINUX_SRC ?? join(REPO, '.cache', 'linux-source-6.12');
 const OBJ = '.nx-kbuild-out/test';
 const OBJTREE = join(SRCTREE, OBJ);
 const MODULES = ['fs/ext4', 'fs/xfs'];
+/** Built-in code built by Nx too: a directory with three subdirectories (Debian's config builds it in). */
+const BUILTIN = 'fs/notify';
+const BUILTIN_PROJECTS = ['fs/notify/built-in', 'fs/notify/dnotify/built-in', 'fs/notify/fanotify/built-in', 'fs/notify/inotify/built-in'];
 const WORKSPACE_FILES = ['nx.json', '.env', 'node_modules', '.nx-kbuild'];
 
 async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -24,21 +28,25 @@ async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessE
   return `${r.stdout}${r.stderr}`;
 }
 
-/** What a module build leaves under `root` (the build directory or a copy of it), relative to it. */
-function builtFiles(root: string): string[] {
+/**
+ * What a module build leaves under `root` (the build directory or a copy of it), relative to it; with
+ * `builtin`, what building the built-in code of BUILTIN leaves (objects, archives, their .cmd files).
+ */
+function builtFiles(root: string, builtin = false): string[] {
   const out: string[] = [];
+  const wanted = builtin ? (name: string) => /\.(o|a)$|^\..*\.(o|a)\.cmd$/.test(name) : (name: string) => /\.(o|ko|mod|mod\.c)$|^\..*\.cmd$/.test(name);
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(o|ko|mod|mod\.c)$|^\..*\.cmd$/.test(e.name)) out.push(relative(root, p));
+      else if (wanted(e.name)) out.push(relative(root, p));
     }
   };
-  for (const m of MODULES) if (existsSync(join(root, m))) walk(join(root, m));
+  for (const m of builtin ? [BUILTIN] : MODULES) if (existsSync(join(root, m))) walk(join(root, m));
   return out.sort();
 }
 
-describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Debian config)', () => {
+describe("in-tree Nx build of ext4.ko, xfs.ko and fs/notify's built-in code against kbuild (Linux 6.12, Debian config)", () => {
   let reference: string;
   let nxEnv: NodeJS.ProcessEnv;
 
@@ -51,19 +59,19 @@ describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Deb
     await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'prepare'], SRCTREE);
     // Module BTF is encoded against vmlinux: Debian ships a BTF-only one with the headers.
     cpSync(join(KERNEL_DIR, 'vmlinux'), join(OBJTREE, 'vmlinux'));
-    await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'KBUILD_MODPOST_WARN=1', ...MODULES.map((m) => `${m}/${m.split('/').pop()}.ko`)], SRCTREE);
+    await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'KBUILD_MODPOST_WARN=1', ...MODULES.map((m) => `${m}/${m.split('/').pop()}.ko`), `${BUILTIN}/`], SRCTREE);
     reference = mkdtempSync(join(tmpdir(), 'nx-kbuild-in-tree-ref-'));
-    for (const f of builtFiles(OBJTREE)) {
+    for (const f of [...builtFiles(OBJTREE), ...builtFiles(OBJTREE, true)]) {
       mkdirSync(join(reference, f, '..'), { recursive: true });
       cpSync(join(OBJTREE, f), join(reference, f));
     }
-    for (const m of MODULES) rmSync(join(OBJTREE, m), { recursive: true, force: true });
+    for (const m of [...MODULES, BUILTIN]) rmSync(join(OBJTREE, m), { recursive: true, force: true });
     rmSync(join(OBJTREE, '.module-common.o'), { force: true });
 
     // The kernel tree as an Nx workspace (removed again afterwards).
     writeFileSync(
       join(SRCTREE, 'nx.json'),
-      JSON.stringify({ plugins: [{ plugin: 'nx-kbuild', options: { objtree: OBJ, modules: MODULES, modpostWarn: true } }] }, null, 2),
+      JSON.stringify({ plugins: [{ plugin: 'nx-kbuild', options: { objtree: OBJ, modules: MODULES, builtin: [BUILTIN], modpostWarn: true } }] }, null, 2),
     );
     writeFileSync(join(SRCTREE, '.env'), 'NX_ISOLATE_PLUGINS=false\n');
     if (!existsSync(join(SRCTREE, 'node_modules'))) symlinkSync(join(REPO, 'node_modules'), join(SRCTREE, 'node_modules'));
@@ -86,8 +94,8 @@ describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Deb
 
   it('one project per module, built by the nx-kbuild tasks: every .o, .mod.c, .mod and .cmd byte-identical, .ko identical but for pahole -j\'s BTF', async () => {
     const nx = [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')];
-    const projects = (await sh(process.execPath, [...nx, 'show', 'projects'], SRCTREE, nxEnv)).split('\n').filter((l) => /^[a-z0-9_-]+$/.test(l));
-    expect(projects.sort()).toEqual(['ext4', 'kbuild-tree', 'xfs']);
+    const projects = (await sh(process.execPath, [...nx, 'show', 'projects'], SRCTREE, nxEnv)).split('\n').filter((l) => /^[a-z0-9_/-]+$/.test(l));
+    expect(projects.sort()).toEqual(['ext4', ...BUILTIN_PROJECTS, 'kbuild-tree', 'xfs'].sort());
 
     await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
 
@@ -125,6 +133,29 @@ describe('in-tree Nx build of ext4.ko and xfs.ko against kbuild (Linux 6.12, Deb
     // A second run takes everything from the cache.
     const again = await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
     expect(again).toMatch(/Cache:\s+9\/9 hit/);
+  });
+
+  it("built-in code, one project per kbuild directory: objects, archives and .cmd files byte-identical, and kbuild's make finds them up to date", async () => {
+    const nx = [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')];
+    await sh(process.execPath, [...nx, 'run', `${BUILTIN}/built-in:archive`, '--outputStyle=static'], SRCTREE, nxEnv);
+    const ref = builtFiles(reference, true);
+    expect(builtFiles(OBJTREE, true)).toEqual(ref);
+    // 10 objects and 4 archives (fs/notify and its three subdirectories), each with its .cmd file.
+    expect(ref.filter((f) => f.endsWith('.o')).length).toBe(10);
+    expect(ref.filter((f) => f.endsWith('.a')).length).toBe(4);
+    for (const f of ref) expect(readFileSync(join(OBJTREE, f)).equals(readFileSync(join(reference, f))), f).toBe(true);
+
+    // vmlinux is left to kbuild: its make finds what Nx built up to date (same commands, newer outputs).
+    const stamps = () => ref.map((f) => `${f} ${statSync(join(OBJTREE, f)).mtimeMs}`);
+    const before = stamps();
+    await sh('make', ['-s', `O=${OBJTREE}`, `${BUILTIN}/`], SRCTREE);
+    expect(stamps()).toEqual(before);
+
+    // Outputs gone: all 12 tasks (compile, genksyms and archive of each directory) come from the cache.
+    rmSync(join(OBJTREE, BUILTIN), { recursive: true, force: true });
+    const again = await sh(process.execPath, [...nx, 'run', `${BUILTIN}/built-in:archive`, '--outputStyle=static'], SRCTREE, nxEnv);
+    expect(again).toMatch(/Cache:\s+12\/12 hit/);
+    for (const f of ref) expect(readFileSync(join(OBJTREE, f)).equals(readFileSync(join(reference, f))), f).toBe(true);
   });
 
   it('nsdeps in the in-tree workspace: ext4 and xfs import every namespace they use, so nothing changes', async () => {

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Compares nx-kbuild-make's output with kbuild's `make -n -k all` output (see
 // tools/intree-commands-check.sh): module member lists, modules.order, compile commands.
-// Usage: compare-dry-run.js <dry-run.txt> <commands.json> <modules.order>; exit 1 on any difference.
+// Usage: compare-dry-run.js <dry-run.txt> <commands.json> <modules.order> [archives.json]; exit 1 on
+// any difference.
 'use strict';
 const fs = require('fs');
-const [dryFile, oursFile, orderFile] = process.argv.slice(2);
+const [dryFile, oursFile, orderFile, archivesFile] = process.argv.slice(2);
 const text = fs.readFileSync(dryFile, 'utf8');
 const ours = JSON.parse(fs.readFileSync(oursFile, 'utf8'));
 let failed = false;
@@ -84,4 +85,27 @@ const comparable = order.filter((m) => listed.has(m));
 const sameOrder = JSON.stringify(theirOrder) === JSON.stringify(comparable) && theirOrder.length === listed.size;
 console.log(`modules.order: ${sameOrder ? 'identical order' : 'DIFFERENT order'} for the ${theirOrder.length} modules the dry run's modules.order files list; ${order.length - comparable.length} more of our ${order.length} are in directories the dry run abandons`);
 if (!sameOrder) failed = true;
+
+// Archives (built-in.a, lib.a): the savedcmd if_changed writes, for those the dry run makes (-k
+// abandons directories whose subdirectories fail, and their parents').
+if (archivesFile) {
+  const archives = JSON.parse(fs.readFileSync(archivesFile, 'utf8'));
+  const made = new Map();
+  for (const m of text.matchAll(/printf '%s\\n' 'savedcmd_(\S+\.a) := ((?:[^']|'\\'')*)' > /g)) {
+    if (!made.has(m[1])) made.set(m[1], m[2].replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$'));
+  }
+  const ourArchives = new Set(archives.map((a) => a.archive));
+  let archivesSame = 0;
+  let archivesMade = 0;
+  for (const a of archives) {
+    const t = made.get(a.archive);
+    if (t === undefined) continue;
+    archivesMade++;
+    if (t === a.command) archivesSame++;
+    else console.log(`  archive differs: ${a.archive}\n    ours:   ${a.command}\n    kbuild: ${t}`);
+  }
+  const notOurs = [...made.keys()].filter((a) => !ourArchives.has(a));
+  console.log(`archives: ${archivesSame} of ${archivesMade} built-in.a/lib.a the dry run makes are byte-identical (savedcmd); we list ${archives.length}; the dry run makes ${notOurs.length} we do not list (${notOurs.slice(0, 4).join(' ')})`);
+  if (archivesSame !== archivesMade || archivesMade === 0) failed = true;
+}
 process.exit(failed ? 1 : 0);

@@ -26,6 +26,6 @@ start=$(date +%s.%N)
 make -n -k -C "$SRC" O="$OUT" all > "$OUT/dry-run.txt" 2>/dev/null || true
 echo "make -n -k all: $(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f') s"
 export NX_KBUILD_SHELL_CACHE="${NX_KBUILD_SHELL_CACHE:-$OUT/shell-cache.json}"
-node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$SRC" --objtree "$OUT" --commands=ours.json --modules-order=ours.order 2>"$OUT/ours.err" \
+node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$SRC" --objtree "$OUT" --commands=ours.json --modules-order=ours.order --archives=archives.json 2>"$OUT/ours.err" \
   || { grep -v ": warning: " "$OUT/ours.err" >&2; exit 1; }
-node "$ROOT/tools/compare-dry-run.js" "$OUT/dry-run.txt" "$OUT/ours.json" "$OUT/ours.order"
+node "$ROOT/tools/compare-dry-run.js" "$OUT/dry-run.txt" "$OUT/ours.json" "$OUT/ours.order" "$OUT/archives.json"

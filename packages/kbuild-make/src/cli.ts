@@ -14,6 +14,7 @@ outputs (paths relative to objtree):
   --compile-commands=FILE  compile_commands.json for clangd
   --commands=FILE          JSON: object, source, directory, owner (module, built-in or other)
                            and savedcmd of every object
+  --archives=FILE          JSON: every directory's built-in.a and lib.a and its savedcmd
   --no-memo                evaluate every directory; neither read nor write the memo
 $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
 (default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   let memo = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const m = /^--(modules-order|compile-commands|commands)=(.+)$/.exec(a);
+    const m = /^--(modules-order|compile-commands|commands|archives)=(.+)$/.exec(a);
     if (m) outputs[m[1]] = m[2];
     else if (a === '--no-memo') memo = false;
     else if (a === '--srctree') srctree = argv[++i];
@@ -76,12 +77,14 @@ async function main(argv: string[]): Promise<number> {
   const t0 = process.hrtime.bigint();
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const memoFile = memo ? join(objtree, '.nx-kbuild/evaluation.memo') : undefined;
-  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads, memoFile });
+  const builtinSteps = outputs.archives ? () => true : undefined;
+  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads, memoFile, builtinSteps });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rel = (p: string) => p.slice(srctree!.length + 1);
   if (outputs['modules-order']) writeAtomic(resolve(objtree, outputs['modules-order']), k.tree.modules.map((m) => `${rel(m.path)}.o\n`).join(''));
   if (outputs['compile-commands']) writeAtomic(resolve(objtree, outputs['compile-commands']), compileCommands(k, objtree));
   if (outputs.commands) writeAtomic(resolve(objtree, outputs.commands), JSON.stringify(k.objects) + '\n');
+  if (outputs.archives) writeAtomic(resolve(objtree, outputs.archives), JSON.stringify(k.archives) + '\n');
   for (const d of k.tree.diagnostics) process.stderr.write(`${d.file}:${d.line}: ${d.severity}: ${d.message}\n`);
   const modObjects = k.objects.filter((o) => o.module && !o.inputOf).length;
   const otherObjects = k.objects.filter((o) => o.other || o.inputOf).length;

@@ -12,7 +12,9 @@ export { compileCommand, evaluateBuildDir, ruleCommand } from './kbuild/build-di
 export type { BuildDirNeeds, KbuildEnvironment } from './kbuild/build-dir';
 export { probeKbuildEnvironment } from './kbuild/probe';
 export { evaluateKernelTree } from './kbuild/in-tree';
-export type { KernelTree, KernelTreeOptions, ModuleLink, ObjectCommand } from './kbuild/in-tree';
+export type { ArchiveCommand, KernelTree, KernelTreeOptions, ModuleLink, ObjectCommand } from './kbuild/in-tree';
+export { archiveStep, inTreeBuiltinCommands } from './kbuild/in-tree-builtin';
+export type { ArchiveStep, BuiltinDirCommands, UnbuildableDirectory } from './kbuild/in-tree-builtin';
 export { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment-cache';
 export { inTreeModuleCommands } from './kbuild/in-tree-modules';
 export type { InTreeModulesOptions, UnbuildableModule } from './kbuild/in-tree-modules';

@@ -12,6 +12,7 @@ import { buildDirOf, normalizeOptions, type KbuildPluginOptions } from './model/
 import { loadInTreeModel } from './model/in-tree-model';
 import { cachedKbuildEnvironment } from '@nx-kbuild/kbuild-make';
 import { buildProjects, identityEnv } from './targets';
+import { builtinProjectName } from './builtin-targets';
 import { computeIdentity, computeInTreeIdentity } from './model/identity';
 import { forgetHeaders } from './model/headers';
 
@@ -83,6 +84,8 @@ export const createDependencies: CreateDependencies<KbuildPluginOptions> = async
   const deps: RawProjectGraphDependency[] = model.edges.map((e) => edge(e.from, e.to, e.sourceFile));
   // The tree project collects every module's outputs (Module.symvers, modules.order).
   for (const m of model.tree.modules) deps.push(edge(treeProject, m.name, m.definedIn.file));
+  // A directory's built-in.a takes in its subdirectories'.
+  for (const d of model.builtin?.dirs ?? []) for (const s of d.subdirs) deps.push({ source: builtinProjectName(d.dir), target: builtinProjectName(s), type: DependencyType.implicit });
   // Only between projects Nx has (a tree whose files Nx ignores has none).
   return deps.filter((d) => context.projects[d.source] && context.projects[d.target]);
 };

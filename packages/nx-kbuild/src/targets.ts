@@ -8,6 +8,7 @@ import type { TreeModel } from './model/tree-model';
 import type { KbuildPluginOptions } from './model/options';
 import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, SymbolsCheckSpec, TreeLinkSpec } from './runner/spec';
 import { SPEC_ENV, SPEC_FILE_ENV, SPEC_INLINE_LIMIT } from './runner/spec';
+import { builtinProjects } from './builtin-targets';
 
 export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common', symbolsCheck: 'symbols-check' } as const;
 
@@ -31,7 +32,7 @@ export function identityEnv(kernelDir: string): string {
  * written when the graph is computed. The name is the content's hash, and the name is in the
  * target's options: the cache key still covers every command.
  */
-function specFile(workspaceRoot: string, json: string): string {
+export function specFile(workspaceRoot: string, json: string): string {
   const name = `${createHash('sha256').update(json).digest('hex')}.json`;
   const rel = join('.nx-kbuild', 'specs', name);
   const abs = join(workspaceRoot, rel);
@@ -45,7 +46,7 @@ function specFile(workspaceRoot: string, json: string): string {
 }
 
 /** A task that runs one kbuild pass through the runner: spawned directly, no Node fork of Nx's own. */
-function stepTarget(workspaceRoot: string, spec: StepSpec, identity: string, extra: Partial<TargetConfiguration>): TargetConfiguration {
+export function stepTarget(workspaceRoot: string, spec: StepSpec, identity: string, extra: Partial<TargetConfiguration>): TargetConfiguration {
   const json = JSON.stringify(spec);
   const carried = json.length <= SPEC_INLINE_LIMIT ? { [SPEC_ENV]: json } : { [SPEC_FILE_ENV]: specFile(workspaceRoot, json) };
   return {
@@ -207,6 +208,8 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
       },
     });
   }
+
+  if (model.builtin) plans.push(...builtinProjects(model, model.builtin, { ws, envFile, identity: identityInput, external }));
 
   const commonSpec: FinalCompileSpec = {
     step: 'compile-final',

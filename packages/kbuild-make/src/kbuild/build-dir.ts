@@ -147,7 +147,8 @@ export function ruleCommand(ev: MakeEvaluator, target: string): string {
     for (const line of r.recipe) {
       const m = /\$\(call (?:if_changed|if_changed_dep|if_changed_rule|cmd),\s*([\w-]+)\s*\)/.exec(line);
       if (!m) continue;
-      const automatic = { '@': target, '<': prereqs[0] ?? '', '^': prereqs.join(' '), '+': prereqs.join(' '), '*': stem };
+      // make's $^ names each prerequisite once (a directory's built-in.a may list an object twice); $+ keeps them all.
+      const automatic = { '@': target, '<': prereqs[0] ?? '', '^': [...new Set(prereqs)].join(' '), '+': prereqs.join(' '), '*': stem };
       return ev.expandForTarget(target, `$(cmd_${m[1]})`, automatic, { file: r.file, line: r.line });
     }
     throw new Error(`${r.file}:${r.line}: the rule for ${target} runs no kbuild command (cmd_<name>)`);

@@ -20,13 +20,32 @@ export interface UnbuildableModule {
 }
 
 /** One simple command of a kbuild command line, run as an argument array; `text` is kbuild's. */
-function simple(text: string): Command {
+export function simple(text: string): Command {
   return { argv: shellWords(text), text };
 }
 
 /** `a ; b` as kbuild's cmd_cc_o_c writes it (compile, then objtool): the parts to run. */
 function list(text: string): Command[] {
   return splitUnquoted(text, ';').map(simple);
+}
+
+/** An object's compile (and objtool) as its directory's sub-make runs it, with its genksyms pipeline. */
+export function compileStep(o: ObjectCommand): CompileStep {
+  const [cc, objtool] = list(o.command);
+  // An assembled object's genksyms input is a shell compound ({ echo ...; nm | sed; } | cpp |
+  // genksyms), needed only when it exports symbols: left empty, the runner refuses that case.
+  const pipeline = o.source.endsWith('.S') ? [] : splitUnquoted(o.genksyms ?? '', '|');
+  return {
+    object: o.object,
+    source: o.source,
+    depfile: depfileOf(o.object),
+    cmdFile: dotTarget(o.object, '.cmd'),
+    cc,
+    ...(objtool ? { objtool } : {}),
+    savedcmd: o.command,
+    cpp: simple(pipeline[0] ?? ''),
+    genksyms: simple(pipeline[1] ?? ''),
+  };
 }
 
 /**
@@ -75,23 +94,12 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       unbuildable.push({ module: m, reason: 'an object of it is made from another one by a directory rule (objcopy); not built by nx-kbuild yet' });
       continue;
     }
-    const objects: CompileStep[] = objs.map((o) => {
-      const [cc, objtool] = list(o.command);
-      // An assembled object's genksyms input is a shell compound ({ echo ...; nm | sed; } | cpp |
-      // genksyms), needed only when it exports symbols: left empty, the runner refuses that case.
-      const pipeline = o.source.endsWith('.S') ? [] : splitUnquoted(o.genksyms ?? '', '|');
-      return {
-        object: o.object,
-        source: o.source,
-        depfile: depfileOf(o.object),
-        cmdFile: dotTarget(o.object, '.cmd'),
-        cc,
-        ...(objtool ? { objtool } : {}),
-        savedcmd: o.command,
-        cpp: simple(pipeline[0] ?? ''),
-        genksyms: simple(pipeline[1] ?? ''),
-      };
-    });
+    const needs = m.members.find((o) => o.made);
+    if (needs) {
+      unbuildable.push({ module: m, reason: `${rel(needs.object)} needs ${needs.made!.join(', ')}, made by a rule of its directory; not built by nx-kbuild yet` });
+      continue;
+    }
+    const objects = objs.map(compileStep);
     const modFile = `${path}.mod`;
     const modContent = objs.map((o) => o.object).join('\n') + '\n';
     const moduleObject = `${path}.o`;

@@ -40,9 +40,20 @@ export interface ModuleLink {
   command?: string;
 }
 
+/** A directory's archive of its built-in code, as kbuild makes it (with builtinSteps). */
+export interface ArchiveCommand {
+  dir: string;
+  /** `<dir>/built-in.a` (its obj-y objects and its subdirectories' built-in.a) or `<dir>/lib.a` (lib-y). */
+  archive: string;
+  /** cmd_ar_builtin / cmd_ar expanded: savedcmd_ of the archive's .cmd file. */
+  command: string;
+}
+
 export interface KernelTree {
   tree: ModuleTree;
   objects: ObjectCommand[];
+  /** With builtinSteps: the archives of the directories asked for. */
+  archives: ArchiveCommand[];
   /** With moduleSteps: the `ld -r` of every composite module. */
   moduleLinks: ModuleLink[];
   /**
@@ -66,6 +77,12 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
    * pipeline and each composite module's `ld -r` (for the Nx build of an in-tree kernel).
    */
   moduleSteps?: boolean | ((modulePath: string) => boolean);
+  /**
+   * Also expand what building a directory's built-in code needs (for the Nx build of an in-tree
+   * kernel): its objects' genksyms pipelines and its built-in.a and lib.a (`dir` relative to the
+   * source tree, `.` for its root).
+   */
+  builtinSteps?: (dir: string) => boolean;
   /**
    * Where to keep the evaluation between runs (in the build directory): directories nothing of
    * which changed are taken from it, so a run after one Makefile edit evaluates that directory.
@@ -102,17 +119,28 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
 async function evaluateWith(k: KernelTreeOptions, memo: EvaluationMemo | undefined, threads: number, env: KbuildEnvironment, pool: ThreadWorker[], t0: number): Promise<KernelTree> {
   const keep = memo !== undefined;
   const rel = relativeTo(k.srctree);
-  const made = new JobMaker(rel, k.moduleSteps);
+  const made = new JobMaker(rel, k.moduleSteps, k.builtinSteps);
   const streamed = pool.length > 0 ? new UnitQueue(pool, keep) : undefined;
   const onDirectory = streamed
     ? (chain: readonly KbuildDirectory[], own: DirectoryObjects) => {
-        const jobs = [...own.modules.flatMap((m) => made.module(m)), ...own.builtin.flatMap((b) => made.builtin(b)), ...own.others.flatMap((o) => made.other(o))];
+        const jobs = [
+          ...own.modules.flatMap((m) => made.module(m)),
+          ...own.builtin.flatMap((b) => made.builtin(b)),
+          ...own.others.flatMap((o) => made.other(o)),
+          ...made.archives(chain[chain.length - 1], own.builtin.some((b) => b.kind === 'lib')),
+        ];
         streamed.add({ chain: chain.map((d) => directory(d, rel)), jobs });
       }
     : undefined;
   const tree = plan(k, memo, onDirectory);
   const streamedJobs = made.count;
-  const all = [...tree.modules.flatMap((m) => made.module(m)), ...tree.builtin.flatMap((b) => made.builtin(b)), ...tree.others.flatMap((o) => made.other(o))];
+  const libDirs = new Set(tree.builtin.flatMap((b) => (b.kind === 'lib' ? [b.dir] : [])));
+  const all = [
+    ...tree.modules.flatMap((m) => made.module(m)),
+    ...tree.builtin.flatMap((b) => made.builtin(b)),
+    ...tree.others.flatMap((o) => made.other(o)),
+    ...tree.directories.flatMap((d) => made.archives(d, libDirs.has(d.dir))),
+  ];
   const jobs = all.map((j) => j.job);
   const t1 = Date.now();
   const shell = new CachedShell(k.shellCache, k.objtree, { ...process.env, ...k.env });
@@ -205,9 +233,10 @@ function setText<T extends object>(target: T, key: string, value: Text | undefin
 }
 
 function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms: (Text | undefined)[]): KernelTree {
-  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'module');
+  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'module' && job.how !== 'archive');
   return {
     tree,
+    archives: jobs.flatMap((job, i) => (job.how === 'archive' ? [setText({ dir: job.dir, archive: job.object } as ArchiveCommand, 'command', commands[i])] : [])),
     moduleLinks: jobs.flatMap((job, i) => (job.how === 'module' ? [setText(setText({ module: job.module!, dir: job.dir } as ModuleLink, 'modCommand', commands[i]), 'command', genksyms[i])] : [])),
     objects: objectJobs.map(({ job, i }) => {
       const o = { object: job.object, source: job.source, dir: job.dir } as ObjectCommand;
@@ -249,6 +278,7 @@ class JobMaker {
   constructor(
     private readonly rel: (p: string) => string,
     private readonly moduleSteps: KernelTreeOptions['moduleSteps'],
+    private readonly builtinSteps: KernelTreeOptions['builtinSteps'],
   ) {}
 
   /** A module's member objects and, with moduleSteps, their genksyms pipelines and the module's .mod and ld -r. */
@@ -266,7 +296,24 @@ class JobMaker {
   }
 
   builtin(b: BuiltinObject): NumberedJob[] {
-    return this.once(b, () => objectJobs(this.rel, b, this.rel(b.dir)));
+    return this.once(b, () => {
+      const dir = this.rel(b.dir);
+      const jobs = objectJobs(this.rel, b, dir);
+      if (this.builtinSteps?.(dir)) for (const job of jobs) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
+      return jobs;
+    });
+  }
+
+  /**
+   * With builtinSteps: a directory's built-in.a, made where its sub-make has need-builtin (named in
+   * its parent's obj-y: Makefile.build's targets-for-builtin), and its lib.a where it has lib-y objects.
+   */
+  archives(d: KbuildDirectory, hasLib: boolean): NumberedJob[] {
+    return this.once(d, () => {
+      const dir = this.rel(d.dir);
+      if (!d.builtin || !this.builtinSteps?.(dir)) return [];
+      return ['built-in.a', ...(hasLib ? ['lib.a'] : [])].map((name): ObjectJob => ({ object: `${dir}/${name}`, source: '', dir, how: 'archive' }));
+    });
   }
 
   other(o: OtherObject): NumberedJob[] {

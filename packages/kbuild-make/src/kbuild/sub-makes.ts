@@ -14,8 +14,11 @@ export interface Directory {
 
 /** An object whose command is to be expanded: by its directory's compile rule or its own rule. */
 export interface ObjectJob extends Omit<ObjectCommand, 'command' | 'genksyms'> {
-  /** compile: the directory's compile rule; rule: its own rule; module: a module's .mod and ld -r. */
-  how: 'compile' | 'rule' | 'module';
+  /**
+   * compile: the directory's compile rule; rule: its own rule; module: a module's .mod and ld -r;
+   * archive: its built-in.a or lib.a (Makefile.build's rules).
+   */
+  how: 'compile' | 'rule' | 'module' | 'archive';
   /** For `module` jobs: composite (linked with ld -r). */
   composite?: boolean;
   /** Also expand the genksyms pipeline (module objects, with moduleSteps). */
@@ -108,7 +111,7 @@ function sameEnvironment(a: Record<string, string>, b: Record<string, string>): 
 }
 
 function expandJob(ev: MakeEvaluator, job: ObjectJob): [string, string?] {
-  if (job.how === 'rule') return [ruleCommand(ev, job.object)];
+  if (job.how === 'rule' || job.how === 'archive') return [ruleCommand(ev, job.object)];
   if (job.how === 'module') return job.composite ? [modCommand(ev, job.source), linkMultiCommand(ev, job.object, job.source)] : [modCommand(ev, job.source)];
   const command = compileCommand(ev, job.object, job.source, job.via);
   return job.genksyms ? [command, genksymsCommand(ev, job.object, job.source)] : [command];

@@ -111,6 +111,30 @@ describe('evaluateModuleTree', () => {
     expect(t.diagnostics).toEqual([]);
   });
 
+  it("whole-tree mode notes the files an object needs that its directory's rules make (lib/crc32.o: crc32table.h)", () => {
+    const dir = tree({
+      Kbuild: [
+        'obj-y += crc.o plain.o',
+        'obj-m += mod.o',
+        '$(obj)/crc.o: $(obj)/table.h $(src)/real.h',
+        '$(obj)/table.h: $(obj)/gen FORCE',
+        '\t$(call cmd,gen)',
+        '$(obj)/mod.o: $(obj)/mod_tbl.c',
+        'targets += mod_tbl.c',
+      ].join('\n') + '\n',
+      'crc.c': '',
+      'plain.c': '',
+      'real.h': '',
+      'mod.c': '',
+    });
+    const t = evaluateModuleTree({ root: dir, kernelDir: dir, variables: {}, kbuildCflags: '', sources: 'any' });
+    expect(t.builtin.map((b) => [b.object.slice(dir.length + 1), b.made])).toEqual([
+      ['crc.o', ['table.h']],
+      ['plain.o', undefined],
+    ]);
+    expect(t.modules[0].members[0].made).toEqual(['mod_tbl.c']);
+  });
+
   it('rejects a missing source and a duplicate module name with file:line', () => {
     const missing = tree({ Kbuild: '\nobj-m += ghost.o\n' });
     expect(() => evaluate(missing)).toThrow(new RegExp(`^${missing}/Kbuild:2: no source for ghost.o`));

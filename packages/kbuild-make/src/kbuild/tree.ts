@@ -32,6 +32,8 @@ export interface ObjectSpec {
   generated?: boolean;
   /** Made by a rule of the directory from another object (objcopy), which is compiled first. */
   input?: ObjectInput;
+  /** Whole-tree mode: files a rule of the directory makes that the object also depends on (see MadeInputs). */
+  made?: string[];
 }
 
 /** An object compiled only to make another one from it (`$(obj)/x_objcopy.o: $(obj)/x.o`). */
@@ -75,6 +77,11 @@ export interface BuiltinObject {
   source: string;
   generated?: boolean;
   input?: ObjectInput;
+  /**
+   * Files a rule of the directory makes that the object also depends on (`$(obj)/crc32.o:
+   * $(obj)/crc32table.h`), relative to the directory: compiling it needs them made first.
+   */
+  made?: string[];
 }
 
 export interface KbuildDirectory {
@@ -356,6 +363,14 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       const declared = new Set(words(get('targets')));
       const madeHere = (name: string) =>
         declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
+      // Prerequisites a rule of the directory gives an object besides its source, made by the directory's rules.
+      const madeInputs = (name: string): { made?: string[] } => {
+        const made = rules
+          .filter((r) => r.targets.includes(name))
+          .flatMap((r) => r.prereqs)
+          .filter((p) => !p.startsWith('/') && !p.endsWith('.o') && !existsInSourceTree(join(dir, p)) && madeHere(p));
+        return made.length ? { made: [...new Set(made)] } : {};
+      };
 
       // An object's source: <stem>.c/.S/.rs in the directory, a rule's input, or a generated file.
       // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
@@ -395,11 +410,11 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           if (o.endsWith('/')) continue;
           const base = o.slice(0, -2);
           const parts = [...new Set(['-objs', '-y'].flatMap((suffix) => words(get(base + suffix))))];
-          if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(p) });
-          else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(o) });
+          if (parts.length) for (const p of parts) builtinHere.push({ object: `${dir}/${p}`, composite: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(p), ...madeInputs(p) });
+          else builtinHere.push({ object: `${dir}/${o}`, kind: 'built-in', dir, ...builtinSource(o), ...madeInputs(o) });
         }
         const libY = [...new Set(words(`${get('lib-y')} ${get('lib-m')}`))].filter((o) => !objY.includes(o)).sort();
-        for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir, ...builtinSource(o) });
+        for (const o of libY) builtinHere.push({ object: `${dir}/${o}`, kind: 'lib', dir, ...builtinSource(o), ...madeInputs(o) });
       }
 
       // modules.order: modules of obj-y subdirectories first, then obj-m in order (kbuild's rule).
@@ -433,7 +448,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           if (!source.endsWith('.c') && options.sources !== 'any') {
             throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
           }
-          members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}) });
+          members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}), ...(options.sources === 'any' ? madeInputs(m) : {}) });
           flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
           flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
         }

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { cachedKbuildEnvironment, evaluateKernelTree, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
-import { moduleHeaders } from './headers';
+import { cachedKbuildEnvironment, evaluateKernelTree, inTreeBuiltinCommands, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
+import { includedWorkspaceHeaders, moduleHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
 import { symbolEdges } from './symbol-edges';
 import type { TreeModel } from './tree-model';
@@ -24,13 +24,17 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const config: Record<string, string> = {};
   for (const [name] of conf.vars.ownVariables()) if (name.startsWith('CONFIG_')) config[name] = conf.get(name);
   // Only the modules asked for become projects (paths relative to the source tree).
-  const wanted = (path: string) => !options.modules || options.modules.some((d) => relative(d, path).split('/')[0] !== '..');
+  const under = (dirs: string[], path: string) => dirs.some((d) => relative(d, path).split('/')[0] !== '..');
+  const wanted = (path: string) => !options.modules || under(options.modules, path);
+  // Built-in code only where asked for (a whole kernel's is 825 directories).
+  const builtinWanted = options.builtin?.length ? (dir: string) => under(options.builtin!, dir) : undefined;
   const k = {
     srctree: env.srctree ?? srctree,
     objtree,
     env,
     config,
     moduleSteps: wanted,
+    builtinSteps: builtinWanted,
     shellCache: resolve(workspaceRoot, '.nx-kbuild', 'kbuild-shell.json'),
     // Directories whose Makefiles and listings are unchanged since the last graph are not evaluated again.
     memoFile: resolve(objtree, '.nx-kbuild', 'evaluation.memo'),
@@ -50,6 +54,8 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const modules = commands.modules;
   const tree = { ...kt.tree, modules: modules.map((mc) => mc.module) };
   const warnings = commands.unbuildable.map((u) => `${relative(srctree, u.module.definedIn.file)}:${u.module.definedIn.line}: warning: ${u.module.name}: ${u.reason}`);
+  const builtin = builtinWanted ? inTreeBuiltinCommands(kt) : undefined;
+  for (const u of builtin?.unbuildable ?? []) warnings.push(`${u.dir}: warning: its built-in code: ${u.reason}`);
   // A kernel's modules are many: the scan runs on every core. For the graph of a whole kernel it runs
   // in a thread with its own heap and only the edges come back (keepSymbols: the checks need them all).
   const symbolOptions = { srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent, keptScan: resolve(objtree, '.nx-kbuild', 'graph-symbols-scan.v8') };
@@ -60,6 +66,13 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
   const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
+  const builtinHeaders = new Map(
+    (builtin?.dirs ?? []).map((d) => {
+      const set = new Set<string>();
+      for (const o of d.objects) for (const h of includedWorkspaceHeaders(resolve(objtree, o.source), o.cc.argv, objtree, workspaceRoot, sharedHeaders)) set.add(h);
+      return [d.dir, [...set].sort()];
+    }),
+  );
   return {
     workspaceRoot,
     root: srctree,
@@ -72,6 +85,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
     env: Object.fromEntries(Object.entries(env).filter(([name, value]) => process.env[name] !== value)),
     edges,
     headers,
+    ...(builtin ? { builtin: { dirs: builtin.dirs, headers: builtinHeaders, nm: env.NM ?? 'nm' } } : {}),
     configFile: resolve(objtree, '.config'),
     configWarnings: warnings,
     configValues: new Map(Object.entries(config)),

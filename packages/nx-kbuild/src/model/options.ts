@@ -15,6 +15,12 @@ export interface KbuildPluginOptions {
   objtree?: string;
   /** In-tree: only modules under these directories become projects (default: every module). */
   modules?: string[];
+  /**
+   * In-tree: the built-in code of the kbuild directories under these (`.`: the whole kernel's)
+   * becomes projects, one per directory, `<dir>/built-in`: its objects compiled and archived into
+   * its built-in.a as kbuild does (default: none; vmlinux's link stays with kbuild).
+   */
+  builtin?: string[];
   /** The module tree, relative to the workspace root (kbuild's M=). Default: the workspace root. */
   tree?: string;
   /** The tree's config file, relative to the tree (CONFIG_X=value lines). Default: `config`. */

@@ -11,6 +11,7 @@ import {
   verifyProbe,
   type KbuildGlobals,
   type ModuleSpec,
+  type BuiltinDirCommands,
   type ModuleTree,
   type TreeCommands,
 } from '@nx-kbuild/kbuild-make';
@@ -37,6 +38,8 @@ export interface TreeModel {
   edges: ModuleEdge[];
   /** Workspace-relative headers each module's sources include, directly or not. */
   headers: Map<string, string[]>;
+  /** In-tree, with the `builtin` option: the kbuild directories whose built-in code Nx builds, and their headers. */
+  builtin?: { dirs: BuiltinDirCommands[]; headers: Map<string, string[]>; nm: string };
   /** The config file of the tree (absolute). */
   configFile: string;
   /** Warnings from evaluating the tree's Kconfig and config file. */

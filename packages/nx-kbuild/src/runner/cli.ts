@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { compile, compileFinal, genksyms, link, modpost, treeLink } from './steps';
+import { archive, compile, compileFinal, genksyms, link, modpost, treeLink } from './steps';
 import { existsSync, readFileSync } from 'node:fs';
 import { SPEC_ENV, SPEC_FILE_ENV, type StepSpec } from './spec';
 import { removeAll, StepFailed } from './process';
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   switch (spec.step) {
     case 'compile':
       return compile(spec);
+    case 'archive':
+      return archive(spec);
     case 'genksyms':
       return genksyms(spec);
     case 'modpost':

@@ -1,4 +1,4 @@
-import type { Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make';
+import type { ArchiveStep, Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make';
 import type { KbuildPluginOptions } from '../model/options';
 
 /** The environment kbuild exports to its commands (SRCARCH, KBUILD_*, ...). */
@@ -24,8 +24,9 @@ export interface CompileSpec extends StepEnv {
   step: 'compile';
   cwd: string;
   objects: Pick<CompileStep, 'object' | 'source' | 'depfile' | 'cc' | 'objtool'>[];
-  modFile: string;
-  modContent: string;
+  /** A module's object list (`<module>.mod`); none for a directory's built-in code. */
+  modFile?: string;
+  modContent?: string;
   /** kbuild's savedcmd for the .mod file (in-tree builds write `.<mod>.mod.cmd`). */
   modCmd?: string;
   composite?: Pick<CompositeLink, 'object' | 'cmdFile' | 'ld' | 'objtool' | 'savedcmd'> & { objtoolPath: string };
@@ -67,6 +68,13 @@ export interface LinkSpec extends StepEnv {
   btf: Command[];
 }
 
+/** A kbuild directory's built-in.a and lib.a (thin archives of its objects and its subdirectories'). */
+export interface ArchiveSpec extends StepEnv {
+  step: 'archive';
+  cwd: string;
+  archives: Pick<ArchiveStep, 'archive' | 'cmdFile' | 'ar' | 'savedcmd'>[];
+}
+
 export interface TreeLinkSpec {
   step: 'tree-link';
   /** Module paths (without .o) in modules.order order. */
@@ -86,7 +94,7 @@ export interface SymbolsCheckSpec {
   report: string;
 }
 
-export type StepSpec = CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec | SymbolsCheckSpec;
+export type StepSpec = ArchiveSpec | CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec | SymbolsCheckSpec;
 
 export const SPEC_ENV = 'NX_KBUILD_SPEC';
 /**

@@ -6,7 +6,7 @@ const dotTarget = (path: string, suffix: string) => join(dirname(path), `.${base
 import { parseSymvers } from '@nx-kbuild/symbols';
 import { availableParallelism } from 'node:os';
 import { capture, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
-import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
+import type { ArchiveSpec, CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
 
 /** kbuild's gen_objtooldep: the objtool binary becomes a dependency of the object. */
 const objtoolDep = (object: string, objtool: string) => `\n${object}: $(wildcard ${objtool})\n`;
@@ -26,8 +26,8 @@ async function guarded(outputs: readonly string[], body: () => void | Promise<vo
 export function compile(spec: CompileSpec): Promise<void> {
   const outputs = [
     ...spec.objects.flatMap((o) => [o.object, o.depfile]),
-    spec.modFile,
-    ...(spec.modCmd !== undefined ? [dotTarget(spec.modFile, '.cmd')] : []),
+    ...(spec.modFile !== undefined ? [spec.modFile] : []),
+    ...(spec.modFile !== undefined && spec.modCmd !== undefined ? [dotTarget(spec.modFile, '.cmd')] : []),
     ...(spec.composite ? [spec.composite.object, spec.composite.cmdFile] : []),
   ];
   return guarded(outputs, async () => {
@@ -38,8 +38,8 @@ export function compile(spec: CompileSpec): Promise<void> {
       await runAsync(o.cc, spec.cwd);
       if (o.objtool) await runAsync(o.objtool, spec.cwd);
     });
-    writeAtomic(spec.modFile, spec.modContent);
-    if (spec.modCmd !== undefined) writeAtomic(dotTarget(spec.modFile, '.cmd'), `savedcmd_${spec.modFile} := ${makeCmd(spec.modCmd)}\n`);
+    if (spec.modFile !== undefined) writeAtomic(spec.modFile, spec.modContent ?? '');
+    if (spec.modFile !== undefined && spec.modCmd !== undefined) writeAtomic(dotTarget(spec.modFile, '.cmd'), `savedcmd_${spec.modFile} := ${makeCmd(spec.modCmd)}\n`);
     const c = spec.composite;
     if (c) {
       run(c.ld, spec.cwd);
@@ -64,6 +64,19 @@ export async function genksyms(spec: GenksymsSpec): Promise<void> {
           cmd += await pipe(o.cpp, o.genksyms, spec.cwd);
         }
         writeAtomic(o.cmdFile, cmd);
+      }
+    },
+  );
+}
+
+/** Makefile.build's cmd_ar_builtin / cmd_ar (if_changed): the archive made anew, and its .cmd file. */
+export function archive(spec: ArchiveSpec): Promise<void> {
+  return guarded(
+    spec.archives.flatMap((a) => [a.archive, a.cmdFile]),
+    () => {
+      for (const a of spec.archives) {
+        run(a.ar, spec.cwd);
+        writeAtomic(a.cmdFile, `savedcmd_${a.archive} := ${makeCmd(a.savedcmd)}\n`);
       }
     },
   );
