@@ -30,6 +30,18 @@ describe('kbuild evaluator against make -n -k all (Linux 6.12)', () => {
     // Every object of the dry run's 15,078 has its owner: module, built in, or other (vDSO, realmode, EFI stub).
     expect(count(out, /owners: (\d+) objects in modules, (\d+) built in, (\d+) other/)).toEqual([12445, 2581, 52]);
     expect(out).toMatch(/modules\.order: identical order/);
+    expect(count(out, /archives: (\d+) of (\d+) built-in/)).toEqual([745, 745]);
+  });
+
+  it("Debian's config, O=build directly inside the tree ($(srctree) spelled ..): the same, byte for byte", async () => {
+    const out = await check('debian-inner');
+    const [same, compared] = count(out, /compile commands: (\d+) of (\d+) objects/);
+    expect(same).toBe(compared);
+    expect(compared).toBeGreaterThan(14900);
+    expect(count(out, /module member lists: (\d+) of (\d+) identical/)).toEqual([4230, 4230]);
+    expect(out).toMatch(/modules\.order: identical order/);
+    const [archivesSame, archivesMade] = count(out, /archives: (\d+) of (\d+) built-in/);
+    expect(archivesSame).toBe(archivesMade);
   });
 
   it('allmodconfig: 10,052 modules, every compile command byte-identical', async () => {

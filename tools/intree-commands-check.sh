@@ -4,7 +4,9 @@
 # defconfig/allmodconfig), runs `make -n -k all` there (about 30 s), runs nx-kbuild-make, and
 # compares every module's member list (in order), the modules.order order, and each object's
 # compile command (savedcmd_ of its .cmd file) byte for byte.
-# Usage: tools/intree-commands-check.sh [debian|defconfig|allmodconfig|...]   (default: debian)
+# debian-inner: Debian's config with the build directory directly inside (a hard-linked copy of) the
+# tree, `O=build`, where kbuild spells $(srctree) `..` and names sources relative to the build directory.
+# Usage: tools/intree-commands-check.sh [debian|debian-inner|defconfig|allmodconfig|...]   (default: debian)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
@@ -14,6 +16,13 @@ TARGET="${1:-debian}"
 
 OUT="$(mktemp -d /tmp/nx-kbuild-commands-XXXXXX)"
 trap 'rm -rf "$OUT"' EXIT
+if [ "$TARGET" = debian-inner ]; then
+  cp -al "$SRC" "$OUT/src"
+  SRC="$OUT/src"
+  OUT="$SRC/build"
+  mkdir "$OUT"
+  TARGET=debian
+fi
 if [ "$TARGET" = debian ]; then
   cp "$KDIR/.config" "$OUT/.config"
   make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MakeEvaluator, type Variable } from '../make/evaluator';
 import { matchPattern } from '../make/words';
 import { dirRules, type DirRule } from './goals';
@@ -41,7 +41,7 @@ export function evaluateSubMake(k: KbuildEnvironment, makefile: string, commandL
   const ev = new MakeEvaluator({ cwd: k.objtree, commandLine, allowShell: true, shell: k.shell, preloaded: preloaded(k) });
   for (const [name, value] of Object.entries(k.env)) ev.setEnvironment(name, value);
   ev.setSimple('MAKECMDGOALS', '', 'default');
-  ev.evalFile(join(k.srctree, makefile));
+  ev.evalFile(resolve(k.objtree, k.srctree, makefile));
   return ev;
 }
 
@@ -68,7 +68,7 @@ const PRELUDE = ['scripts/Kbuild.include', 'scripts/Makefile.compiler'];
  */
 function preloaded(k: KbuildEnvironment): Preloaded | undefined {
   const autoConf = join(k.objtree, 'include/config/auto.conf');
-  const files = [autoConf, ...PRELUDE.map((f) => join(k.srctree, f))];
+  const files = [autoConf, ...PRELUDE.map((f) => resolve(k.objtree, k.srctree, f))];
   const stats = files.map((f) => statSync(f, { throwIfNoEntry: false }));
   if (stats.some((st) => !st)) return undefined;
   const stamp = stats.map((st) => `${st!.mtimeMs}:${st!.size}`).join(' ') + `\0${k.env.quiet ?? ''}\0${k.env.srctree ?? ''}`;
@@ -78,7 +78,7 @@ function preloaded(k: KbuildEnvironment): Preloaded | undefined {
   conf.evalFile(autoConf);
   const prelude = new MakeEvaluator({ cwd: k.objtree });
   for (const [name, value] of Object.entries(k.env)) prelude.setEnvironment(name, value);
-  for (const f of PRELUDE) prelude.evalFile(join(k.srctree, f));
+  for (const f of PRELUDE) prelude.evalFile(resolve(k.objtree, k.srctree, f));
   const vars = new Map(conf.vars.ownVariables());
   for (const [name, v] of prelude.vars.ownVariables()) if (v.origin !== 'environment') vars.set(name, v);
   const entry = { stamp, files: new Set(files), vars };

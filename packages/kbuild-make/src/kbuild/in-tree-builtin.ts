@@ -44,7 +44,7 @@ export function inTreeBuiltinCommands(kt: KernelTree): { dirs: BuiltinDirCommand
   const madeFor = new Map(kt.tree.builtin.flatMap((b) => (b.made ? [[b.object.slice(root.length + 1), b.made] as const] : [])));
   for (const [dir, archives] of byDir) {
     const objects = kt.objects.filter((o) => o.dir === dir && !o.module && !o.other);
-    const made = objects.find((o) => o.inputOf || !o.source.startsWith('/'));
+    const made = objects.find((o) => o.inputOf || o.generated);
     if (made) {
       unbuildable.push({ dir, reason: `${made.object} is made from ${made.inputOf ? 'another object by a directory rule (objcopy)' : 'a generated source'}; not built by nx-kbuild yet` });
       continue;

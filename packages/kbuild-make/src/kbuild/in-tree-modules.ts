@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateSubMake } from './build-dir';
 import { depfileOf, dotTarget, type Command, type CompileStep, type ModuleCommands, type TreeCommands } from './commands';
-import type { KernelTree, KernelTreeOptions, ObjectCommand } from './in-tree';
+import { absoluteSource, type KernelTree, type KernelTreeOptions, type ObjectCommand } from './in-tree';
 import { shellWords, splitUnquoted } from './shell-words';
 import type { ModuleSpec } from './tree';
 
@@ -79,7 +79,8 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
   const lds = finalEv.get('ARCH_MODULE_LDS');
   const btfOn = finalEv.get('CONFIG_DEBUG_INFO_BTF_MODULES') !== '' && existsSync(join(k.objtree, 'vmlinux'));
 
-  const rel = (p: string) => p.slice(k.srctree.length + 1);
+  const abs = absoluteSource(k);
+  const rel = (p: string) => p.slice(abs.length + 1);
   const byModule = new Map<string, ObjectCommand[]>();
   for (const o of kt.objects) if (o.module) (byModule.get(o.module) ?? byModule.set(o.module, []).get(o.module)!).push(o);
   const links = new Map(kt.moduleLinks.map((l) => [l.module, l]));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CachedShell } from '@nx-kbuild/kconfig';
 import { forgetDirectories } from '../make/wildcard';
 import { decode, environmentDigest, EvaluationMemo } from '../memo/evaluation-memo';
@@ -24,6 +24,8 @@ export interface ObjectCommand {
   module?: string;
   /** Not linked itself: compiled to make this object from it (objcopy). */
   inputOf?: string;
+  /** Its source is made by a rule of its directory (it is in the build directory). */
+  generated?: true;
   /** Neither built in nor in a module: compiled for something else (vDSO, realmode, EFI stub). */
   other?: true;
   /** With moduleSteps, for module objects: `$(cmd_gensymtypes_c)` (cpp | genksyms) for this object. */
@@ -118,8 +120,12 @@ export async function evaluateKernelTree(k: KernelTreeOptions): Promise<KernelTr
 
 async function evaluateWith(k: KernelTreeOptions, memo: EvaluationMemo | undefined, threads: number, env: KbuildEnvironment, pool: ThreadWorker[], t0: number): Promise<KernelTree> {
   const keep = memo !== undefined;
-  const rel = relativeTo(k.srctree);
-  const made = new JobMaker(rel, k.moduleSteps, k.builtinSteps);
+  // The structure pass reads the tree by its absolute path; commands name sources as kbuild spells
+  // $(srctree) (`..` for a build directory directly inside the tree).
+  const abs = absoluteSource(k);
+  const rel = relativeTo(abs);
+  const spell = abs === k.srctree ? (p: string) => p : (p: string) => k.srctree + p.slice(abs.length);
+  const made = new JobMaker(rel, spell, k.moduleSteps, k.builtinSteps);
   const streamed = pool.length > 0 ? new UnitQueue(pool, keep) : undefined;
   const onDirectory = streamed
     ? (chain: readonly KbuildDirectory[], own: DirectoryObjects) => {
@@ -243,6 +249,7 @@ function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms:
       setText(o, 'command', commands[i]);
       if (job.module) o.module = job.module;
       if (job.inputOf) o.inputOf = job.inputOf;
+      if (job.generated) o.generated = true;
       if (job.other) o.other = true;
       return setText(o, 'genksyms', genksyms[i]);
     }),
@@ -251,7 +258,7 @@ function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms:
 
 /** The structure pass: modules, built-in objects and the directories kbuild visits. */
 function plan(k: KernelTreeOptions, memo?: EvaluationMemo, onDirectory?: TreeOptions['onDirectory']): ModuleTree {
-  const src = k.srctree;
+  const src = absoluteSource(k);
   const variables = {
     ...k.config,
     srctree: src,
@@ -276,7 +283,10 @@ class JobMaker {
   count = 0;
 
   constructor(
-    private readonly rel: (p: string) => string,
+    /** A path of the source tree relative to it (objects, directories). */
+    readonly rel: (p: string) => string,
+    /** A source's path as kbuild names it: under $(srctree) as spelled. */
+    readonly spell: (p: string) => string,
     private readonly moduleSteps: KernelTreeOptions['moduleSteps'],
     private readonly builtinSteps: KernelTreeOptions['builtinSteps'],
   ) {}
@@ -287,7 +297,7 @@ class JobMaker {
       const { rel, moduleSteps } = this;
       const dir = rel(dirname(m.definedIn.file));
       const module = rel(m.path);
-      const jobs = m.members.flatMap((o) => objectJobs(rel, o, dir, module));
+      const jobs = m.members.flatMap((o) => objectJobs(this, o, dir, module));
       if (!moduleSteps || (typeof moduleSteps === 'function' && !moduleSteps(module))) return jobs;
       for (const job of jobs) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
       jobs.push({ object: `${module}.o`, source: `${module}.mod`, dir, module, how: 'module', composite: m.composite });
@@ -298,7 +308,7 @@ class JobMaker {
   builtin(b: BuiltinObject): NumberedJob[] {
     return this.once(b, () => {
       const dir = this.rel(b.dir);
-      const jobs = objectJobs(this.rel, b, dir);
+      const jobs = objectJobs(this, b, dir);
       if (this.builtinSteps?.(dir)) for (const job of jobs) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
       return jobs;
     });
@@ -317,7 +327,7 @@ class JobMaker {
   }
 
   other(o: OtherObject): NumberedJob[] {
-    return this.once(o, () => objectJobs(this.rel, o, this.rel(o.dir), undefined, o.via.map(this.rel)));
+    return this.once(o, () => objectJobs(this, o, this.rel(o.dir), undefined, o.via.map(this.rel)));
   }
 
   private once(spec: object, make: () => ObjectJob[]): NumberedJob[] {
@@ -328,19 +338,30 @@ class JobMaker {
 }
 
 /** One object's compile job; for an object made from another one by a rule (objcopy), that one's compile and the rule. */
-function objectJobs(rel: (p: string) => string, o: { object: string; source: string; generated?: boolean; input?: ObjectInput }, dir: string, module?: string, via?: string[]): ObjectJob[] {
+function objectJobs(
+  { rel, spell }: { rel: (p: string) => string; spell: (p: string) => string },
+  o: { object: string; source: string; generated?: boolean; input?: ObjectInput },
+  dir: string,
+  module?: string,
+  via?: string[],
+): ObjectJob[] {
   const object = rel(o.object);
   const base = { dir, ...(module ? { module } : {}), ...(via ? { other: true as const, via } : {}) };
+  // A generated source is found in the build directory, the others under $(srctree).
+  const source = (s: { source: string; generated?: boolean }) => (s.generated ? { source: rel(s.source), generated: true as const } : { source: spell(s.source) });
   if (o.input) {
     // Made from another object by a rule of the directory: that object is compiled first.
     const from = rel(o.input.object);
     return [
-      { ...base, object: from, source: o.input.generated ? rel(o.input.source) : o.input.source, inputOf: object, how: 'compile' },
+      { ...base, object: from, ...source(o.input), inputOf: object, how: 'compile' },
       { ...base, object, source: from, how: 'rule' },
     ];
   }
-  return [{ ...base, object, source: o.generated ? rel(o.source) : o.source, how: 'compile' }];
+  return [{ ...base, object, ...source(o), how: 'compile' }];
 }
+
+/** The source tree's absolute path (kbuild spells it `..` for a build directory directly inside it). */
+export const absoluteSource = (k: { srctree: string; objtree: string }): string => resolve(k.objtree, k.srctree);
 
 const relativeTo = (src: string) => (p: string) => (p === src ? '.' : p.slice(src.length + 1));
 

@@ -1,4 +1,4 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeBuiltinCommands, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
 import { includedWorkspaceHeaders, moduleHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
@@ -39,15 +39,9 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
     // Directories whose Makefiles and listings are unchanged since the last graph are not evaluated again.
     memoFile: resolve(objtree, '.nx-kbuild', 'evaluation.memo'),
   };
-  if (!isAbsolute(k.srctree)) {
-    // kbuild spells $(srctree) `..` when the build directory is a direct child of the source tree:
-    // its commands then name sources relative to it, which this evaluator does not reproduce yet.
-    throw new Error(
-      `nx-kbuild: ${objtree} is directly inside the source tree, so kbuild names it "${k.srctree}" and its commands use relative paths, which nx-kbuild does not support yet: use a build directory one level deeper (e.g. .nx-kbuild-out/build) or outside the tree`,
-    );
-  }
-  if (k.srctree !== srctree) {
-    throw new Error(`nx-kbuild: ${objtree} is configured for the source tree ${k.srctree}, not this workspace (${srctree})`);
+  // kbuild spells $(srctree) `..` when the build directory is directly inside the source tree.
+  if (resolve(objtree, k.srctree) !== srctree) {
+    throw new Error(`nx-kbuild: ${objtree} is configured for the source tree ${resolve(objtree, k.srctree)}, not this workspace (${srctree})`);
   }
   const kt = await evaluateKernelTree(k);
   const commands = inTreeModuleCommands(k, kt, { modpostWarn: options.modpostWarn, only: wanted });
