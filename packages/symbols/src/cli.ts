@@ -167,6 +167,7 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, 
     return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: (m) => predictions.imports(m) }) };
   });
   predictions.save();
+  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${predictions.summary()}\n`);
   const out = all.map((f) => `${f.file ? where(f, o.srctree) + ': ' : ''}${f.severity}: ${f.message}`);
   const errors = all.filter((f) => f.severity === 'error').length;
   out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);

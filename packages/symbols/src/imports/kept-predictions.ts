@@ -1,8 +1,9 @@
 /**
  * Predicted imports kept per module between runs. A module's prediction depends on its own scan,
- * the shared header index and which module exports each symbol; it is reused for a module whose
- * scan was reused while the index and every export's owner are the same (a source edit that
- * changes no export re-predicts only the edited module).
+ * the shared header index and which module exports each symbol it meets; it is reused for a module
+ * whose scan was reused while the index is the same and no symbol whose owner changed (an export
+ * added, removed or moved) can be met from its code (HeaderReferences.reaching): a source edit
+ * re-predicts the edited module, and the modules that can reach an export it changed.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,10 +13,12 @@ import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import type { ModuleImports } from './module-imports';
 import { predictedImports } from './module-imports';
-import type { ExportOwners, HeaderReferences } from './predict';
+import { mayReach, type ExportOwners, type HeaderReferences } from './predict';
 
 interface Kept {
   key: string;
+  /** Each exported symbol's owner when the predictions were made. */
+  owners: [string, string][];
   modules: [string, string[]][];
 }
 
@@ -24,6 +27,10 @@ export class KeptPredictions {
   private readonly old = new Map<string, string[]>();
   private readonly now = new Map<string, string[]>();
   private predicted = 0;
+  /** Symbols whose owner is not what it was when the kept predictions were made. */
+  private readonly moved = new Set<string>();
+  /** The names from which a moved symbol can be met (computed when first needed). */
+  private reach?: Set<string>;
 
   /**
    * `index`: what identifies the header index (kept-scan's digest of its files); `reusable`: the
@@ -36,19 +43,29 @@ export class KeptPredictions {
     private readonly headers: () => HeaderReferences,
     private readonly reusable: (module: string) => boolean,
   ) {
-    const h = createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${index}\0`);
-    for (const [symbol, owner] of owners) h.update(`${symbol}\0${owner}\0`);
-    this.key = h.digest('hex');
+    this.key = createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${index}\0`).digest('hex');
     try {
       const kept = deserialize(readFileSync(file)) as Kept;
-      if (kept.key === this.key) for (const [name, symbols] of kept.modules) this.old.set(name, symbols);
+      if (kept.key === this.key) {
+        for (const [name, symbols] of kept.modules) this.old.set(name, symbols);
+        const before = new Map(kept.owners);
+        for (const [symbol, owner] of owners) if (before.get(symbol) !== owner) this.moved.add(symbol);
+        for (const symbol of before.keys()) if (!owners.has(symbol)) this.moved.add(symbol);
+      }
     } catch {
       // nothing kept yet, or unreadable: predict every module
     }
   }
 
+  /** Whether a moved export can change `m`'s prediction. */
+  private touched(m: ModuleSymbols): boolean {
+    if (this.moved.size === 0) return false;
+    this.reach ??= this.headers().reaching(this.moved);
+    return mayReach(m, this.reach);
+  }
+
   imports(m: ModuleSymbols): ModuleImports {
-    let symbols = this.reusable(m.name) ? this.old.get(m.name) : undefined;
+    let symbols = this.reusable(m.name) && !this.touched(m) ? this.old.get(m.name) : undefined;
     if (!symbols) {
       symbols = predictedImports(m, this.owners, this.headers()).symbols;
       this.predicted++;
@@ -57,9 +74,14 @@ export class KeptPredictions {
     return { symbols, exact: false, weak: [] };
   }
 
+  /** How many modules were predicted this time, and why (for NX_KBUILD_STATS). */
+  summary(): string {
+    return `${this.predicted} of ${this.now.size} modules predicted, the others kept; ${this.moved.size} export(s) moved, reachable from ${this.reach?.size ?? 0} name(s)`;
+  }
+
   /** Writes what was predicted, when anything was. */
   save(): void {
-    if (this.predicted === 0 && this.now.size === this.old.size) return;
-    writeFileAtomic(this.file, serialize({ key: this.key, modules: [...this.now] } satisfies Kept));
+    if (this.predicted === 0 && this.now.size === this.old.size && this.moved.size === 0) return;
+    writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now] } satisfies Kept));
   }
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scanEnvironment, scanTree, type TreeObject } from '../scan/tree-scan';
-import { exportOwners, HeaderReferences, predictDependencies } from './predict';
+import { exportOwners, HeaderReferences, mayReach, predictDependencies } from './predict';
+import { KeptPredictions } from './kept-predictions';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'nx-kbuild-predict-'));
@@ -76,5 +77,44 @@ int user(struct field *f) {
     const deps = (module: string) => [...predict(root, Object.keys(sources), module)];
     expect(deps('drv/decl')).toEqual([]);
     expect(deps('drv/call')).toEqual([['lib/ops', ['hook']]]);
+  });
+
+  it('kept predictions: after an export moves, only the modules that can reach it (directly or through a header) are predicted again', () => {
+    const files = {
+      'include/linux/export.h': EXPORT_H,
+      'include/linux/wrap.h': '#define wrap_call() moving()\n',
+      'lib/a.c': '#include <linux/export.h>\nint moving(void) { return 0; }\nEXPORT_SYMBOL(moving);\n',
+      'lib/b.c': '#include <linux/export.h>\nint other(void) { return 0; }\nEXPORT_SYMBOL(other);\n',
+      'drv/direct.c': 'int f(void) { return moving(); }\n',
+      'drv/macro.c': '#include <linux/wrap.h>\nint g(void) { return wrap_call(); }\n',
+      'drv/apart.c': 'int h(void) { return other(); }\n',
+    };
+    const root = tree(files);
+    const sources = Object.keys(files).filter((f) => f.endsWith('.c'));
+    const scanWith = () => {
+      const objects: TreeObject[] = sources.map((src) => ({ object: src.replace(/\.c$/, '.o'), source: join(root, src), argv: ['gcc', `-I${join(root, 'include')}`], module: src.replace(/\.c$/, '') }));
+      const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map<string, string>(), objects };
+      return scanTree(o, scanEnvironment(o, new Map()));
+    };
+    const keptFile = join(root, 'kept.v8');
+    const run = () => {
+      const scan = scanWith();
+      const headers = new HeaderReferences(scan.index);
+      const kept = new KeptPredictions(keptFile, 'index', exportOwners(scan.modules.values()), () => headers, () => true);
+      const imports = Object.fromEntries(['drv/direct', 'drv/macro', 'drv/apart'].map((m) => [m, kept.imports(scan.modules.get(m)!).symbols]));
+      kept.save();
+      return { imports, summary: kept.summary(), headers, scan };
+    };
+    const first = run();
+    expect(first.imports).toEqual({ 'drv/direct': ['moving'], 'drv/macro': ['moving'], 'drv/apart': ['other'] });
+    // The export moves away from lib/a (now nobody exports it): the two modules that reach it are predicted again.
+    writeFileSync(join(root, 'lib/a.c'), 'int moving(void) { return 0; }\n');
+    const second = run();
+    expect(second.imports).toEqual({ 'drv/direct': [], 'drv/macro': [], 'drv/apart': ['other'] });
+    expect(second.summary).toMatch(/^2 of 3 modules predicted, the others kept; 1 export\(s\) moved/);
+    expect([...second.headers.reaching(['moving'])].sort()).toEqual(['moving', 'wrap_call']);
+    expect(mayReach(second.scan.modules.get('drv/apart')!, new Set(['moving', 'wrap_call']))).toBe(false);
+    // Nothing moved since: nothing predicted.
+    expect(run().summary).toMatch(/^0 of 3 modules predicted/);
   });
 });

@@ -48,6 +48,39 @@ export class HeaderReferences {
     return seen;
   }
 
+  /** Names whose header definitions refer to each name (built on first use: every definition is read). */
+  private referrers?: Map<string, string[]>;
+
+  /**
+   * The names from which following header definitions (macros, inline functions; any header,
+   * visible or not) can reach one of `targets`, the targets included: a prediction that starts
+   * from none of them never meets a target.
+   */
+  reaching(targets: Iterable<string>): Set<string> {
+    if (!this.referrers) {
+      const referrers = new Map<string, string[]>();
+      for (const name of new Set([...this.index.functions.keys(), ...this.index.definitions.keys()])) {
+        for (const h of this.of(name)) {
+          for (const r of h.refs) {
+            const list = referrers.get(r);
+            if (list) list.push(name);
+            else referrers.set(r, [name]);
+          }
+        }
+      }
+      this.referrers = referrers;
+    }
+    const out = new Set<string>();
+    const work = [...targets];
+    while (work.length) {
+      const name = work.pop()!;
+      if (out.has(name)) continue;
+      out.add(name);
+      for (const r of this.referrers.get(name) ?? []) if (!out.has(r)) work.push(r);
+    }
+    return out;
+  }
+
   /** Every shared header's definition of `name`, with what it refers to (the caller keeps the visible ones). */
   of(name: string): readonly HeaderReference[] {
     let out = this.byName.get(name);
@@ -65,6 +98,18 @@ function macroReferences(d: IndexedMacro, name: string): string[] {
   const set = new Set<string>();
   scanIdentifiers(d.text, d.start, d.end, d.line, (id, _o, _l, reference) => (reference && id !== name && set.add(id), false));
   return [...set];
+}
+
+/**
+ * Whether `m`'s prediction can meet a name of `names` (see HeaderReferences.reaching): it starts
+ * from the module's identifiers and what its own macros and inline functions refer to.
+ */
+export function mayReach(m: ModuleSymbols, names: ReadonlySet<string>): boolean {
+  if (names.size < m.identifiers.size) {
+    for (const n of names) if (m.identifiers.has(n)) return true;
+  } else for (const id of m.identifiers) if (names.has(id)) return true;
+  for (const refs of m.functions.values()) for (const r of refs) if (names.has(r)) return true;
+  return false;
 }
 
 /** The modules `m` is predicted to depend on, each with the symbols that make the edge. */
