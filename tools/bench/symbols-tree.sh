@@ -8,6 +8,8 @@
 #   warm: nothing changed since the last check (the kept result, after checking every file it read)
 #   one source edited: a copy of the tree (hard links) where drivers/net/dummy.c gets a new comment
 #     before each run: that module is scanned and predicted again, the 4,230 others kept
+#   one export moved: drivers/usb/storage/usb.c stops (or again starts) exporting usb_stor_suspend
+#     before each run: usb-storage is scanned again, the modules that can reach the symbol predicted again
 # Usage: tools/bench/symbols-tree.sh [runs]
 set -euo pipefail
 RUNS="${1:-3}"
@@ -39,6 +41,17 @@ bash "$WORK/check2.sh"
 hyperfine -N --runs "$RUNS" --export-json "$WORK/edit.json" --command-name 'nx-symbols check' --prepare "bash $WORK/edit.sh" "bash $WORK/check2.sh" >/dev/null
 bash "$WORK/edit.sh"
 NX_KBUILD_STATS=1 $CHECK2 2>&1 >/dev/null | grep 'modules scanned' | sed 's/^/last edit run: /'
+# An export that other modules use, removed and put back in turn (each run sees it move).
+cat > "$WORK/export.sh" <<SH
+f="$WORK/src/drivers/usb/storage/usb.c"
+if grep -q '^EXPORT_SYMBOL_GPL(usb_stor_suspend);\$' "\$f"; then grep -v '^EXPORT_SYMBOL_GPL(usb_stor_suspend);\$' "\$f" > "\$f.new"
+else { cat "\$f"; echo 'EXPORT_SYMBOL_GPL(usb_stor_suspend);'; } > "\$f.new"; fi
+mv "\$f.new" "\$f"
+SH
+bash "$WORK/check2.sh"
+hyperfine -N --runs "$RUNS" --export-json "$WORK/export.json" --command-name 'nx-symbols check' --prepare "bash $WORK/export.sh" "bash $WORK/check2.sh" >/dev/null
+bash "$WORK/export.sh"
+NX_KBUILD_STATS=1 $CHECK2 2>&1 >/dev/null | grep 'modules predicted' | sed 's/^/last export run: /'
 
 node - "$WORK" <<'JS'
 const fs = require('fs'), path = require('path');
@@ -51,4 +64,5 @@ console.log('| --- | ---: | ---: |');
 console.log(`| cold (no memo, no kept result; probes cached) | ${get('cold.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
 console.log(`| warm, nothing changed (kept result) | ${get('warm.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
 console.log(`| one source edited (kept modules and predictions) | ${get('edit.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
+console.log(`| one export moved (the modules that can reach it predicted again) | ${get('export.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
 JS
