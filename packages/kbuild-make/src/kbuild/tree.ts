@@ -517,6 +517,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
    * nothing its evaluation looked at has changed.
    */
   const visited = new Set<string>();
+  /** The directories being visited, root first (their entries): the chain onDirectory is told. */
   const chain: KbuildDirectory[] = [];
   const visit = (a: VisitArgs): void => {
     if (visited.has(a.dir)) return;
@@ -533,6 +534,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       chain.pop();
     }
   };
+  /** A visited directory's record replayed: its modules and subdirectories in order, then what its rules build for something else. */
   const walk = (a: VisitArgs, key: string, live: ReturnType<typeof evaluateDirectory> | undefined, record: DirStructure): void => {
     diagnostics.push(...record.diagnostics);
     builtinByDir.set(a.dir, record.builtin);
