@@ -25,6 +25,9 @@ export interface HeaderReference {
 
 const NONE: readonly HeaderReference[] = [];
 
+/** How many names HeaderReferences.reaching searches the header texts for before it reads every definition. */
+const SEARCHES = 64;
+
 /**
  * What a name can stand for in the shared headers a module includes: the identifiers of its
  * macro definitions and inline function bodies there (every #if branch: a superset).
@@ -48,8 +51,10 @@ export class HeaderReferences {
     return seen;
   }
 
-  /** Names whose header definitions refer to each name (built on first use: every definition is read). */
+  /** Names whose header definitions refer to each name: every definition read (for a search that meets many names). */
   private referrers?: Map<string, string[]>;
+  /** The macro definitions of each header text, in order (for searching the texts). */
+  private macrosByText?: Map<string, { name: string; d: IndexedMacro }[]>;
 
   /**
    * The names from which following header definitions (macros, inline functions; any header,
@@ -57,6 +62,57 @@ export class HeaderReferences {
    * from none of them never meets a target.
    */
   reaching(targets: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    const work = [...targets];
+    while (work.length) {
+      const name = work.pop()!;
+      if (out.has(name)) continue;
+      out.add(name);
+      for (const r of this.referrersOf(name, out.size)) if (!out.has(r)) work.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * The names whose definitions refer to `target`. A few are found by searching the header texts
+   * for it (a changed export is rarely named in shared headers); past SEARCHES names, every
+   * definition's references are read once instead.
+   */
+  private referrersOf(target: string, searched: number): readonly string[] {
+    if (this.referrers || searched > SEARCHES) return this.allReferrers().get(target) ?? [];
+    const out: string[] = [];
+    for (const [name, defs] of this.index.functions) if (defs.some((f) => f.refs.has(target))) out.push(name);
+    if (!this.macrosByText) {
+      this.macrosByText = new Map();
+      for (const [name, defs] of this.index.definitions) {
+        for (const d of defs) {
+          const list = this.macrosByText.get(d.text);
+          if (list) list.push({ name, d });
+          else this.macrosByText.set(d.text, [{ name, d }]);
+        }
+      }
+      for (const list of this.macrosByText.values()) list.sort((a, b) => a.d.start - b.d.start);
+    }
+    for (const [text, defs] of this.macrosByText) {
+      for (let at = text.indexOf(target); at >= 0; at = text.indexOf(target, at + 1)) {
+        // The definition the occurrence is in, if any: the last one starting at or before it.
+        let lo = 0;
+        let hi = defs.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (defs[mid].d.start <= at) lo = mid;
+          else hi = mid - 1;
+        }
+        const { name, d } = defs[lo];
+        if (d.start > at || at >= d.end) continue;
+        if (macroReferences(d, name).includes(target)) out.push(name);
+        at = d.end;
+      }
+    }
+    return out;
+  }
+
+  private allReferrers(): Map<string, string[]> {
     if (!this.referrers) {
       const referrers = new Map<string, string[]>();
       for (const name of new Set([...this.index.functions.keys(), ...this.index.definitions.keys()])) {
@@ -70,15 +126,7 @@ export class HeaderReferences {
       }
       this.referrers = referrers;
     }
-    const out = new Set<string>();
-    const work = [...targets];
-    while (work.length) {
-      const name = work.pop()!;
-      if (out.has(name)) continue;
-      out.add(name);
-      for (const r of this.referrers.get(name) ?? []) if (!out.has(r)) work.push(r);
-    }
-    return out;
+    return this.referrers;
   }
 
   /** Every shared header's definition of `name`, with what it refers to (the caller keeps the visible ones). */
@@ -105,6 +153,9 @@ function macroReferences(d: IndexedMacro, name: string): string[] {
  * from the module's identifiers and what its own macros and inline functions refer to.
  */
 export function mayReach(m: ModuleSymbols, names: ReadonlySet<string>): boolean {
+  // A kept module tells from its stored form: decoding every module's names took 1.5 s.
+  const quick = m.mayMention?.(names);
+  if (quick === false) return false;
   if (names.size < m.identifiers.size) {
     for (const n of names) if (m.identifiers.has(n)) return true;
   } else for (const id of m.identifiers) if (names.has(id)) return true;

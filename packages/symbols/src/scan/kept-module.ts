@@ -36,6 +36,9 @@ export function storedScan(s: ModuleScan): StoredModuleScan {
   return { name: m.name, objects: m.objects, exports: m.exports, modinfo: m.modinfo, names: JSON.stringify(names), errors: s.errors, unreadable: s.unreadable };
 }
 
+/** Up to this many names, mayMention searches the stored text rather than decoding it. */
+const QUICK_SEARCHES = 64;
+
 class StoredSymbols implements ModuleSymbols {
   private sets?: { identifiers: Set<string>; functions: Map<string, ReadonlySet<string>>; declared: Set<string>; sharedHeaders: Set<string> };
 
@@ -64,6 +67,13 @@ class StoredSymbols implements ModuleSymbols {
   }
   get sharedHeaders(): Set<string> {
     return this.parsed().sharedHeaders;
+  }
+
+  /** Searches the stored JSON for each name as a string: every set's names are in it, quoted. */
+  mayMention(names: ReadonlySet<string>): boolean | undefined {
+    if (this.sets || names.size > QUICK_SEARCHES) return undefined;
+    for (const n of names) if (this.stored.names.includes(`"${n}"`)) return true;
+    return false;
   }
 
   private parsed() {

@@ -39,6 +39,12 @@ export interface ModuleSymbols {
   declared: Set<string>;
   /** Shared headers its sources include directly. */
   sharedHeaders: Set<string>;
+  /**
+   * Whether its identifiers or what its own functions refer to may include one of `names`, answered
+   * without decoding its name sets where it can (a kept scan's module: true may be a false alarm,
+   * false is certain); undefined when it cannot tell cheaply.
+   */
+  mayMention?(names: ReadonlySet<string>): boolean | undefined;
 }
 
 export interface TreeScan {
