@@ -32,8 +32,8 @@ export function builtinProjects(model: TreeModel, builtin: NonNullable<TreeModel
     const archiveOutputs = d.archives.flatMap((a) => [a.archive, a.cmdFile]);
     const targets: Record<string, TargetConfiguration> = d.objects.length ? objectTargets(model, d, c, [...sources, ...headers], archiveOutputs) : {};
     const archive: ArchiveSpec = { step: 'archive', cwd, envFile: c.envFile, downstream: [], archives: d.archives.map((a) => ({ archive: a.archive, cmdFile: a.cmdFile, ar: a.ar, savedcmd: a.savedcmd })) };
-    targets.archive = stepTarget(model.workspaceRoot, archive, c.identity.env, {
-      dependsOn: [...(d.objects.length ? [TARGETS.genksyms] : []), '^archive'],
+    targets[TARGETS.archive] = stepTarget(model.workspaceRoot, archive, c.identity.env, {
+      dependsOn: [...(d.objects.length ? [TARGETS.genksyms] : []), `^${TARGETS.archive}`],
       // A thin archive records its members' paths and sizes, a subdirectory's members included.
       inputs: [c.identity, c.external, { dependentTasksOutputFiles: '**/*.o', transitive: true }, { dependentTasksOutputFiles: '**/*.a', transitive: true }],
       outputs: archiveOutputs.map(c.ws),

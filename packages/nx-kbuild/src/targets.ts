@@ -10,7 +10,7 @@ import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec
 import { SPEC_ENV, SPEC_FILE_ENV, SPEC_INLINE_LIMIT } from './runner/spec';
 import { builtinProjects } from './builtin-targets';
 
-export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', moduleCommon: 'module-common', symbolsCheck: 'symbols-check' } as const;
+export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', archive: 'archive', moduleCommon: 'module-common', symbolsCheck: 'symbols-check' } as const;
 
 const RUNNER = join(__dirname, 'runner', 'cli.js');
 

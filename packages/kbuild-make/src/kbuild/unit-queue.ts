@@ -57,7 +57,7 @@ export class UnitQueue {
     const results: JobResult[] = [];
     let taken = 0;
     for (let i = this.units.length - 1; i >= 0; i--) {
-      if (i < CAPACITY && this.workers.length > 0 && Atomics.compareExchange(this.claims, i, FREE, TAKEN) !== FREE) break;
+      if (i < CAPACITY && this.workers.length > 0 && !claim(this.claims, i)) break;
       for (const r of mine.run(this.units[i])) results.push(r);
       taken++;
     }
@@ -76,11 +76,12 @@ export interface ThreadWorker {
   stop(): void;
 }
 
-const WORKER = join(__dirname, 'in-tree-worker.js');
+/** The compiled worker script (absent when running from the TypeScript sources). */
+export const workerScript = join(__dirname, 'in-tree-worker.js');
 
 /** A worker thread for the directories' sub-makes, with its own probe cache; it reads the sub-makes' prelude at once. */
 export function startWorker(env: KbuildEnvironment, shellCache: string | undefined): ThreadWorker {
-  const worker = new Worker(WORKER, { workerData: { env: { srctree: env.srctree, objtree: env.objtree, env: env.env }, shellCache } });
+  const worker = new Worker(workerScript, { workerData: { env: { srctree: env.srctree, objtree: env.objtree, env: env.env }, shellCache } });
   // An idle thread does not keep the process alive; one that was given work does until it answers.
   worker.unref();
   const answer = new Promise<WorkerResult>((resolve, reject) => {
@@ -100,5 +101,3 @@ export function startWorker(env: KbuildEnvironment, shellCache: string | undefin
     stop: () => void worker.terminate(),
   };
 }
-
-export const workerScript = WORKER;
