@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -10,4 +10,33 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   const tmp = `${path}.tmp.${process.pid}`;
   writeFileSync(tmp, content);
   renameSync(tmp, path);
+}
+
+/**
+ * writeFileAtomic for an output made of many pieces (a 50 MB JSON of 15,000 objects): each piece is
+ * written as it comes, so the whole is never one string in memory.
+ */
+export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp.${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const c of chunks) writeSync(fd, c);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+/** A JSON array of objects in pieces of `size` objects (JSON.stringify of the array, byte for byte). */
+export function* jsonArrayChunks(items: readonly object[], size = 500): Generator<string> {
+  for (let i = 0; i < items.length; i += size) {
+    const part = items.slice(i, i + size).map((x) => JSON.stringify(x));
+    yield (i === 0 ? '[' : ',') + part.join(',');
+  }
+  if (items.length === 0) yield '[';
+  yield ']';
 }

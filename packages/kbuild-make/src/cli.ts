@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runCli, writeFileAtomic as writeAtomic } from '@nx-kbuild/diagnostics';
+import { jsonArrayChunks, runCli, writeChunksAtomic, writeFileAtomic as writeAtomic } from '@nx-kbuild/diagnostics';
 import { evaluateKernelTree, type KernelTree } from './kbuild/in-tree';
 import { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment-cache';
 import { MakeEvaluator } from './make/evaluator';
@@ -83,7 +83,16 @@ async function main(argv: string[]): Promise<number> {
   const rel = (p: string) => p.slice(srctree!.length + 1);
   if (outputs['modules-order']) writeAtomic(resolve(objtree, outputs['modules-order']), k.tree.modules.map((m) => `${rel(m.path)}.o\n`).join(''));
   if (outputs['compile-commands']) writeAtomic(resolve(objtree, outputs['compile-commands']), compileCommands(k, objtree));
-  if (outputs.commands) writeAtomic(resolve(objtree, outputs.commands), JSON.stringify(k.objects) + '\n');
+  if (outputs.commands) {
+    const objects = k.objects;
+    writeChunksAtomic(
+      resolve(objtree, outputs.commands),
+      (function* () {
+        yield* jsonArrayChunks(objects);
+        yield '\n';
+      })(),
+    );
+  }
   if (outputs.archives) writeAtomic(resolve(objtree, outputs.archives), JSON.stringify(k.archives) + '\n');
   for (const d of k.tree.diagnostics) process.stderr.write(`${d.file}:${d.line}: ${d.severity}: ${d.message}\n`);
   const modObjects = k.objects.filter((o) => o.module && !o.inputOf).length;

@@ -1,0 +1,32 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jsonArrayChunks, writeChunksAtomic } from './atomic-write';
+
+let dir: string | undefined;
+afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+describe('writeChunksAtomic and jsonArrayChunks', () => {
+  it('write what JSON.stringify of the whole array gives, byte for byte', () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-chunks-'));
+    for (const n of [0, 1, 7, 1000, 1001]) {
+      const items = Array.from({ length: n }, (_, i) => ({ object: `o${i}.o`, command: `gcc "-D${i}" \\ é` }));
+      const file = join(dir, `out-${n}.json`);
+      writeChunksAtomic(file, jsonArrayChunks(items, 500));
+      expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(items));
+    }
+  });
+
+  it('leave nothing behind when a piece fails', () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-chunks-'));
+    const file = join(dir, 'out.json');
+    function* failing() {
+      yield '[';
+      throw new Error('no more');
+    }
+    expect(() => writeChunksAtomic(file, failing())).toThrow('no more');
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
