@@ -10,15 +10,15 @@ const text = fs.readFileSync(dryFile, 'utf8');
 const ours = JSON.parse(fs.readFileSync(oursFile, 'utf8'));
 let failed = false;
 
-// savedcmd_ of each object: the quoted command handed to fixdep (make-cmd: $ doubled, # as $(pound)).
+// A command as make-cmd quotes it in the dry run (shell-quoted, $ doubled, # as $(pound)).
+const unquote = (cmd) => cmd.replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$');
+// Targets made by if_changed (objcopy'd objects, archives): printf '%s\n' 'savedcmd_<target> := <cmd>' > <target>.cmd
+const ifChanged = (suffix) => [...text.matchAll(new RegExp(`printf '%s\\\\n' 'savedcmd_(\\S+\\${suffix}) := ((?:[^']|'\\\\'')*)' > `, 'g'))].map((m) => [m[1], unquote(m[2])]);
+
+// savedcmd_ of each object: the quoted command handed to fixdep.
 const theirs = new Map();
-for (const m of text.matchAll(/scripts\/basic\/fixdep (\S+) (\S+\.o) '((?:[^']|'\\'')*)'/g)) {
-  theirs.set(m[2], m[3].replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$'));
-}
-// Objects made by if_changed (objcopy and the like): printf '%s\n' 'savedcmd_<target> := <cmd>' > <target>.cmd
-for (const m of text.matchAll(/printf '%s\\n' 'savedcmd_(\S+\.o) := ((?:[^']|'\\'')*)' > /g)) {
-  if (!theirs.has(m[1]) && ours.some((o) => o.object === m[1])) theirs.set(m[1], m[2].replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$'));
-}
+for (const m of text.matchAll(/scripts\/basic\/fixdep (\S+) (\S+\.o) '((?:[^']|'\\'')*)'/g)) theirs.set(m[2], unquote(m[3]));
+for (const [target, cmd] of ifChanged('.o')) if (!theirs.has(target) && ours.some((o) => o.object === target)) theirs.set(target, cmd);
 // Each module's .mod file: printf '%s\n' <objects> | awk '!x[$0]++ { print("<dir>/"$0) }' > <mod>.mod
 const members = new Map();
 for (const m of text.matchAll(/printf '%s\\n'\s+(.*?) \| awk '!x\[\$0\]\+\+ \{ print\("([^"]*)\/"\$0\) \}' > (\S+)\.mod(?:;|$)/gm)) {
@@ -91,9 +91,7 @@ if (!sameOrder) failed = true;
 if (archivesFile) {
   const archives = JSON.parse(fs.readFileSync(archivesFile, 'utf8'));
   const made = new Map();
-  for (const m of text.matchAll(/printf '%s\\n' 'savedcmd_(\S+\.a) := ((?:[^']|'\\'')*)' > /g)) {
-    if (!made.has(m[1])) made.set(m[1], m[2].replace(/'\\''/g, "'").replace(/\$\(pound\)/g, '#').replace(/\$\$/g, '$'));
-  }
+  for (const [target, cmd] of ifChanged('.a')) if (!made.has(target)) made.set(target, cmd);
   const ourArchives = new Set(archives.map((a) => a.archive));
   let archivesSame = 0;
   let archivesMade = 0;

@@ -2,7 +2,7 @@ import type { TargetConfiguration } from '@nx/devkit';
 import type { BuiltinDirCommands } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { ArchiveSpec, CompileSpec, GenksymsSpec } from './runner/spec';
-import { stepTarget, TARGETS, type ProjectPlan } from './targets';
+import { compileObjects, genksymsObjects, stepTarget, TARGETS, type ProjectPlan } from './targets';
 
 /** The project of a kbuild directory's built-in code: `<dir>/built-in` (`built-in` for the tree's root). */
 export const builtinProjectName = (dir: string): string => (dir === '.' ? 'built-in' : `${dir}/built-in`);
@@ -60,7 +60,7 @@ function objectTargets(model: TreeModel, d: BuiltinDirCommands, c: BuiltinContex
     cwd,
     envFile: c.envFile,
     downstream,
-    objects: d.objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool })),
+    objects: compileObjects(d.objects),
   };
   const genksyms: GenksymsSpec = {
     step: 'genksyms',
@@ -69,8 +69,7 @@ function objectTargets(model: TreeModel, d: BuiltinDirCommands, c: BuiltinContex
     downstream,
     fixdep: 'scripts/basic/fixdep',
     nm: model.builtin!.nm,
-    objtoolPath: d.objects.find((o) => o.objtool)?.objtool?.argv[0],
-    objects: d.objects.map((o) => ({ object: o.object, depfile: o.depfile, cmdFile: o.cmdFile, savedcmd: o.savedcmd, cpp: o.cpp, genksyms: o.genksyms, objtool: o.objtool !== undefined })),
+    ...genksymsObjects(d.objects),
   };
   return {
     [TARGETS.compile]: stepTarget(model.workspaceRoot, compile, c.identity.env, {

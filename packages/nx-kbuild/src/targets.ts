@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
+import type { CompileStep, ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { KbuildPluginOptions } from './model/options';
@@ -61,6 +61,16 @@ export function stepTarget(workspaceRoot: string, spec: StepSpec, identity: stri
   };
 }
 
+/** The compile pass's view of objects (module members or a directory's built-in objects). */
+export const compileObjects = (objects: readonly CompileStep[]): CompileSpec['objects'] =>
+  objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool }));
+
+/** The genksyms pass's view of the same objects, with the objtool its .cmd files name. */
+export const genksymsObjects = (objects: readonly CompileStep[]): Pick<GenksymsSpec, 'objtoolPath' | 'objects'> => ({
+  objtoolPath: objects.find((o) => o.objtool)?.objtool?.argv[0],
+  objects: objects.map((o) => ({ object: o.object, depfile: o.depfile, cmdFile: o.cmdFile, savedcmd: o.savedcmd, cpp: o.cpp, genksyms: o.genksyms, objtool: o.objtool !== undefined })),
+});
+
 export interface ProjectPlan {
   root: string;
   config: ProjectConfiguration;
@@ -105,7 +115,7 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
       cwd,
       envFile,
       downstream: [...modpostOutputs, ...linkOutputs],
-      objects: mc.objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool })),
+      objects: compileObjects(mc.objects),
       modFile: mc.modFile,
       modContent: mc.modContent,
       ...(mc.modCmd !== undefined ? { modCmd: mc.modCmd } : {}),
@@ -124,16 +134,7 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
       downstream: [...modpostOutputs, ...linkOutputs],
       fixdep: mc.fixdep,
       nm: mc.nm,
-      objtoolPath: mc.objects.find((o) => o.objtool)?.objtool?.argv[0],
-      objects: mc.objects.map((o) => ({
-        object: o.object,
-        depfile: o.depfile,
-        cmdFile: o.cmdFile,
-        savedcmd: o.savedcmd,
-        cpp: o.cpp,
-        genksyms: o.genksyms,
-        objtool: o.objtool !== undefined,
-      })),
+      ...genksymsObjects(mc.objects),
     };
     const modpost: ModpostSpec = {
       step: 'modpost',

@@ -32,7 +32,7 @@ export interface ObjectSpec {
   generated?: boolean;
   /** Made by a rule of the directory from another object (objcopy), which is compiled first. */
   input?: ObjectInput;
-  /** Whole-tree mode: files a rule of the directory makes that the object also depends on (see MadeInputs). */
+  /** Whole-tree mode: files a rule of the directory makes that the object also depends on (see BuiltinObject.made). */
   made?: string[];
 }
 
@@ -363,7 +363,8 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       const declared = new Set(words(get('targets')));
       const madeHere = (name: string) =>
         declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
-      // Prerequisites a rule of the directory gives an object besides its source, made by the directory's rules.
+      // Prerequisites a rule of the directory gives an object besides its source, made by the directory's
+      // rules (whole-tree mode only: otherwise there are no rules).
       const madeInputs = (name: string): { made?: string[] } => {
         const made = rules
           .filter((r) => r.targets.includes(name))
@@ -448,7 +449,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
           if (!source.endsWith('.c') && options.sources !== 'any') {
             throw new SourceError(file, lineOf(file, m), `${relative(dir, source)}: only C sources are supported so far`);
           }
-          members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}), ...(options.sources === 'any' ? madeInputs(m) : {}) });
+          members.push({ object: `${dir}/${m}`, source, stem, ...(generated ? { generated } : {}), ...(input ? { input } : {}), ...madeInputs(m) });
           flags.perObject[stem] = { add: get(`CFLAGS_${stem}.o`), remove: get(`CFLAGS_REMOVE_${stem}.o`) };
           flags.objtoolSkip[stem] = get(`OBJECT_FILES_NON_STANDARD_${stem}.o`);
         }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
+import type { CompileStep, ModuleCommands } from '@nx-kbuild/kbuild-make';
 
 /** `#include <x>` / `#include "x"` (groups 1, 2), or `#include MACRO` (no group): one pass over a file. */
 const INCLUDE = /^[ \t]*#[ \t]*include(?:[ \t]*([<"])([^>"]+)[>"]|[ \t]+[A-Za-z_])/gm;
@@ -134,11 +134,12 @@ function includeResolver(quoteDirs: string[], angleDirs: string[], workspaceRoot
  * its compile commands (run from `cwd`).
  */
 export function moduleHeaders(modules: readonly ModuleCommands[], cwd: string, workspaceRoot: string, shared: readonly string[] = []): Map<string, string[]> {
-  const headers = new Map<string, string[]>();
-  for (const mc of modules) {
-    const set = new Set<string>();
-    for (const o of mc.objects) for (const h of includedWorkspaceHeaders(resolve(cwd, o.source), o.cc.argv, cwd, workspaceRoot, shared)) set.add(h);
-    headers.set(mc.module.name, [...set].sort());
-  }
-  return headers;
+  return new Map(modules.map((mc) => [mc.module.name, objectsHeaders(mc.objects, cwd, workspaceRoot, shared)]));
+}
+
+/** The workspace headers (or shared directories' globs) a set of objects' sources include, sorted. */
+export function objectsHeaders(objects: readonly Pick<CompileStep, 'source' | 'cc'>[], cwd: string, workspaceRoot: string, shared: readonly string[] = []): string[] {
+  const set = new Set<string>();
+  for (const o of objects) for (const h of includedWorkspaceHeaders(resolve(cwd, o.source), o.cc.argv, cwd, workspaceRoot, shared)) set.add(h);
+  return [...set].sort();
 }

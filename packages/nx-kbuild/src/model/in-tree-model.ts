@@ -1,6 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeBuiltinCommands, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
-import { includedWorkspaceHeaders, moduleHeaders } from './headers';
+import { moduleHeaders, objectsHeaders } from './headers';
 import type { KbuildPluginOptions } from './options';
 import { symbolEdges } from './symbol-edges';
 import type { TreeModel } from './tree-model';
@@ -26,7 +26,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   // Only the modules asked for become projects (paths relative to the source tree).
   const under = (dirs: string[], path: string) => dirs.some((d) => relative(d, path).split('/')[0] !== '..');
   const wanted = (path: string) => !options.modules || under(options.modules, path);
-  // Built-in code only where asked for (a whole kernel's is 825 directories).
+  // Built-in code only where asked for (a whole kernel's is over 800 directories).
   const builtinWanted = options.builtin?.length ? (dir: string) => under(options.builtin!, dir) : undefined;
   const k = {
     srctree: env.srctree ?? srctree,
@@ -60,13 +60,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
   const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
-  const builtinHeaders = new Map(
-    (builtin?.dirs ?? []).map((d) => {
-      const set = new Set<string>();
-      for (const o of d.objects) for (const h of includedWorkspaceHeaders(resolve(objtree, o.source), o.cc.argv, objtree, workspaceRoot, sharedHeaders)) set.add(h);
-      return [d.dir, [...set].sort()];
-    }),
-  );
+  const builtinHeaders = new Map((builtin?.dirs ?? []).map((d) => [d.dir, objectsHeaders(d.objects, objtree, workspaceRoot, sharedHeaders)]));
   return {
     workspaceRoot,
     root: srctree,

@@ -28,6 +28,19 @@ const NONE: readonly HeaderReference[] = [];
 /** How many names HeaderReferences.reaching searches the header texts for before it reads every definition. */
 const SEARCHES = 64;
 
+/** Everything reached from `start` by following `next` (which is told how many were found so far). */
+function closure(start: Iterable<string>, next: (item: string, found: number) => Iterable<string>): Set<string> {
+  const seen = new Set<string>();
+  const work = [...start];
+  while (work.length) {
+    const item = work.pop()!;
+    if (seen.has(item)) continue;
+    seen.add(item);
+    for (const x of next(item, seen.size)) if (!seen.has(x)) work.push(x);
+  }
+  return seen;
+}
+
 /**
  * What a name can stand for in the shared headers a module includes: the identifiers of its
  * macro definitions and inline function bodies there (every #if branch: a superset).
@@ -40,15 +53,7 @@ export class HeaderReferences {
 
   /** The shared headers reached from `direct` through the headers' own #includes (any branch). */
   visible(direct: Iterable<string>): ReadonlySet<string> {
-    const seen = new Set<string>();
-    const work = [...direct];
-    while (work.length) {
-      const f = work.pop()!;
-      if (seen.has(f)) continue;
-      seen.add(f);
-      for (const x of this.index.includes.get(f) ?? []) if (!seen.has(x)) work.push(x);
-    }
-    return seen;
+    return closure(direct, (f) => this.index.includes.get(f) ?? []);
   }
 
   /** Names whose header definitions refer to each name: every definition read (for a search that meets many names). */
@@ -62,15 +67,7 @@ export class HeaderReferences {
    * from none of them never meets a target.
    */
   reaching(targets: Iterable<string>): Set<string> {
-    const out = new Set<string>();
-    const work = [...targets];
-    while (work.length) {
-      const name = work.pop()!;
-      if (out.has(name)) continue;
-      out.add(name);
-      for (const r of this.referrersOf(name, out.size)) if (!out.has(r)) work.push(r);
-    }
-    return out;
+    return closure(targets, (name, found) => this.referrersOf(name, found));
   }
 
   /**
