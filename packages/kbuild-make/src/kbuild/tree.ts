@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SourceError } from '@nx-kbuild/diagnostics';
-import { MakeEvaluator, type Variable } from '../make/evaluator';
+import { MakeEvaluator, variable, type Variable } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
 import { dirRules, reachableObjects, type DirRule } from './goals';
 import { matchPattern, words } from '../make/words';
@@ -291,7 +291,7 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
   const directories: KbuildDirectory[] = [];
   const others: OtherObject[] = [];
   // The config and kbuild's variables, shared by every directory's evaluation (7,000 for a distro config).
-  const shared = new Map<string, Variable>(Object.entries(options.variables).map(([k, v]) => [k, { flavor: 'simple', value: v, origin: 'environment' }]));
+  const shared = new Map<string, Variable>(Object.entries(options.variables).map(([k, v]) => [k, variable('simple', v, 'environment')]));
   const builtinByDir = new Map<string, { own: BuiltinObject[]; order: string[] }>();
   /**
    * One kbuild directory. `linked`: reached through obj-y/obj-m, its modules and built-in objects

@@ -15,6 +15,24 @@ describe('MakeEvaluator', () => {
     expect(ev.get('d')).toBe('x');
   });
 
+  it('filters whole words in the order of the text, as make does', () => {
+    const ev = evaluate(
+      [
+        'list := x.o  a.o\tsub/a.o b.o a.o ab.o a.o.c',
+        'one := $(filter a.o,$(list))',
+        'two := $(filter b.o a.o a.o,$(list))',
+        'pct := $(filter %.o,$(list))',
+        'none := $(filter zz.o,$(list))$(filter ,$(list))',
+        'many := $(filter q r s t b.o,$(list))',
+      ].join('\n'),
+    );
+    expect(ev.get('one')).toBe('a.o a.o');
+    expect(ev.get('two')).toBe('a.o b.o a.o');
+    expect(ev.get('pct')).toBe('x.o a.o sub/a.o b.o a.o ab.o');
+    expect(ev.get('none')).toBe('');
+    expect(ev.get('many')).toBe('b.o');
+  });
+
   it('lets command-line variables win, as make does', () => {
     const ev = evaluate('CONFIG_FOO := n\nobj-$(CONFIG_FOO) += foo.o\n', { CONFIG_FOO: 'm' });
     expect(ev.get('obj-m')).toBe('foo.o');
@@ -82,6 +100,14 @@ describe('MakeEvaluator', () => {
     const ev = evaluate('$(obj)/gen.h: $(src)/gen.sh\n\t$(CONFIG_SHELL) $< > $@\nx := 1\n');
     expect(ev.rules).toHaveLength(1);
     expect(ev.get('x')).toBe('1');
+  });
+
+  it('remembers target-dependent expansions for one target only', () => {
+    const ev = evaluate(['base = $(basename $(notdir $@))', 'fix = $(subst -,_,$(1))', 'flags = -DB=$(base) -DN=$(call fix,$(base))', 'cmd = $(call fix,$(base)) $(flags) -O2'].join('\n'));
+    const loc = { file: 'test', line: 0 };
+    // Within a target, $(base) and $(call fix,...) are asked twice; what encloses them stays the target's.
+    expect(ev.expandForTarget('d/a-1.o', '$(base) $(cmd)', { '@': 'd/a-1.o' }, loc)).toBe('a-1 a_1 -DB=a-1 -DN=a_1 -O2');
+    expect(ev.expandForTarget('d/b-2.o', '$(base) $(cmd)', { '@': 'd/b-2.o' }, loc)).toBe('b-2 b_2 -DB=b-2 -DN=b_2 -O2');
   });
 
   it('applies target- and pattern-specific variables when expanding for a target', () => {

@@ -10,11 +10,18 @@ import { joinWords, matchPattern, patsubstWord, words } from './words';
 export type Origin = 'default' | 'environment' | 'file' | 'command line' | 'override' | 'automatic';
 
 export interface Variable {
-  flavor: 'recursive' | 'simple';
-  value: string;
-  origin: Origin;
+  readonly flavor: 'recursive' | 'simple';
+  readonly value: string;
+  readonly origin: Origin;
   /** Where a recursive variable was last assigned: errors in its expansion are reported there. */
-  loc?: Location;
+  readonly loc: Location | undefined;
+  /** A recursive value without `$` (the environment kbuild exports, lists of objects): it expands to itself. */
+  readonly literal: boolean;
+}
+
+/** Every variable is made here: one shape for all of them (the lookups that read them stay fast). */
+export function variable(flavor: Variable['flavor'], value: string, origin: Origin, loc?: Location): Variable {
+  return { flavor, value, origin, loc, literal: flavor === 'recursive' && !value.includes('$') };
 }
 
 /** A rule the evaluator read but does not run (kbuild Makefiles use them for generated files). */
@@ -102,6 +109,9 @@ class VariableScope {
   }
 }
 
+/** Where a lookup made by the caller rather than a makefile is reported. */
+const INTERNAL: Location = { file: '<internal>', line: 0 };
+
 /** The GNU make whose behaviour is emulated (Debian 12's), and what it reports in .FEATURES. */
 const MAKE_VERSION = '4.3';
 const MAKE_FEATURES =
@@ -127,11 +137,11 @@ export class MakeEvaluator {
   private readonly expanding = new Set<string>();
 
   constructor(readonly options: EvaluatorOptions) {
-    this.vars.set('MAKE_VERSION', { flavor: 'simple', value: MAKE_VERSION, origin: 'default' });
-    this.vars.set('.FEATURES', { flavor: 'simple', value: MAKE_FEATURES, origin: 'default' });
+    this.vars.set('MAKE_VERSION', variable('simple', MAKE_VERSION, 'default'));
+    this.vars.set('.FEATURES', variable('simple', MAKE_FEATURES, 'default'));
     if (options.base) this.vars.attachBase(options.base);
     for (const [k, v] of Object.entries(options.commandLine ?? {})) {
-      this.vars.set(k, { flavor: 'simple', value: v, origin: 'command line' });
+      this.vars.set(k, variable('simple', v, 'command line'));
     }
   }
 
@@ -140,7 +150,7 @@ export class MakeEvaluator {
     this.forget();
     const cur = this.vars.get(name);
     if (cur && cur.origin === 'command line' && origin !== 'override') return;
-    this.vars.set(name, { flavor: 'simple', value, origin });
+    this.vars.set(name, variable('simple', value, origin));
   }
 
   /** Imports a variable from the environment: recursive, expanded when referenced, as make does. */
@@ -148,7 +158,7 @@ export class MakeEvaluator {
     this.forget();
     const cur = this.vars.get(name);
     if (cur && cur.origin === 'command line') return;
-    this.vars.set(name, { flavor: 'recursive', value, origin: 'environment' });
+    this.vars.set(name, variable('recursive', value, 'environment'));
     this.exported.add(name);
   }
 
@@ -166,12 +176,17 @@ export class MakeEvaluator {
    * Expansions reused across the targets of one directory. While a recipe is expanded for a
    * target, a `$(...)` whose expansion read nothing target-dependent (automatic variables, the
    * target's own variables, call arguments, foreach variables) has the same value for every
-   * target: it is remembered by its text until a variable changes.
+   * target: it is remembered by its text until a variable changes. One that read target-dependent
+   * variables but no binding is remembered for the rest of this target's expansion
+   * (`$(target-stem)`, `$(modname)`: asked several times per command).
    */
   private readonly memo = new Map<string, string>();
+  private readonly targetMemo = new Map<string, string>();
   private memoActive = false;
   private targetScoped: ReadonlySet<string> = new Set();
   private tainted = false;
+  /** The current expansion had an effect or changed a variable: remembered by nothing. */
+  private effect = false;
   /**
    * The outermost binding ($(call) arguments, $(foreach) variables) the current expansion read,
    * by nesting depth (Infinity: none). A $(call) body that read only its own arguments is
@@ -181,17 +196,26 @@ export class MakeEvaluator {
   private bindingDepth = 0;
   private readonly loopDepth = new Map<string, number>();
   private readonly callMemo = new Map<string, string>();
+  private readonly targetCallMemo = new Map<string, string>();
 
   /** A function with an effect ($(info), $(eval)): its expansion must happen every time. */
   markSideEffect(): void {
     this.tainted = true;
+    this.effect = true;
   }
 
   /** A variable changed for good ($(eval) while expanding, for one): remembered expansions are stale. */
   private forget(): void {
     if (this.memo.size) this.memo.clear();
     if (this.callMemo.size) this.callMemo.clear();
+    this.forgetTarget();
     this.tainted = true;
+    this.effect = true;
+  }
+
+  private forgetTarget(): void {
+    if (this.targetMemo.size) this.targetMemo.clear();
+    if (this.targetCallMemo.size) this.targetCallMemo.clear();
   }
 
   /** Arguments of the `$(call ...)`s being expanded, innermost last: $(0) to $(9). */
@@ -206,13 +230,18 @@ export class MakeEvaluator {
     if (key !== undefined) {
       const hit = this.callMemo.get(key);
       if (hit !== undefined) return hit;
+      const forTarget = this.targetCallMemo.get(key);
+      if (forTarget !== undefined) {
+        this.tainted = true; // what encloses it depends on the target too
+        return forTarget;
+      }
     }
     const outer = this.startTracking();
     const depth = ++this.bindingDepth;
     this.callFrames.push({ args, depth });
     try {
       const value = body();
-      if (key !== undefined && !this.tainted && this.minBinding >= depth) this.callMemo.set(key, value);
+      if (key !== undefined && !this.effect && this.minBinding >= depth) (this.tainted ? this.targetCallMemo : this.callMemo).set(key, value);
       return value;
     } finally {
       this.callFrames.pop();
@@ -222,9 +251,10 @@ export class MakeEvaluator {
   }
 
   /** Starts recording what an expansion reads; returns what the enclosing one had read so far. */
-  private startTracking(): { tainted: boolean; minBinding: number } {
-    const outer = { tainted: this.tainted, minBinding: this.minBinding };
+  private startTracking(): { tainted: boolean; effect: boolean; minBinding: number } {
+    const outer = { tainted: this.tainted, effect: this.effect, minBinding: this.minBinding };
     this.tainted = false;
+    this.effect = false;
     this.minBinding = Infinity;
     return outer;
   }
@@ -233,13 +263,14 @@ export class MakeEvaluator {
    * Back to the enclosing expansion: what this one read counts for it too, except reads of
    * bindings at `depth` or deeper (the arguments of a call, or a foreach variable, just left).
    */
-  private endTracking(outer: { tainted: boolean; minBinding: number }, depth = Infinity): void {
+  private endTracking(outer: { tainted: boolean; effect: boolean; minBinding: number }, depth = Infinity): void {
     this.tainted ||= outer.tainted;
+    this.effect ||= outer.effect;
     this.minBinding = Math.min(outer.minBinding, this.minBinding < depth ? this.minBinding : Infinity);
   }
 
   /** The expanded value of a variable (empty when undefined, as in make). */
-  get(name: string, loc: Location = { file: '<internal>', line: 0 }): string {
+  get(name: string, loc: Location = INTERNAL): string {
     if (this.callFrames.length > 0 && name.length === 1 && name >= '0' && name <= '9') {
       const frame = this.callFrames[this.callFrames.length - 1];
       this.minBinding = Math.min(this.minBinding, frame.depth);
@@ -251,7 +282,7 @@ export class MakeEvaluator {
     const loop = v.origin === 'automatic' ? this.loopDepth.get(name) : undefined;
     if (loop !== undefined) this.minBinding = Math.min(this.minBinding, loop);
     else if (v.origin === 'automatic') this.tainted = true;
-    if (v.flavor === 'simple') return v.value;
+    if (v.flavor === 'simple' || v.literal) return v.value;
     if (this.expanding.has(name)) {
       throw new SourceError(loc.file, loc.line, `recursive variable '${name}' references itself (eventually)`);
     }
@@ -439,12 +470,12 @@ export class MakeEvaluator {
     };
     try {
       for (const [k, v] of Object.entries(automatic)) {
-        set(k, { flavor: 'simple', value: v, origin: 'automatic' });
+        set(k, variable('simple', v, 'automatic'));
         // $(@D) and $(@F): the directory and file parts of each word.
         if (k.length === 1) {
           const ws = words(v);
-          set(`${k}D`, { flavor: 'simple', value: joinWords(ws.map((w) => (w.includes('/') ? w.slice(0, w.lastIndexOf('/')) || '/' : '.'))), origin: 'automatic' });
-          set(`${k}F`, { flavor: 'simple', value: joinWords(ws.map((w) => w.slice(w.lastIndexOf('/') + 1))), origin: 'automatic' });
+          set(`${k}D`, variable('simple', joinWords(ws.map((w) => (w.includes('/') ? w.slice(0, w.lastIndexOf('/')) || '/' : '.'))), 'automatic'));
+          set(`${k}F`, variable('simple', joinWords(ws.map((w) => w.slice(w.lastIndexOf('/') + 1))), 'automatic'));
         }
       }
       for (const v of applicable) {
@@ -452,18 +483,18 @@ export class MakeEvaluator {
         if (cur?.origin === 'command line') continue;
         switch (v.op) {
           case '=':
-            set(v.name, { flavor: 'recursive', value: v.value, origin: 'file' });
+            set(v.name, variable('recursive', v.value, 'file'));
             break;
           case ':=':
-            set(v.name, { flavor: 'simple', value: v.value, origin: 'file' });
+            set(v.name, variable('simple', v.value, 'file'));
             break;
           case '?=':
-            if (!cur) set(v.name, { flavor: 'recursive', value: v.value, origin: 'file' });
+            if (!cur) set(v.name, variable('recursive', v.value, 'file'));
             break;
           case '+=':
-            if (!cur) set(v.name, { flavor: 'recursive', value: v.value, origin: 'file' });
-            else if (cur.flavor === 'simple') set(v.name, { ...cur, value: joinAppend(cur.value, this.expand(v.value, v.loc)) });
-            else set(v.name, { ...cur, value: joinAppend(cur.value, v.value) });
+            if (!cur) set(v.name, variable('recursive', v.value, 'file'));
+            else if (cur.flavor === 'simple') set(v.name, variable(cur.flavor, joinAppend(cur.value, this.expand(v.value, v.loc)), cur.origin, cur.loc));
+            else set(v.name, variable(cur.flavor, joinAppend(cur.value, v.value), cur.origin, cur.loc));
             break;
         }
       }
@@ -474,6 +505,7 @@ export class MakeEvaluator {
       return this.expand(text, loc);
     } finally {
       this.memoActive = false;
+      this.forgetTarget();
       this.targetScoped = new Set();
       for (const [k, v] of saved) {
         if (v) this.vars.set(k, v);
@@ -504,32 +536,32 @@ export class MakeEvaluator {
     if (cur && cur.origin === 'command line' && origin !== 'override') return;
     switch (op) {
       case '=':
-        this.vars.set(name, { flavor: 'recursive', value, origin, loc });
+        this.vars.set(name, variable('recursive', value, origin, loc));
         return;
       case ':=':
       case '::=':
-        this.vars.set(name, { flavor: 'simple', value: this.expand(value, loc), origin });
+        this.vars.set(name, variable('simple', this.expand(value, loc), origin));
         return;
       case ':::=':
-        this.vars.set(name, { flavor: 'recursive', value: this.expand(value, loc).replace(/\$/g, '$$$$'), origin });
+        this.vars.set(name, variable('recursive', this.expand(value, loc).replace(/\$/g, '$$$$'), origin));
         return;
       case '?=':
-        if (!cur) this.vars.set(name, { flavor: 'recursive', value, origin, loc });
+        if (!cur) this.vars.set(name, variable('recursive', value, origin, loc));
         return;
       case '+=': {
         if (!cur) {
-          this.vars.set(name, { flavor: 'recursive', value, origin, loc });
+          this.vars.set(name, variable('recursive', value, origin, loc));
         } else if (cur.flavor === 'simple') {
           const add = this.expand(value, loc);
-          this.vars.set(name, { ...cur, value: cur.value === '' ? add : add === '' && !isDefine ? cur.value + ' ' : `${cur.value} ${add}` });
+          this.vars.set(name, variable(cur.flavor, cur.value === '' ? add : add === '' && !isDefine ? cur.value + ' ' : `${cur.value} ${add}`, cur.origin, cur.loc));
         } else {
-          this.vars.set(name, { ...cur, value: cur.value === '' ? value : `${cur.value} ${value}`, loc });
+          this.vars.set(name, variable(cur.flavor, cur.value === '' ? value : `${cur.value} ${value}`, cur.origin, loc));
         }
         return;
       }
       case '!=': {
         const out = this.runShell(this.expand(value, loc), loc);
-        this.vars.set(name, { flavor: 'recursive', value: out.replace(/\$/g, '$$$$'), origin });
+        this.vars.set(name, variable('recursive', out.replace(/\$/g, '$$$$'), origin));
         return;
       }
     }
@@ -571,9 +603,14 @@ export class MakeEvaluator {
     if (!this.memoActive) return this.expandReferenceNow(inner, loc);
     const hit = this.memo.get(inner);
     if (hit !== undefined) return hit;
+    const forTarget = this.targetMemo.get(inner);
+    if (forTarget !== undefined) {
+      this.tainted = true; // what encloses it depends on the target too
+      return forTarget;
+    }
     const outer = this.startTracking();
     const value = this.expandReferenceNow(inner, loc);
-    if (!this.tainted && this.minBinding === Infinity) this.memo.set(inner, value);
+    if (!this.effect && this.minBinding === Infinity) (this.tainted ? this.targetMemo : this.memo).set(inner, value);
     this.endTracking(outer);
     return value;
   }
@@ -634,7 +671,7 @@ export class MakeEvaluator {
     const out: string[] = [];
     try {
       for (const value of values) {
-        this.vars.set(name, { flavor: 'simple', value, origin: 'automatic' });
+        this.vars.set(name, variable('simple', value, 'automatic'));
         out.push(body());
       }
     } finally {
@@ -796,6 +833,27 @@ function argWords(text: string): readonly string[] {
   return w;
 }
 
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a;
+
+/**
+ * $(filter) for a few plain words (`$(filter $(basename $@).o, $(real-obj-m))`, asked once or more
+ * per object of a directory): the words are found in the text where they stand as whole words,
+ * without splitting a list of hundreds of words into strings each time. Undefined when a pattern
+ * has a `%` or there are many (the caller splits).
+ */
+function findWords(patterns: readonly string[], text: string): string | undefined {
+  if (patterns.length > 4 || patterns.some((p) => p.includes('%'))) return undefined;
+  const found: { at: number; word: string }[] = [];
+  for (const word of new Set(patterns)) {
+    for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+      const end = at + word.length;
+      if ((at === 0 || isBlank(text.charCodeAt(at - 1))) && (end === text.length || isBlank(text.charCodeAt(end)))) found.push({ at, word });
+    }
+  }
+  if (patterns.length > 1) found.sort((x, y) => x.at - y.at);
+  return joinWords(found.map((f) => f.word));
+}
+
 /** Whether a word matches any of `patterns` (filter/filter-out): plain words by set lookup. */
 function patternMatcher(patterns: readonly string[]): (w: string) => boolean {
   const plain = new Set<string>();
@@ -823,8 +881,9 @@ const FUNCTIONS: Record<string, Fn> = {
     return ex(ev, a[1], l).includes(f) ? f : '';
   },
   filter: (ev, a, l) => {
-    const matches = patternMatcher(argWords(ex(ev, a[0], l)));
-    return joinWords(argWords(ex(ev, a[1], l)).filter(matches));
+    const patterns = argWords(ex(ev, a[0], l));
+    const text = ex(ev, a[1], l);
+    return findWords(patterns, text) ?? joinWords(argWords(text).filter(patternMatcher(patterns)));
   },
   'filter-out': (ev, a, l) => {
     const patterns = argWords(ex(ev, a[0], l));
