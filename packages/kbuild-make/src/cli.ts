@@ -5,6 +5,13 @@ import { jsonArrayChunks, runCli, writeChunksAtomic, writeFileAtomic as writeAto
 import { evaluateKernelTree, type KernelTree } from './kbuild/in-tree';
 import { cachedKbuildEnvironment, defaultShellCache } from './kbuild/environment-cache';
 import { MakeEvaluator } from './make/evaluator';
+import { setFlagsFromString } from 'node:v8';
+
+// A run is a few seconds of two threads evaluating 1,500 directories on (typically) two cores;
+// V8's optimizing compiler, on its own helper threads, competes with them for the cores (about a
+// quarter of the CPU time by default). Functions are optimized later, so fewer of the briefly hot
+// ones are (worker threads share the setting). Measured on the whole tree: ~15 % less CPU.
+setFlagsFromString('--interrupt-budget=524288');
 
 const USAGE = `usage: nx-kbuild-make --srctree DIR --objtree DIR [outputs]
 Evaluates a configured kernel tree (make O=<objtree> olddefconfig done) as \`make all\` would:

@@ -376,7 +376,15 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       // An object's source: <stem>.c/.S/.rs in the directory, a rule's input, or a generated file.
       // Paths are spelled as kbuild spells them ($(obj)/name, `..` kept): the same file on disk.
       type Found = { source: string; generated?: boolean; input?: ObjectInput };
+      // Asked for each object, then again while following the directory's goals: found once.
+      const sources = new Map<string, Found | undefined>();
       const sourceOf = (m: string): Found | undefined => {
+        if (sources.has(m)) return sources.get(m);
+        const found = findSource(m);
+        sources.set(m, found);
+        return found;
+      };
+      const findSource = (m: string): Found | undefined => {
         const stem = m.slice(0, -2);
         const plain = SOURCE_SUFFIXES.map((x) => `${dir}/${stem}${x}`).find((p) => existsInSourceTree(p));
         if (plain) return { source: plain };

@@ -109,6 +109,8 @@ class VariableScope {
   }
 }
 
+const NOTHING: ReadonlySet<string> = new Set();
+
 /** Where a lookup made by the caller rather than a makefile is reported. */
 const INTERNAL: Location = { file: '<internal>', line: 0 };
 
@@ -183,7 +185,8 @@ export class MakeEvaluator {
   private readonly memo = new Map<string, string>();
   private readonly targetMemo = new Map<string, string>();
   private memoActive = false;
-  private targetScoped: ReadonlySet<string> = new Set();
+  private targetScoped: ReadonlySet<string> = NOTHING;
+  private scoped: { key: string; names: ReadonlySet<string> } | undefined;
   private tainted = false;
   /** The current expansion had an effect or changed a variable: remembered by nothing. */
   private effect = false;
@@ -500,13 +503,16 @@ export class MakeEvaluator {
       }
       // Any name some target may rebind is target-dependent for every target (a remembered
       // expansion must not have read it in another target's context).
-      this.targetScoped = new Set([...saved.keys(), ...this.targetVariables.map((v) => v.name)]);
+      // (The same for every target given the same automatic variables: made once.)
+      const scopeKey = `${this.targetVariables.length}\0${Object.keys(automatic).join(' ')}`;
+      if (this.scoped?.key !== scopeKey) this.scoped = { key: scopeKey, names: new Set([...saved.keys(), ...this.targetVariables.map((v) => v.name)]) };
+      this.targetScoped = this.scoped.names;
       this.memoActive = true;
       return this.expand(text, loc);
     } finally {
       this.memoActive = false;
       this.forgetTarget();
-      this.targetScoped = new Set();
+      this.targetScoped = NOTHING;
       for (const [k, v] of saved) {
         if (v) this.vars.set(k, v);
         else this.vars.delete(k);

@@ -97,16 +97,9 @@ export function parseMakefile(file: string, text: string): Statement[] {
       if (k === 'override') override = true;
     }
     const a = findAssignment(body);
-    const st: OtherStatement = { kind: 'other', line, recipe, body, override, exportIt };
-    if (a) {
-      // Continuations collapse first; then the whitespace after the operator is dropped.
-      st.assignment = {
-        name: body.slice(0, a.index),
-        op: a.op,
-        value: collapseContinuations(body.slice(a.index + a.op.length)).replace(/^[ \t]+/, ''),
-      };
-    }
-    out.push(st);
+    // Continuations collapse first; then the whitespace after the operator is dropped.
+    const assignment = a ? { name: body.slice(0, a.index), op: a.op, value: collapseContinuations(body.slice(a.index + a.op.length)).replace(/^[ \t]+/, '') } : undefined;
+    out.push({ kind: 'other', line, recipe, body, override, exportIt, assignment });
   }
   return out;
 }
