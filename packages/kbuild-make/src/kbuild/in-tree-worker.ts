@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import { CachedShell } from '@nx-kbuild/kconfig';
 import { warmBuildDir, type KbuildEnvironment } from './build-dir';
@@ -15,24 +15,34 @@ warmBuildDir(env);
 let claims: Int32Array | undefined;
 let subMakes: SubMakes | undefined;
 let failed: unknown;
-const results: JobResult[] = [];
+/** Commands not yet sent; they go in batches as they come (see UnitQueue.finish). */
+let results: JobResult[] = [];
+let commands: MessagePort | undefined;
+let batches = 0;
+const BATCH = 512;
 let units = 0;
 parentPort!.on('message', (m: ToWorker) => {
   if (m.kind === 'begin') {
     claims = m.claims;
+    commands = m.commands;
     subMakes = new SubMakes({ ...env, shell: (c) => shell.run(c) }, m.keep);
   } else if (m.kind === 'unit') {
     if (failed !== undefined || !claim(claims!, m.index)) return;
     try {
       for (const r of subMakes!.run(m.unit)) results.push(r);
       units++;
+      if (results.length >= BATCH) {
+        commands!.postMessage(results);
+        results = [];
+        batches++;
+      }
     } catch (e) {
       failed = e;
     }
   } else {
     const answer: FromWorker =
       failed === undefined
-        ? { results, records: subMakes!.records(), fresh: shell.freshResults(), units }
+        ? { results, batches, records: subMakes!.records(), fresh: shell.freshResults(), units }
         : { error: failed instanceof SourceError ? { file: failed.file, line: failed.line, detail: failed.detail } : String((failed as Error).stack ?? failed) };
     parentPort!.postMessage(answer);
   }

@@ -1,15 +1,22 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { SourceError } from '@nx-kbuild/diagnostics';
 import type { KbuildEnvironment } from './build-dir';
 import type { DirRecord, JobResult, SubMakes, Unit } from './sub-makes';
 
-/** What this thread tells a worker: begin (the claim table), a unit to take if still free, the end. */
-export type ToWorker = { kind: 'begin'; claims: Int32Array; keep: boolean } | { kind: 'unit'; index: number; unit: Unit } | { kind: 'end' };
+/**
+ * What this thread tells a worker: begin (the claim table, and the port it sends commands on as it
+ * goes), a unit to take if still free, the end.
+ */
+export type ToWorker = { kind: 'begin'; claims: Int32Array; keep: boolean; commands: MessagePort } | { kind: 'unit'; index: number; unit: Unit } | { kind: 'end' };
 
-/** A worker's answer to `end`: the commands of the units it took, its records, its new probe results. */
+/**
+ * A worker's answer to `end`: the commands of the units it took (those not yet sent in `batches`
+ * messages on its commands port), its records, its new probe results.
+ */
 export interface WorkerResult {
   results: JobResult[];
+  batches: number;
   records: DirRecord[];
   fresh: Record<string, string>;
   units: number;
@@ -32,9 +39,15 @@ const TAKEN = 1;
 export class UnitQueue {
   private readonly claims = new Int32Array(new SharedArrayBuffer(4 * CAPACITY));
   private readonly units: Unit[] = [];
+  /** Where each worker's commands arrive while it works (read between this thread's own units). */
+  private readonly ports: MessagePort[] = [];
 
   constructor(private readonly workers: ThreadWorker[], keep: boolean) {
-    for (const w of workers) w.send({ kind: 'begin', claims: this.claims, keep });
+    for (const w of workers) {
+      const { port1, port2 } = new MessageChannel();
+      this.ports.push(port1);
+      w.send({ kind: 'begin', claims: this.claims, keep, commands: port2 }, [port2]);
+    }
   }
 
   get size(): number {
@@ -55,13 +68,30 @@ export class UnitQueue {
     for (const w of this.workers) w.send({ kind: 'end' });
     const answers = this.workers.map((w) => w.answer);
     const results: JobResult[] = [];
+    // Commands the workers sent so far are taken in between: decoding them here while the workers
+    // still work leaves less to do once they are done.
+    const received = this.ports.map(() => 0);
+    const receive = (w: number): boolean => {
+      const m = receiveMessageOnPort(this.ports[w]);
+      if (m === undefined) return false;
+      for (const r of m.message as JobResult[]) results.push(r);
+      received[w]++;
+      return true;
+    };
     let taken = 0;
     for (let i = this.units.length - 1; i >= 0; i--) {
       if (i < CAPACITY && this.workers.length > 0 && !claim(this.claims, i)) break;
       for (const r of mine.run(this.units[i])) results.push(r);
       taken++;
+      for (let w = 0; w < this.ports.length; w++) while (receive(w));
     }
-    return { results, theirs: await Promise.all(answers), mine: taken };
+    const theirs = await Promise.all(answers);
+    // A worker's batches were sent before its answer, on its own port: each is there by now.
+    theirs.forEach((t, w) => {
+      while (received[w] < t.batches) if (!receive(w)) throw new Error(`a worker sent ${t.batches} batches of commands, ${received[w]} arrived`);
+      this.ports[w].close();
+    });
+    return { results, theirs, mine: taken };
   }
 }
 
@@ -69,7 +99,7 @@ export class UnitQueue {
 export const claim = (claims: Int32Array, index: number): boolean => Atomics.compareExchange(claims, index, FREE, TAKEN) === FREE;
 
 export interface ThreadWorker {
-  send(message: ToWorker): void;
+  send(message: ToWorker, transfer?: MessagePort[]): void;
   /** Its answer to `end`. */
   readonly answer: Promise<WorkerResult>;
   /** Ends the thread (after its answer, or when it is not needed). */
@@ -93,9 +123,9 @@ export function startWorker(env: KbuildEnvironment, shellCache: string | undefin
   });
   answer.catch(() => undefined); // a thread that fails before it is waited for is reported by finish()
   return {
-    send: (message) => {
+    send: (message, transfer) => {
       worker.ref();
-      worker.postMessage(message);
+      worker.postMessage(message, transfer);
     },
     answer,
     stop: () => void worker.terminate(),
