@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { noteContent } from '../memo/observations';
+import { readFileSync } from 'node:fs';
+import { noteContent, signatureOf } from '../memo/observations';
 import { SourceError } from '@nx-kbuild/diagnostics';
 
 /**
@@ -104,21 +104,26 @@ export function parseMakefile(file: string, text: string): Statement[] {
   return out;
 }
 
-const cache = new Map<string, { mtimeMs: number; size: number; statements: Statement[] }>();
+const cache = new Map<string, { signature: string; statements: Statement[] }>();
 
-/** A makefile's statements, parsed once per content (the file's mtime and size). */
+/**
+ * A makefile's statements, parsed once per content (the file's inode, size and mtime, looked at
+ * once per evaluation run: kbuild reads Makefile.build and Makefile.lib for every directory).
+ */
 export function readMakefile(file: string): Statement[] {
-  let st;
+  const signature = signatureOf(file);
+  if (signature === '-') throw new SourceError(file, 0, 'cannot read makefile: no such file or directory');
+  noteContent(file);
+  const hit = cache.get(file);
+  if (hit?.signature === signature) return hit.statements;
+  let text: string;
   try {
-    st = statSync(file);
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new SourceError(file, 0, `cannot read makefile: ${(e as Error).message}`);
   }
-  noteContent(file);
-  const hit = cache.get(file);
-  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.statements;
-  const statements = parseMakefile(file, readFileSync(file, 'utf8'));
-  cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, statements });
+  const statements = parseMakefile(file, text);
+  cache.set(file, { signature, statements });
   return statements;
 }
 

@@ -26,15 +26,26 @@ function globToRegExp(component: string): RegExp {
  * a tree call forgetDirectories() first, so a long-lived process sees later changes.
  */
 const listings = new Map<string, Set<string> | null>();
+/**
+ * Directories asked about once so far, answered by testing the one path: most source directories
+ * are asked one name (`$(wildcard $(src)/Kbuild)`), which a lookup answers for a quarter of what
+ * listing the directory costs. The second name asked lists it.
+ */
+const askedOnce = new Set<string>();
 
 export function forgetDirectories(): void {
   listings.clear();
+  askedOnce.clear();
 }
 
 function entryExists(dir: string, name: string): boolean {
   if (name === '.' || name === '..' || name === '') return exists(join(dir, name));
-  noteContent(dir);
   let entries = listings.get(dir);
+  if (entries === undefined && !askedOnce.has(dir)) {
+    askedOnce.add(dir);
+    return exists(join(dir, name));
+  }
+  noteContent(dir);
   if (entries === undefined) {
     try {
       entries = new Set(readdirSync(dir));
