@@ -78,8 +78,37 @@ export function decode(template: string, n: ObjectNames): string {
   return c;
 }
 
+/**
+ * A directory's commands as the memo file holds them: its templates (most of the memo's bytes) as
+ * one serialized blob, decoded when a command is first read. A run that writes no commands
+ * (modules.order only) never decodes them.
+ */
+type StoredCommands = Omit<DirCommands, 'templates'> & { templates: Uint8Array };
+
+/** Blobs of records read from the memo and not decoded since: written back as they were. */
+const packed = new WeakMap<DirCommands, Uint8Array>();
+
+function unpack(r: StoredCommands): DirCommands {
+  const blob = r.templates;
+  let templates: string[] | undefined;
+  // Fields in a fresh record's order (the memo compares records by their JSON).
+  const out = { key: r.key, exported: r.exported } as DirCommands;
+  Object.defineProperty(out, 'templates', { get: () => (templates ??= deserialize(blob) as string[]), enumerable: true });
+  Object.assign(out, { jobs: r.jobs, observed: r.observed });
+  packed.set(out, blob);
+  return out;
+}
+
+const pack = (r: DirCommands, observed: number[]): StoredCommands => ({
+  key: r.key,
+  exported: r.exported,
+  jobs: r.jobs,
+  observed,
+  templates: packed.get(r) ?? serialize(r.templates),
+});
+
 interface StoredMemo {
-  format: 2;
+  format: 3;
   key: string;
   /** A whole memo: its own id. Changes since a whole memo (`<file>.changes`): the id they apply to. */
   id?: string;
@@ -87,7 +116,7 @@ interface StoredMemo {
   /** (path, signature) pairs records' `observed` index into. */
   entries: [string, string][];
   structure: [string, DirStructure][];
-  commands: [string, DirCommands][];
+  commands: [string, StoredCommands][];
   environments: [string, Record<string, string>][];
 }
 
@@ -131,7 +160,7 @@ export class EvaluationMemo implements StructureMemo {
     this.old = {
       entries: whole?.entries ?? [],
       structure: new Map(whole?.structure),
-      commands: new Map(whole?.commands),
+      commands: new Map(whole?.commands.map(([k, r]) => [k, unpack(r)])),
       environments: new Map(whole?.environments),
     };
     this.base = whole?.id ? { id: whole.id, structure: new Map(this.old.structure), commands: new Map(this.old.commands) } : undefined;
@@ -141,7 +170,7 @@ export class EvaluationMemo implements StructureMemo {
     this.old.entries.push(...changes.entries);
     const shift = <T extends { observed: Observations }>(r: T): T => ({ ...r, observed: (r.observed as readonly number[]).map((i) => i + offset) });
     for (const [k, r] of changes.structure) this.old.structure.set(k, shift(r));
-    for (const [k, r] of changes.commands) this.old.commands.set(k, shift(r));
+    for (const [k, r] of changes.commands) this.old.commands.set(k, unpack(shift(r)));
     for (const [k, e] of changes.environments) this.old.environments.set(k, e);
   }
 
@@ -151,7 +180,7 @@ export class EvaluationMemo implements StructureMemo {
     const read = (f: string): StoredMemo | undefined => {
       try {
         const m = deserialize(readFileSync(f)) as StoredMemo;
-        return m.format === 2 && m.key === key ? m : undefined;
+        return m.format === 3 && m.key === key ? m : undefined;
       } catch {
         return undefined; // none yet, or unreadable: everything is evaluated
       }
@@ -261,12 +290,12 @@ export class EvaluationMemo implements StructureMemo {
       return pairs.map(([path, sig]) => table.index(path, sig));
     };
     return {
-      format: 2,
+      format: 3,
       key: this.key,
       ...ids,
       entries: table.entries,
       structure: structureRecords.map(([k, r]) => [k, { ...r, observed: renumber(r.observed) }]),
-      commands: commandRecords.map(([k, r]) => [k, { ...r, observed: renumber(r.observed) }]),
+      commands: commandRecords.map(([k, r]) => [k, pack(r, renumber(r.observed))]),
       environments: [...this.next.environments],
     };
   }

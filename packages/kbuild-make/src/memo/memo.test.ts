@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DirStructure } from '../kbuild/tree';
-import { CommandTemplates, decode, EvaluationMemo } from './evaluation-memo';
+import { CommandTemplates, decode, EvaluationMemo, type DirCommands } from './evaluation-memo';
 import { exists, existsInSourceTree, forgetSignatures, noteContent, observing, type Observed } from './observations';
 
 const dirs: string[] = [];
@@ -142,5 +142,23 @@ describe('evaluation memo', () => {
     const third = EvaluationMemo.load(memoFile, {});
     expect(third.lookup('k7')?.file).toBe('Kbuild7');
     expect(third.lookup('k8')?.file).toBe('Makefile8');
+  });
+
+  it("keeps a directory's command templates exactly, whether or not a run read them", () => {
+    const d = temp();
+    const memoFile = join(d, 'memo');
+    forgetSignatures();
+    const commands = (i: number): DirCommands => ({ key: `key${i}`, exported: 'env', templates: [`gcc -c \u0001 -o \u0003 -DN=${i}`, 'ld -r'], jobs: { [`job${i}`]: [0, 1] }, observed: new Map() });
+    const first = EvaluationMemo.load(memoFile, {});
+    for (let i = 0; i < 3; i++) first.keepCommands(`d${i}`, commands(i), { A: '1' }, true);
+    first.save();
+    // A run that reads one directory's templates and leaves the others packed writes all back as they were.
+    const second = EvaluationMemo.load(memoFile, {});
+    expect(second.commands('d1', 'key1', ['job1'])?.record.templates).toEqual(commands(1).templates);
+    for (let i = 0; i < 3; i++) second.keepCommands(`d${i}`, second.commands(`d${i}`, `key${i}`, [`job${i}`])!.record, { A: '1' }, false);
+    second.keepCommands('d3', commands(3), { A: '1' }, true);
+    second.save();
+    const third = EvaluationMemo.load(memoFile, {});
+    for (let i = 0; i < 4; i++) expect(third.commands(`d${i}`, `key${i}`, [`job${i}`])?.record.templates).toEqual(commands(i).templates);
   });
 });
