@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What `nx-symbols check` keeps, on the Linux 6.12 tree (Debian's config): a second check with
-# nothing changed prints the same without scanning (its kept file is not rewritten); after two
-# edits, only the modules that read the edited files are scanned again, the new finding is
-# reported, and the output equals a check with nothing kept. The tree is a hard-linked copy; an
-# edit replaces the file.
+# nothing changed prints the same without scanning (its kept file is not rewritten); after three
+# edits, only the modules that read the edited files are scanned again (written next to the kept
+# scan, not the whole file again) and the new finding is reported; a fourth edit reads the kept scan
+# back with those changes; the output equals a check with nothing kept. The tree is a hard-linked
+# copy; an edit replaces the file.
 # Usage: tools/symbols-check-kept.sh
 set -euo pipefail
 TREE_COPY_NAME=nx-kbuild-kept-check
@@ -30,14 +31,24 @@ mv "$WORK/src/drivers/usb/storage/usb.c.new" "$WORK/src/drivers/usb/storage/usb.
 if NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/third.txt" 2>&1; then echo 'the edit was not noticed (exit 0)' >&2; cat "$WORK/third.txt" >&2; exit 1; fi
 grep 'modules scanned' "$WORK/third.txt"
 grep 'modules predicted' "$WORK/third.txt"
-cp "$OUT/.nx-kbuild/symbols-imports.v8" "$WORK/kept-imports.v8"
 grep 'netif_carrier_on' "$WORK/third.txt" | head -3
 echo "after the edit: $(tail -n 1 "$WORK/third.txt")"
+
+# The kept scan was not rewritten whole: the rescanned modules went next to it. A fourth edit (a
+# comment in another module's source) reads it back (whole file plus changes): that module alone is
+# scanned, the three rescanned before come from the changes, and the findings stay the same.
+[ -f "$OUT/.nx-kbuild/symbols-scan.v8.changes" ] || { echo 'the kept scan was rewritten whole after three modules changed' >&2; exit 1; }
+append drivers/net/ethernet/realtek/r8169_main.c '/* edited */'
+NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/third-again.txt" 2>&1 || true
+grep -q 'nx-symbols: 1 of [0-9]* modules scanned' "$WORK/third-again.txt" || { grep 'modules scanned' "$WORK/third-again.txt" >&2; echo 'expected one module scanned' >&2; exit 1; }
+cmp -s <(grep -v 'modules scanned\|modules predicted' "$WORK/third.txt") <(grep -v 'modules scanned\|modules predicted' "$WORK/third-again.txt") || { echo 'the kept scan read back with its changes gives another result' >&2; exit 1; }
+echo "another source edited: $(grep 'modules scanned' "$WORK/third-again.txt" | sed 's/^nx-symbols: //'), the same findings"
+cp "$OUT/.nx-kbuild/symbols-imports.v8" "$WORK/kept-imports.v8"
 
 # The edited tree checked with nothing kept gives the same output.
 rm -f "$OUT"/.nx-kbuild/symbols-*
 "${CHECK[@]}" > "$WORK/fourth.txt" 2>&1 || true
-grep -v 'modules scanned\|modules predicted' "$WORK/third.txt" | cmp -s - "$WORK/fourth.txt" || { echo 'the kept modules give another result than scanning everything:' >&2; diff <(grep -v 'modules scanned' "$WORK/third.txt") "$WORK/fourth.txt" | head >&2; exit 1; }
+grep -v 'modules scanned\|modules predicted' "$WORK/third-again.txt" | cmp -s - "$WORK/fourth.txt" || { echo 'the kept modules give another result than scanning everything:' >&2; diff <(grep -v 'modules scanned' "$WORK/third-again.txt") "$WORK/fourth.txt" | head >&2; exit 1; }
 echo 'after the edit, checked with nothing kept: identical'
 # Every module's predicted imports, kept and predicted again where needed, against all predicted anew.
 node -e '

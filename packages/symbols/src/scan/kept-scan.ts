@@ -5,8 +5,8 @@
  * header index was built from the same files. Only the other modules are scanned again: after a
  * source edit, the module that compiles it.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -18,7 +18,7 @@ import { assembleScan, scanModules, type ScanTrees } from './parallel-scan';
 import type { ScanEnvironment } from './source-scan';
 import { objectsByModule, scanEnvironment, treeCompilerMacros, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
-const FORMAT = 3;
+const FORMAT = 4;
 
 interface KeptModule {
   /** Digest of its objects: names, sources, compile commands. */
@@ -31,6 +31,9 @@ interface KeptModule {
 interface Kept {
   format: number;
   key: string;
+  /** A whole kept scan: its own id. Modules changed since one (`<file>.changes`): the id they apply to. */
+  id?: string;
+  base?: string;
   /** Digest of what the shared header index was built from, and those files ([path, signature]). */
   index: string;
   indexPaths: [string, string][];
@@ -69,7 +72,7 @@ function observationsDigest(observed: Observed): string {
   return h.digest('hex');
 }
 
-function load(file: string, key: string): Kept | undefined {
+function read(file: string, key: string): Kept | undefined {
   try {
     const kept = deserialize(readFileSync(file)) as Kept;
     return kept.format === FORMAT && kept.key === key ? kept : undefined;
@@ -79,6 +82,29 @@ function load(file: string, key: string): Kept | undefined {
 }
 
 /**
+ * The kept scan: the whole one in `file`, with the modules scanned since written next to it
+ * (`<file>.changes`, their records indexing their own table of paths, appended to the whole's).
+ * `whole`: the whole file's id and its records, to tell which modules differ from it.
+ */
+function load(file: string, key: string): { kept: Kept; whole?: { id: string; modules: Map<string, KeptModule> } } | undefined {
+  const kept = read(file, key);
+  if (!kept) return undefined;
+  const whole = kept.id ? { id: kept.id, modules: new Map(kept.modules) } : undefined;
+  const changes = whole ? read(`${file}.changes`, key) : undefined;
+  if (!changes || changes.base !== whole?.id) return { kept, whole };
+  const offset = kept.paths.length;
+  const modules = new Map(kept.modules);
+  for (const [name, m] of changes.modules) modules.set(name, { ...m, observed: m.observed.map((i) => i + offset) });
+  return {
+    kept: { ...kept, index: changes.index, indexPaths: changes.indexPaths, paths: [...kept.paths, ...changes.paths], modules: [...modules] },
+    whole,
+  };
+}
+
+/** A module's record with its observations in a table of its own file. */
+const storedModule = (m: KeptModule, entries: [string, string][], paths: ObservationTable): KeptModule => ({ ...m, observed: entries.map(([p, sig]) => paths.index(p, sig)) });
+
+/**
  * Scans the tree, reusing from `file` every module whose inputs did not change, and keeps the
  * result there (written whole, atomically).
  */
@@ -86,7 +112,8 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   forgetIncludeFiles();
   const compiler = treeCompilerMacros(o.objects);
   const key = scanKey(o, compiler);
-  const kept = load(file, key);
+  const loaded = load(file, key);
+  const kept = loaded?.kept;
   // A path both the index and modules observed (the shared headers' include lookups) is stat'ed once.
   const holds = new Map<string, boolean>();
   const unchanged = ([p, sig]: [string, string]) => {
@@ -126,21 +153,41 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   if (stale.size > 0) for (const [name, s] of await scanModules(o, compiler, env(), stale, threads, true)) scans.set(name, s);
   const scan = assembleScan(groups, scans, env);
 
-  // Every observation, as one table of paths the modules' records point into.
-  const paths = new ObservationTable();
+  // Every module's record, with what it observed; the result depends on all of it.
   const observed: Observed = new Map(indexObserved);
   const indexPaths = [...indexObserved!];
-  const modules: [string, KeptModule][] = [];
+  const records: { name: string; record: KeptModule; entries: [string, string][] }[] = [];
   for (const [name, objects] of groups) {
     const old = reused.get(name);
     const s = scans.get(name)!;
     const entries: [string, string][] = old ? old.observed.map((i) => kept!.paths[i]) : [...s.observed!];
     for (const [p, sig] of entries) mergeObservation(observed, p, sig);
-    const stored = old ? old.scan : (s.stored ?? storedScan(s));
-    modules.push([name, { objects: old ? old.objects : objectsDigest(objects), observed: entries.map(([p, sig]) => paths.index(p, sig)), scan: stored }]);
+    records.push({ name, entries, record: old ?? { objects: objectsDigest(objects), observed: [], scan: s.stored ?? storedScan(s) } });
   }
-  // Nothing scanned and the same modules: the kept file already says all this.
-  if (stale.size > 0 || !kept || kept.modules.length !== modules.length)
-    writeFileAtomic(file, serialize({ format: FORMAT, key, index, indexPaths, modules, paths: paths.entries } satisfies Kept));
+  // Nothing scanned and the same modules: the kept files already say all this.
+  if (stale.size > 0 || !kept || kept.modules.length !== records.length) save(file, { format: FORMAT, key, index, indexPaths }, records, loaded?.whole);
   return { scan, observed, scanned: new Set(stale.keys()), index };
+}
+
+/**
+ * Writes the kept scan (atomically). When the modules are those of the whole kept file and few
+ * differ from it (a source edit scans the modules that read it), only those are written, next to
+ * it: the whole file is 130 MB for a distribution kernel.
+ */
+function save(
+  file: string,
+  head: Pick<Kept, 'format' | 'key' | 'index' | 'indexPaths'>,
+  records: readonly { name: string; record: KeptModule; entries: [string, string][] }[],
+  whole: { id: string; modules: Map<string, KeptModule> } | undefined,
+): void {
+  const changed = whole && records.length === whole.modules.size && records.every((r) => whole.modules.has(r.name)) ? records.filter((r) => whole.modules.get(r.name) !== r.record) : undefined;
+  const paths = new ObservationTable();
+  if (whole && changed && changed.length <= records.length / 20) {
+    const modules = changed.map((r): [string, KeptModule] => [r.name, storedModule(r.record, r.entries, paths)]);
+    writeFileAtomic(`${file}.changes`, serialize({ ...head, base: whole.id, modules, paths: paths.entries } satisfies Kept));
+    return;
+  }
+  const modules = records.map((r): [string, KeptModule] => [r.name, storedModule(r.record, r.entries, paths)]);
+  writeFileAtomic(file, serialize({ ...head, id: randomUUID(), modules, paths: paths.entries } satisfies Kept));
+  rmSync(`${file}.changes`, { force: true });
 }
