@@ -5,7 +5,7 @@ import { MakeEvaluator, variable, type Variable } from '../make/evaluator';
 import { forgetDirectories } from '../make/wildcard';
 import { dirRules, reachableObjects, type DirRule } from './goals';
 import { matchPattern, words } from '../make/words';
-import { exists, existsInSourceTree, forgetSignatures, observing, type Observations, type Observed } from '../memo/observations';
+import { exists, existsInSourceTree, observing, type Observations, type Observed } from '../memo/observations';
 
 /** Flags a kbuild directory Makefile contributes to the objects it builds. */
 export interface DirFlags {
@@ -573,7 +573,6 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
 
   makefileTexts.clear();
   forgetDirectories();
-  forgetSignatures(); // files are looked at once per run: a long-lived process sees later edits
   visit({ dir: options.root, inheritedCflags: options.kbuildCflags, inBuiltin: true, role: 'linked', goals: [] });
   // Link order: each directory's obj-y entries in order, a subdirectory's objects where it is named.
   const link = (dir: string): void => {

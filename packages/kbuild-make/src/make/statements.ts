@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { noteContent, signatureOf } from '../memo/observations';
+import { readFileSync, statSync } from 'node:fs';
+import { noteContent } from '../memo/observations';
 import { SourceError } from '@nx-kbuild/diagnostics';
 
 /**
@@ -104,26 +104,24 @@ export function parseMakefile(file: string, text: string): Statement[] {
   return out;
 }
 
-const cache = new Map<string, { signature: string; statements: Statement[] }>();
+const cache = new Map<string, { mtimeMs: number; size: number; statements: Statement[] }>();
 
 /**
- * A makefile's statements, parsed once per content (the file's inode, size and mtime, looked at
- * once per evaluation run: kbuild reads Makefile.build and Makefile.lib for every directory).
+ * A makefile's statements, parsed once per content (the file's mtime and size). Stat'ed at every
+ * read: callers outside a whole-tree run (the plugin reads auto.conf before one) must see edits.
  */
 export function readMakefile(file: string): Statement[] {
-  const signature = signatureOf(file);
-  if (signature === '-') throw new SourceError(file, 0, 'cannot read makefile: no such file or directory');
-  noteContent(file);
-  const hit = cache.get(file);
-  if (hit?.signature === signature) return hit.statements;
-  let text: string;
+  let st;
   try {
-    text = readFileSync(file, 'utf8');
+    st = statSync(file);
   } catch (e) {
     throw new SourceError(file, 0, `cannot read makefile: ${(e as Error).message}`);
   }
-  const statements = parseMakefile(file, text);
-  cache.set(file, { signature, statements });
+  noteContent(file);
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.statements;
+  const statements = parseMakefile(file, readFileSync(file, 'utf8'));
+  cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, statements });
   return statements;
 }
 

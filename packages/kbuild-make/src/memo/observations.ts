@@ -46,19 +46,14 @@ function statNow(path: string): string {
   return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
 }
 
-/** A path's signature as this run first saw it (stat'ed once per run): inode, size, mtime, or '-'. */
-export function signatureOf(path: string): string {
-  let sig = taken.get(path);
-  if (sig === undefined || isExistence(sig)) taken.set(path, (sig = statNow(path)));
-  return sig;
-}
-
 /** A file whose content the evaluation used, or a directory whose entries it used. */
 export function noteContent(path: string): void {
   if (!current) return;
   const had = current.get(path);
   if (had !== undefined && !isExistence(had)) return;
-  current.set(path, signatureOf(path));
+  let sig = taken.get(path);
+  if (sig === undefined || isExistence(sig)) taken.set(path, (sig = statNow(path)));
+  current.set(path, sig);
 }
 
 /** existsSync, recorded as an existence test. */
