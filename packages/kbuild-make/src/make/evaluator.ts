@@ -5,7 +5,7 @@ import { SourceError } from '@nx-kbuild/diagnostics';
 import { collapseContinuations, findAssignment, parseMakefile, readMakefile, splitKeyword, topLevelIndex, type Statement } from './statements';
 import { wildcard } from './wildcard';
 import { exists, noteContent } from '../memo/observations';
-import { joinWords, matchPattern, patsubstWord, words } from './words';
+import { isBlank, joinWords, matchPattern, patsubstWord, words } from './words';
 
 export type Origin = 'default' | 'environment' | 'file' | 'command line' | 'override' | 'automatic';
 
@@ -221,6 +221,15 @@ export class MakeEvaluator {
     if (this.targetCallMemo.size) this.targetCallMemo.clear();
   }
 
+  /** A remembered expansion: one remembered for this target makes what encloses it target-dependent too. */
+  private recall(shared: ReadonlyMap<string, string>, forTarget: ReadonlyMap<string, string>, key: string): string | undefined {
+    const hit = shared.get(key);
+    if (hit !== undefined) return hit;
+    const mine = forTarget.get(key);
+    if (mine !== undefined) this.tainted = true;
+    return mine;
+  }
+
   /** Arguments of the `$(call ...)`s being expanded, innermost last: $(0) to $(9). */
   private readonly callFrames: { args: string[]; depth: number }[] = [];
 
@@ -231,13 +240,8 @@ export class MakeEvaluator {
   withCallArguments(args: string[], body: () => string): string {
     const key = this.memoActive ? args.join('\0') : undefined;
     if (key !== undefined) {
-      const hit = this.callMemo.get(key);
+      const hit = this.recall(this.callMemo, this.targetCallMemo, key);
       if (hit !== undefined) return hit;
-      const forTarget = this.targetCallMemo.get(key);
-      if (forTarget !== undefined) {
-        this.tainted = true; // what encloses it depends on the target too
-        return forTarget;
-      }
     }
     const outer = this.startTracking();
     const depth = ++this.bindingDepth;
@@ -607,13 +611,8 @@ export class MakeEvaluator {
 
   private expandReference(inner: string, loc: Location): string {
     if (!this.memoActive) return this.expandReferenceNow(inner, loc);
-    const hit = this.memo.get(inner);
+    const hit = this.recall(this.memo, this.targetMemo, inner);
     if (hit !== undefined) return hit;
-    const forTarget = this.targetMemo.get(inner);
-    if (forTarget !== undefined) {
-      this.tainted = true; // what encloses it depends on the target too
-      return forTarget;
-    }
     const outer = this.startTracking();
     const value = this.expandReferenceNow(inner, loc);
     if (!this.effect && this.minBinding === Infinity) (this.tainted ? this.targetMemo : this.memo).set(inner, value);
@@ -838,8 +837,6 @@ function argWords(text: string): readonly string[] {
   }
   return w;
 }
-
-const isBlank = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a;
 
 /**
  * $(filter) for a few plain words (`$(filter $(basename $@).o, $(real-obj-m))`, asked once or more

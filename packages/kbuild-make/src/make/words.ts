@@ -1,3 +1,6 @@
+/** GNU make's word separators: space, tab, newline. */
+export const isBlank = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a;
+
 /** Word helpers with GNU make's whitespace rules (space, tab, newline separate words). */
 export function words(text: string): string[] {
   const out: string[] = [];
@@ -5,12 +8,12 @@ export function words(text: string): string[] {
   let i = 0;
   while (i < n) {
     let c = text.charCodeAt(i);
-    while (c === 0x20 || c === 0x09 || c === 0x0a) {
+    while (isBlank(c)) {
       if (++i >= n) return out;
       c = text.charCodeAt(i);
     }
     const start = i;
-    while (i < n && (c = text.charCodeAt(i)) !== 0x20 && c !== 0x09 && c !== 0x0a) i++;
+    while (i < n && !isBlank(text.charCodeAt(i))) i++;
     out.push(text.slice(start, i));
   }
   return out;
