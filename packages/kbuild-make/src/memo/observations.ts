@@ -52,7 +52,9 @@ export function noteContent(path: string): void {
   const had = current.get(path);
   if (had !== undefined && !isExistence(had)) return;
   let sig = taken.get(path);
-  if (sig === undefined || isExistence(sig)) taken.set(path, (sig = statNow(path)));
+  // A path found absent is absent whether it was tested or stat'ed ('-' either way): only a
+  // path known to exist needs its stat (a scan looks up the same missing headers again and again).
+  if (sig === undefined || sig === '+') taken.set(path, (sig = statNow(path)));
   current.set(path, sig);
 }
 
