@@ -1,12 +1,14 @@
 /**
- * The whole-tree scan on every core: modules are dealt whole to threads (by source size, largest
- * first), each thread builds its own header index and scans its share; this thread takes the
- * first share. From TypeScript sources (tests) there is no compiled worker: one thread.
+ * The whole-tree scan on every core: modules are taken one at a time, largest sources first, by
+ * whichever thread is free (a counter in shared memory), so the threads end together however long
+ * each module takes; each thread builds its own header index. Workers send their modules back in
+ * batches as they go, and this thread decodes them between its own. From TypeScript sources
+ * (tests) there is no compiled worker: one thread.
  */
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import type { ScanDiagnostic, ScanEnvironment } from './source-scan';
@@ -14,6 +16,7 @@ import {
   objectsByModule,
   plainObject,
   scanEnvironment,
+  type PlainObject,
   scanModule,
   treeCompilerMacros,
   type ModuleScan,
@@ -36,9 +39,20 @@ export type ScanTrees = Omit<TreeScanOptions, 'objects'>;
 export interface WorkerInput {
   options: Omit<ScanTrees, 'config'> & { config: [string, string][] };
   compiler: [string, string][];
-  modules: [string, TreeObject[]][];
+  /** Every module, in the order they are taken. */
+  modules: [string, PlainObject[]][];
+  /** Element 0: the next module to take, shared by all threads (Atomics.add). */
+  next: Int32Array;
+  /** Where the worker sends its modules (WorkerModuleScan[] batches). */
+  results: MessagePort;
   observe: boolean;
 }
+
+/** A worker's last message: how many batches it sent, or what went wrong. */
+export type WorkerDone = { batches: number } | { error: string };
+
+/** Modules a worker sends in one message. */
+export const BATCH = 16;
 
 export function toWorker(s: ModuleScan): WorkerModuleScan {
   return { stored: storedScan(s), ...(s.observed ? { observed: [...s.observed] } : {}) };
@@ -52,23 +66,23 @@ function size(file: string): number {
   }
 }
 
-function partition(groups: ReadonlyMap<string, readonly TreeObject[]>, parts: number): [string, TreeObject[]][][] {
-  const weighted = [...groups].map(([name, l]) => ({ entry: [name, l.map(plainObject)] as [string, TreeObject[]], w: l.reduce((n, o) => n + size(o.source), 0) })).sort((a, b) => b.w - a.w);
-  const shares = Array.from({ length: parts }, () => ({ modules: [] as [string, TreeObject[]][], w: 0 }));
-  for (const { entry, w } of weighted) {
-    const s = shares.reduce((a, b) => (b.w < a.w ? b : a));
-    s.modules.push(entry);
-    s.w += w;
-  }
-  return shares.map((s) => s.modules);
+/** The modules, largest sources first: the last ones taken are the quickest, so the threads end together. */
+function largestFirst(groups: ReadonlyMap<string, readonly TreeObject[]>): [string, readonly TreeObject[]][] {
+  return [...groups]
+    .map((entry) => ({ entry, w: entry[1].reduce((n, o) => n + size(o.source), 0) }))
+    .sort((a, b) => b.w - a.w)
+    .map((x) => x.entry);
 }
 
-function runWorker(input: WorkerInput): Promise<WorkerModuleScan[]> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(WORKER, { workerData: input });
-    w.once('message', (m: WorkerModuleScan[] | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
+function runWorker(input: Omit<WorkerInput, 'results'>): { port: MessagePort; done: Promise<number> } {
+  const { port1, port2 } = new MessageChannel();
+  const w = new Worker(WORKER, { workerData: { ...input, results: port2 }, transferList: [port2] });
+  const done = new Promise<number>((resolve, reject) => {
+    w.once('message', (m: WorkerDone) => ('error' in m ? reject(new Error(m.error)) : resolve(m.batches)));
     w.once('error', reject);
   });
+  done.catch(() => undefined); // reported when awaited
+  return { port: port1, done };
 }
 
 /**
@@ -91,12 +105,31 @@ export async function scanModules(
   observe: boolean,
 ): Promise<Map<string, ModuleScan>> {
   const n = existsSync(WORKER) ? Math.max(1, Math.min(threads, Math.ceil(groups.size / MODULES_PER_EXTRA_THREAD))) : 1;
-  const shares = partition(groups, n);
+  const modules = n > 1 ? largestFirst(groups) : [...groups];
+  const next = new Int32Array(new SharedArrayBuffer(4));
   const options = { srctree: trees.srctree, objtree: trees.objtree, srcarch: trees.srcarch, config: [...trees.config] };
-  const others = shares.slice(1).map((modules) => runWorker({ options, compiler: [...compiler], modules, observe }));
+  const plain = n > 1 ? modules.map(([name, l]): [string, PlainObject[]] => [name, l.map(plainObject)]) : [];
+  const others = Array.from({ length: n - 1 }, () => runWorker({ options, compiler: [...compiler], modules: plain, next, observe }));
   const out = new Map<string, ModuleScan>();
-  for (const [name, objects] of shares[0]) out.set(name, scanModule(name, objects, trees.objtree, env, observe));
-  for (const r of await Promise.all(others)) for (const s of r) out.set(s.stored.name, { ...fromStored(s.stored), ...(s.observed ? { observed: new Map(s.observed) } : {}) });
+  const received = others.map(() => 0);
+  const receive = (w: number): boolean => {
+    const m = receiveMessageOnPort(others[w].port);
+    if (m === undefined) return false;
+    for (const s of m.message as WorkerModuleScan[]) out.set(s.stored.name, { ...fromStored(s.stored), ...(s.observed ? { observed: new Map(s.observed) } : {}) });
+    received[w]++;
+    return true;
+  };
+  for (let i; (i = Atomics.add(next, 0, 1)) < modules.length; ) {
+    const [name, objects] = modules[i];
+    out.set(name, scanModule(name, objects, trees.objtree, env, observe));
+    for (let w = 0; w < others.length; w++) while (receive(w));
+  }
+  const batches = await Promise.all(others.map((o) => o.done));
+  // A worker's batches were sent before its last message, on its own port: each is there by now.
+  batches.forEach((b, w) => {
+    while (received[w] < b) if (!receive(w)) throw new Error(`a scan thread sent ${b} batches, ${received[w]} arrived`);
+    others[w].port.close();
+  });
   return out;
 }
 

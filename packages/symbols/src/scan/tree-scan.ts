@@ -91,9 +91,20 @@ class KbuildObject implements TreeObject {
   }
 }
 
-/** A TreeObject as plain data (what crosses to a worker thread: getters do not). */
-export function plainObject(o: TreeObject): TreeObject {
-  return { object: o.object, source: o.source, argv: o.argv, command: o.command, module: o.module, other: o.other };
+/**
+ * A TreeObject as plain data (what crosses to a worker thread: getters do not). An object with a
+ * command crosses as that one string (its argument vector is a hundred: cloning every object's
+ * was most of a worker's input); plainToObject parses it again there.
+ */
+export type PlainObject = Omit<TreeObject, 'argv'> & { argv?: readonly string[] };
+
+export function plainObject(o: TreeObject): PlainObject {
+  const base = { object: o.object, source: o.source, module: o.module, other: o.other };
+  return o.command !== undefined ? { ...base, command: o.command } : { ...base, argv: o.argv };
+}
+
+export function plainToObject(o: PlainObject): TreeObject {
+  return o.argv ? (o as TreeObject) : new KbuildObject(o.object, o.source, o.command!, o.module, o.other ?? false);
 }
 
 /** autoconf.h's view of auto.conf: y → NAME 1, m → NAME_MODULE 1, other values as written. */
