@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
 import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
-import { isReferencePosition, Kind, lex, lexInvocation, lexTokens, scanIdentifiers, type CodeSpan, type LexLine, type Token } from './lexer';
+import { isReferencePosition, Kind, lex, lexInvocation, lexTokens, scanIdentifiers, type CodeSpan, type DirectiveLine, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
 
 /** What export.h and moduleparam.h reduce every export and .modinfo macro to. */
@@ -131,6 +131,35 @@ export function relevantHeaderMacros(index: HeaderIndex): Set<string> {
   return relevant;
 }
 
+/** A #define line parsed, with the names its body refers to (what the name stands for in a module). */
+interface ParsedDefine {
+  macro: Macro;
+  refs: ReadonlySet<string>;
+}
+
+/**
+ * #define lines parsed once per thread: a header's lines are kept (include-files' cache) and read
+ * again by every source that includes it, and a driver's local headers hold thousands of
+ * definitions. Parsed anew for each source, they were most of what a scan allocated.
+ */
+const parsedDefines = new WeakMap<DirectiveLine, ParsedDefine>();
+
+function parsedDefine(d: DirectiveLine, file: string): ParsedDefine {
+  let p = parsedDefines.get(d);
+  if (p === undefined || p.macro.file !== file) {
+    const m = parseDefine(d.tokens, file, d.line);
+    // A hidden header macro of the same name stays hidden: the name is the module's own.
+    const params = new Set(m.params);
+    const refs = new Set<string>();
+    m.body.forEach((t, k) => {
+      const prev = m.body[k - 1]?.text;
+      if (t.kind === Kind.Identifier && !params.has(t.text) && prev !== '.' && prev !== '->' && prev !== '#') refs.add(t.text);
+    });
+    parsedDefines.set(d, (p = { macro: m, refs }));
+  }
+  return p;
+}
+
 type Region = 'active' | 'inactive' | 'unknown';
 
 interface CondFrame {
@@ -150,6 +179,22 @@ interface HeaderResult {
 }
 
 /**
+ * The names #defined in the headers a file includes but does not follow, kept as each header's
+ * own set (a GPU driver's sources each skip register maps of tens of thousands of names: copying
+ * them into one set per source cost more than the rest of its scan).
+ */
+class SkippedNames {
+  private readonly sets: ReadonlySet<string>[] = [];
+  add(names: ReadonlySet<string>): void {
+    if (!this.sets.includes(names)) this.sets.push(names);
+  }
+  has(name: string): boolean {
+    for (const s of this.sets) if (s.has(name)) return true;
+    return false;
+  }
+}
+
+/**
  * The macros at one point of a file: its own and the command line's, then the compiler's and the
  * configuration's, then the shared headers' (chosen by `headers`). Names defined or undefined in
  * a branch the scanner cannot decide are `maybe`.
@@ -162,7 +207,7 @@ class MacroState implements ConditionContext {
     private readonly predefined: ReadonlyMap<string, string>,
     private readonly headers: (name: string) => HeaderResult,
     /** Names #defined in headers too large to follow: their state is unknown. */
-    private readonly skippedNames: ReadonlySet<string>,
+    private readonly skippedNames: SkippedNames,
   ) {}
 
   lookup = (name: string): Macro | undefined => {
@@ -204,7 +249,7 @@ class FileScope {
   private readonly guarded = new Set<string>();
   private readonly includeStack = new Set<string>();
   /** Names #defined in headers too large to follow: their state is unknown. */
-  private readonly skippedNames = new Set<string>();
+  private readonly skippedNames = new SkippedNames();
   private readonly macros: MacroState;
   private readonly lookup: (name: string) => Macro | undefined;
   readonly result: SourceScan = { exports: [], modinfo: [], identifiers: new Set(), declared: new Set(), functions: new Map(), sharedHeaders: new Set(), unfollowed: [], errors: [] };
@@ -337,17 +382,10 @@ class FileScope {
     return r;
   }
 
-  private define(tokens: Token[], file: string, line: number, certain: boolean): void {
-    const m = parseDefine(tokens, file, line);
+  private define(d: DirectiveLine, file: string, certain: boolean): void {
+    const { macro: m, refs } = parsedDefine(d, file);
     const { local, undefinedNames, maybe } = this.macros;
     local.set(m.name, m);
-    // What the name stands for in this module (it hides a header macro of the same name).
-    const params = new Set(m.params);
-    const refs = new Set<string>();
-    m.body.forEach((t, k) => {
-      const prev = m.body[k - 1]?.text;
-      if (t.kind === Kind.Identifier && !params.has(t.text) && prev !== '.' && prev !== '->' && prev !== '#') refs.add(t.text);
-    });
     this.result.functions.set(m.name, refs);
     undefinedNames.delete(m.name);
     this.relevantLocal.clear();
@@ -617,7 +655,7 @@ class FileScope {
         case 'define':
           if (region !== 'inactive') {
             try {
-              this.define(l.tokens, file, l.line, region === 'active');
+              this.define(l, file, region === 'active');
             } catch (e) {
               if (e instanceof MacroSyntaxError) this.error(file, l.line, e.message);
               else throw e;
@@ -675,7 +713,7 @@ class FileScope {
     const indexed = isIndexed(this.env.index, found);
     if (!indexed && fileSize(found) > MAX_FOLLOWED_HEADER) {
       this.result.unfollowed.push(found);
-      for (const n of namesDefinedIn(found)) this.skippedNames.add(n);
+      this.skippedNames.add(namesDefinedIn(found));
       return;
     }
     // A .c file included by another is compiled code and is read whole.
