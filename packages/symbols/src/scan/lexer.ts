@@ -41,14 +41,50 @@ export interface CodeSpan {
 
 export type LexLine = DirectiveLine | CodeSpan;
 
-const PUNCT3 = new Set(['...', '<<=', '>>=']);
-const PUNCT2 = new Set(['##', '&&', '||', '==', '!=', '<=', '>=', '<<', '>>', '->', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=']);
-
-function isIdStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+/** Character classes by code (the scanner reads files as latin1: every code is below 256). */
+const ID_START = 1;
+const ID_PART = 2;
+const CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const start = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+  CLASS[c] = (start ? ID_START | ID_PART : 0) | (c >= 48 && c <= 57 ? ID_PART : 0);
 }
-function isIdPart(c: number): boolean {
-  return isIdStart(c) || (c >= 48 && c <= 57);
+const isIdStart = (c: number): boolean => (CLASS[c & 255] & ID_START) !== 0 && c < 256;
+const isIdPart = (c: number): boolean => (CLASS[c & 255] & ID_PART) !== 0 && c < 256;
+
+/**
+ * The length of the punctuator at text[i] (C's multi-character ones: `...`, `<<=`, `>>=`, `##`,
+ * `&&`, `||`, `->`, `++`, `--` and the comparisons and compound assignments), told from char codes:
+ * slicing the text to look them up made two strings per punctuator.
+ */
+function punctLength(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  const d = text.charCodeAt(i + 1);
+  switch (c) {
+    case 46: // .
+      return d === 46 && text.charCodeAt(i + 2) === 46 ? 3 : 1;
+    case 60: // <
+    case 62: // >
+      if (d === c) return text.charCodeAt(i + 2) === 61 ? 3 : 2;
+      return d === 61 ? 2 : 1;
+    case 35: // #
+      return d === 35 ? 2 : 1;
+    case 38: // &
+    case 124: // |
+    case 43: // +
+      return d === c || d === 61 ? 2 : 1;
+    case 45: // -
+      return d === 45 || d === 61 || d === 62 ? 2 : 1;
+    case 61: // =
+    case 33: // !
+    case 42: // *
+    case 47: // /
+    case 37: // %
+    case 94: // ^
+      return d === 61 ? 2 : 1;
+    default:
+      return 1;
+  }
 }
 
 /**
@@ -156,9 +192,7 @@ class Cursor {
       this.kind = Kind.Number;
     } else {
       this.kind = Kind.Punct;
-      if (PUNCT3.has(text.slice(i, i + 3))) i += 3;
-      else if (PUNCT2.has(text.slice(i, i + 2))) i += 2;
-      else i++;
+      i += Math.min(punctLength(text, i), end - i);
     }
     this.stop = i;
     this.pos = i;
@@ -172,23 +206,29 @@ class Cursor {
 
 /**
  * Splits a file into directive lines and code spans. With `tokenize` false, directive lines carry
- * only their range (the header index tokenizes the few definitions a scan looks up).
+ * only their range (the header index tokenizes the few definitions a scan looks up). Code is only
+ * delimited here (skipCode), not tokenized: the scan reads it later, as far as it needs to.
  */
 export function lex(text: string, tokenize = true): LexLine[] {
   const out: LexLine[] = [];
   const cur = new Cursor(text, 0, text.length, 1);
-  let directive: DirectiveLine | undefined;
-  let span: CodeSpan | undefined;
   let lineStart = true;
-  while (cur.next()) {
-    if (cur.newline) {
-      lineStart = true;
-      if (directive) {
-        out.push(directive);
-        directive = undefined;
+  for (;;) {
+    const span = skipCode(cur, lineStart);
+    if (span) out.push(span);
+    if (!cur.next()) break; // the "#" of a directive
+    const directive: DirectiveLine = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop };
+    out.push(directive);
+    for (;;) {
+      const pos = cur.pos;
+      const line = cur.line;
+      if (!cur.next()) break;
+      if (cur.newline) {
+        // The directive ended at the newline: the code scan starts again from there.
+        cur.pos = pos;
+        cur.line = line;
+        break;
       }
-    }
-    if (directive) {
       if (directive.directive === '' && directive.start === directive.end && cur.kind === Kind.Identifier) {
         directive.directive = text.slice(cur.start, cur.stop);
         directive.start = directive.end = cur.stop;
@@ -196,22 +236,83 @@ export function lex(text: string, tokenize = true): LexLine[] {
       }
       if (tokenize) directive.tokens.push(cur.token());
       directive.end = cur.stop;
-      continue;
-    }
-    if (lineStart && cur.kind === Kind.Punct && cur.stop - cur.start === 1 && text.charCodeAt(cur.start) === 35) {
-      span = undefined;
-      directive = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop };
-      lineStart = false;
-      continue;
     }
     lineStart = false;
-    if (!span) {
-      span = { directive: undefined, start: cur.start, end: cur.stop, line: cur.tokenLine };
-      out.push(span);
-    } else span.end = cur.stop;
   }
-  if (directive) out.push(directive);
   return out;
+}
+
+/**
+ * Reads code from the cursor up to the "#" that starts a directive line (left for cur.next())
+ * or the end, skipping comments and literals as the Cursor does, and returns the span from the
+ * first token to the end of the last (undefined when there is none). `lineStart`: the cursor is
+ * at the start of a line (a "#" there starts a directive).
+ */
+function skipCode(cur: Cursor, lineStart: boolean): CodeSpan | undefined {
+  const text = cur.text;
+  const end = cur.end;
+  let i = cur.pos;
+  let line = cur.line;
+  let span: CodeSpan | undefined;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = true;
+      i++;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+      i++;
+      continue;
+    }
+    const d = text.charCodeAt(i + 1);
+    if (c === 92 && (d === 10 || (d === 13 && text.charCodeAt(i + 2) === 10))) {
+      i += d === 13 ? 3 : 2;
+      line++;
+      continue;
+    }
+    if (c === 47 && d === 42) {
+      const close = text.indexOf('*/', i + 2);
+      const stop = close < 0 || close + 2 > end ? end : close + 2;
+      for (let k = i; k < stop; k++) if (text.charCodeAt(k) === 10) line++;
+      i = stop;
+      continue;
+    }
+    if (c === 47 && d === 47) {
+      while (i < end && text.charCodeAt(i) !== 10) {
+        if (text.charCodeAt(i) === 92 && text.charCodeAt(i + 1) === 10) {
+          line++;
+          i++;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (lineStart && c === 35 && d !== 35) break;
+    lineStart = false;
+    if (!span) span = { directive: undefined, start: i, end: i, line };
+    if (c === 34 || c === 39) {
+      i++;
+      while (i < end) {
+        const e = text.charCodeAt(i);
+        if (e === 92) {
+          if (text.charCodeAt(i + 1) === 10) line++;
+          i += 2;
+        } else if (e === c) {
+          i++;
+          break;
+        } else if (e === 10) break;
+        else i++;
+      }
+      if (i > end) i = end;
+    } else if (c === 35 && d === 35) i += 2;
+    else i++;
+    span.end = i;
+  }
+  cur.pos = i;
+  cur.line = line;
+  return span;
 }
 
 /**
