@@ -252,14 +252,17 @@ class FileScope {
   private readonly skippedNames = new SkippedNames();
   private readonly macros: MacroState;
   private readonly lookup: (name: string) => Macro | undefined;
-  readonly result: SourceScan = { exports: [], modinfo: [], identifiers: new Set(), declared: new Set(), functions: new Map(), sharedHeaders: new Set(), unfollowed: [], errors: [] };
+  readonly result: SourceScan;
 
   private readonly searchPath: { id: number; quoteDirs: readonly string[]; includeDirs: readonly string[] };
 
   constructor(
     private readonly env: ScanEnvironment,
     flags: CompileFlags,
+    names: SourceNames,
   ) {
+    const { identifiers, declared, functions, sharedHeaders } = names;
+    this.result = { exports: [], modinfo: [], identifiers, declared, functions, sharedHeaders, unfollowed: [], errors: [] };
     this.searchPath = { id: searchPathId(flags.quoteDirs, flags.includeDirs), quoteDirs: flags.quoteDirs, includeDirs: flags.includeDirs };
     this.macros = new MacroState(new Map(), new Set(), new Set(), env.predefined, (name) => this.fromHeaders(name), this.skippedNames);
     this.headerView = this.macros;
@@ -365,21 +368,28 @@ class FileScope {
 
   /** Whether expanding `name` here can produce an export or a .modinfo entry. */
   private relevant(name: string): boolean {
-    if (PRIMITIVES.has(name)) return true;
+    // Asked for every identifier of the code: the common answer (no) in as few lookups as may be.
     const m = this.macros.local.get(name);
-    if (!m) return !this.macros.undefinedNames.has(name) && this.env.relevant.has(name);
+    if (!m) return (this.env.relevant.has(name) && !this.macros.undefinedNames.has(name)) || PRIMITIVES.has(name);
+    if (PRIMITIVES.has(name)) return true;
     const known = this.relevantLocal.get(name);
     if (known !== undefined) return known;
     this.relevantLocal.set(name, false);
-    const r = m.body.some(
-      (t, k) =>
-        t.kind === Kind.Identifier &&
-        t.text !== name &&
-        // `__EXM_IF_##c` names whichever local macro starts so (the IS_ENABLED-style dispatch).
-        (this.relevant(t.text) || (m.body[k + 1]?.text === '##' && [...this.macros.local.keys()].some((n) => n !== name && n.startsWith(t.text) && this.relevant(n)))),
-    );
+    let r = false;
+    const body = m.body;
+    for (let k = 0; k < body.length && !r; k++) {
+      const t = body[k];
+      if (t.kind !== Kind.Identifier || t.text === name) continue;
+      // `__EXM_IF_##c` names whichever local macro starts so (the IS_ENABLED-style dispatch).
+      r = this.relevant(t.text) || (body[k + 1]?.text === '##' && this.relevantStartingWith(t.text, name));
+    }
     this.relevantLocal.set(name, r);
     return r;
+  }
+
+  private relevantStartingWith(prefix: string, except: string): boolean {
+    for (const n of this.macros.local.keys()) if (n !== except && n.startsWith(prefix) && this.relevant(n)) return true;
+    return false;
   }
 
   private define(d: DirectiveLine, file: string, certain: boolean): void {
@@ -759,9 +769,19 @@ class FileScope {
   }
 }
 
-/** Scans one source file as compiled with `flags` (relative -I paths already resolved). */
-export function scanSource(file: string, text: string, flags: CompileFlags, env: ScanEnvironment): SourceScan {
-  const scope = new FileScope(env, flags);
+/** The name sets of a scan (SourceScan's), which a module's sources may share. */
+export type SourceNames = Pick<SourceScan, 'identifiers' | 'declared' | 'functions' | 'sharedHeaders'>;
+
+const newNames = (): SourceNames => ({ identifiers: new Set(), declared: new Set(), functions: new Map(), sharedHeaders: new Set() });
+
+/**
+ * Scans one source file as compiled with `flags` (relative -I paths already resolved). `names`:
+ * the sets its names go to (a module's, shared by its sources: what each later source defines
+ * wins, as in a union of their scans taken in order; a driver's sources each define the
+ * thousands of macros of its local headers, and sets of their own were most of a scan's garbage).
+ */
+export function scanSource(file: string, text: string, flags: CompileFlags, env: ScanEnvironment, names: SourceNames = newNames()): SourceScan {
+  const scope = new FileScope(env, flags, names);
   scope.processFile(file, text, lex(text), 'active', 0);
   return scope.finish();
 }

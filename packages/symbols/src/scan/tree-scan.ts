@@ -185,13 +185,9 @@ export function scanModule(name: string, objects: readonly TreeObject[], objtree
       }
       const flags = compileFlags(obj.argv, objtree);
       if (obj.source.endsWith('.S')) flags.defines.unshift(['__ASSEMBLER__', '1']);
-      const s = scanSource(source, text, flags, env);
+      const s = scanSource(source, text, flags, env, m);
       m.exports.push(...s.exports);
       m.modinfo.push(...s.modinfo);
-      for (const id of s.identifiers) m.identifiers.add(id);
-      for (const [f, refs] of s.functions) m.functions.set(f, refs);
-      for (const d of s.declared) m.declared.add(d);
-      for (const h of s.sharedHeaders) m.sharedHeaders.add(h);
       errors.push(...s.errors);
     }
     return { symbols: m, errors, unreadable };
