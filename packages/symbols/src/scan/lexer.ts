@@ -423,13 +423,15 @@ export function scanIdentifiers(
       const name = text.slice(cur.start, cur.stop);
       if (visit(name, cur.start, cur.tokenLine, !notReference && !byNameArgument)) return cur.start;
       candidate = typeBefore ? name : undefined;
+      // One lookup for the three word lists (most names are in none).
+      const word = WORDS.get(name) ?? 0;
       if (pointerStage === 3) {
         pointerStage = 4;
         pointerName = name;
-      } else pointerStage = NOT_TYPES.has(name) ? 0 : 1;
-      typeBefore = !NOT_TYPES.has(name);
-      notReference = TAG_WORDS.has(name);
-      byName = BY_NAME.has(name);
+      } else pointerStage = word & NOT_TYPE ? 0 : 1;
+      typeBefore = (word & NOT_TYPE) === 0;
+      notReference = (word & TAG) !== 0;
+      byName = (word & ARGUMENT_BY_NAME) !== 0;
       byNameArgument = false;
     } else if (cur.kind === Kind.Punct) {
       const c = text.charCodeAt(cur.start);
@@ -463,6 +465,18 @@ export function scanIdentifiers(
 
 /** Words after which a name is used, not declared. */
 const NOT_TYPES = new Set(['return', 'sizeof', 'case', 'else', 'goto', 'typeof', '__typeof__', 'do', 'if', 'while', 'for', 'switch', 'asm', '__asm__', 'defined']);
+
+const NOT_TYPE = 1;
+const TAG = 2;
+const ARGUMENT_BY_NAME = 4;
+/** NOT_TYPES, TAG_WORDS and BY_NAME as flags of one map. */
+const WORDS = new Map<string, number>();
+for (const [set, flag] of [
+  [NOT_TYPES, NOT_TYPE],
+  [TAG_WORDS, TAG],
+  [BY_NAME, ARGUMENT_BY_NAME],
+] as const)
+  for (const w of set) WORDS.set(w, (WORDS.get(w) ?? 0) | flag);
 
 /**
  * The identifiers each function defined in text's code spans refers to (header inline functions:
