@@ -113,12 +113,20 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
-async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined) {
+async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, every: boolean) {
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(tree.objects) };
-  const { scan, observed, scanned, index } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads);
+  const { scan, observed, scanned, index, predictor } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every);
   if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
   let headers: HeaderReferences | undefined;
   const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
+  // Every module's imports will be asked for: the threads that scanned predict theirs meanwhile.
+  if (predictor) {
+    try {
+      await predictions.prefetch(scan.modules.values(), predictor);
+    } finally {
+      predictor.close();
+    }
+  }
   return { o, scan, observed, predictions };
 }
 
@@ -127,7 +135,7 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
  * without importing them are added to its main source (written whole: temp file and rename).
  */
 async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, only: string | undefined): Promise<number> {
-  const { o, scan, predictions } = await keptSymbols(trees, tree, threads);
+  const { o, scan, predictions } = await keptSymbols(trees, tree, threads, only === undefined);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const sourcesOf = new Map<string, string[]>();
   for (const x of o.objects) {
@@ -160,7 +168,7 @@ const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-
  * with every file the kbuild evaluation, the scan and the checks read (see checkKey).
  */
 async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string): Promise<number> {
-  const { o, scan, observed, predictions } = await keptSymbols(trees, tree, threads);
+  const { o, scan, observed, predictions } = await keptSymbols(trees, tree, threads, true);
   const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
   const { dialect, all } = observing(observed, () => {
     const dialect = detectDialect(o.srctree);

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
+import type { RemotePredictor } from '../scan/parallel-scan';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import type { ModuleImports } from './module-imports';
 import { predictedImports } from './module-imports';
@@ -64,8 +65,31 @@ export class KeptPredictions {
     return mayReach(m, this.reach);
   }
 
+  /** The kept prediction for `m`, if it still holds. */
+  private kept(m: ModuleSymbols): string[] | undefined {
+    return this.reusable(m.name) && !this.touched(m) ? this.old.get(m.name) : undefined;
+  }
+
+  /** Predictions made ahead of imports(), by prefetch. */
+  private readonly fresh = new Map<string, string[]>();
+
+  /**
+   * Predicts every module of `modules` whose kept prediction does not hold: those `remote`'s
+   * threads hold there, the others here at the same time.
+   */
+  async prefetch(modules: Iterable<ModuleSymbols>, remote: RemotePredictor): Promise<void> {
+    const stale = [...modules].filter((m) => !this.kept(m));
+    const theirs = stale.filter((m) => remote.holds(m.name));
+    const answer = theirs.length > 0 ? remote.predict(this.owners, theirs.map((m) => m.name)) : undefined;
+    answer?.catch(() => undefined); // reported when awaited
+    for (const m of stale) if (!remote.holds(m.name)) this.fresh.set(m.name, predictedImports(m, this.owners, this.headers()).symbols);
+    if (answer) for (const [name, symbols] of await answer) this.fresh.set(name, symbols);
+  }
+
   imports(m: ModuleSymbols): ModuleImports {
-    let symbols = this.reusable(m.name) && !this.touched(m) ? this.old.get(m.name) : undefined;
+    let symbols = this.fresh.get(m.name);
+    if (symbols) this.predicted++;
+    else symbols = this.kept(m);
     if (!symbols) {
       symbols = predictedImports(m, this.owners, this.headers()).symbols;
       this.predicted++;

@@ -14,7 +14,7 @@ import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { mergeObservation, ObservationTable, observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
-import { assembleScan, scanModules, type ScanTrees } from './parallel-scan';
+import { assembleScan, scanModules, type RemotePredictor, type ScanTrees } from './parallel-scan';
 import type { ScanEnvironment } from './source-scan';
 import { objectsByModule, scanEnvironment, treeCompilerMacros, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
@@ -50,6 +50,8 @@ export interface KeptTreeScan {
   scanned: Set<string>;
   /** What identifies the shared header index: a digest of the files it was built from. */
   index: string;
+  /** With `hold`, when other threads scanned: they predict the imports of what they scanned (close it). */
+  predictor?: RemotePredictor;
 }
 
 function scanKey(trees: ScanTrees, compiler: ReadonlyMap<string, string>): string {
@@ -106,9 +108,9 @@ const storedModule = (m: KeptModule, entries: [string, string][], paths: Observa
 
 /**
  * Scans the tree, reusing from `file` every module whose inputs did not change, and keeps the
- * result there (written whole, atomically).
+ * result there (written whole, atomically). With `hold`, threads that scanned stay to predict.
  */
-export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism()): Promise<KeptTreeScan> {
+export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism(), hold = false): Promise<KeptTreeScan> {
   forgetIncludeFiles();
   const compiler = treeCompilerMacros(o.objects);
   const key = scanKey(o, compiler);
@@ -150,7 +152,12 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     }
   }
   const stale = new Map([...groups].filter(([name]) => !scans.has(name)));
-  if (stale.size > 0) for (const [name, s] of await scanModules(o, compiler, env(), stale, threads, true)) scans.set(name, s);
+  let predictor: RemotePredictor | undefined;
+  if (stale.size > 0) {
+    const scanned = await scanModules(o, compiler, env(), stale, threads, true, hold);
+    for (const [name, s] of scanned.scans) scans.set(name, s);
+    predictor = scanned.predictor;
+  }
   const scan = assembleScan(groups, scans, env);
 
   // Every module's record, with what it observed; the result depends on all of it.
@@ -166,7 +173,7 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   }
   // Nothing scanned and the same modules: the kept files already say all this.
   if (stale.size > 0 || !kept || kept.modules.length !== records.length) save(file, { format: FORMAT, key, index, indexPaths }, records, loaded?.whole);
-  return { scan, observed, scanned: new Set(stale.keys()), index };
+  return { scan, observed, scanned: new Set(stale.keys()), index, predictor };
 }
 
 /**

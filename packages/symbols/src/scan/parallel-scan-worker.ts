@@ -1,12 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { BATCH, toWorker, type WorkerDone, type WorkerInput, type WorkerModuleScan } from './parallel-scan';
-import { plainToObject, scanEnvironment, scanModule } from './tree-scan';
+import { predictedImports } from '../imports/module-imports';
+import { HeaderReferences } from '../imports/predict';
+import { BATCH, toWorker, type PredictAnswer, type PredictRequest, type WorkerDone, type WorkerInput, type WorkerModuleScan } from './parallel-scan';
+import { plainToObject, scanEnvironment, scanModule, type ModuleSymbols } from './tree-scan';
 
-const { options, compiler, modules, next, results, observe } = workerData as WorkerInput;
+const { options, compiler, modules, next, results, observe, hold } = workerData as WorkerInput;
 const done = (m: WorkerDone) => parentPort!.postMessage(m);
 try {
   // The index is this thread's own: what it reads is the main thread's to record.
   const env = scanEnvironment({ ...options, config: new Map(options.config) }, new Map(compiler));
+  const held = new Map<string, ModuleSymbols>();
   let batch: WorkerModuleScan[] = [];
   let batches = 0;
   const send = () => {
@@ -16,11 +19,26 @@ try {
   };
   for (let i; (i = Atomics.add(next, 0, 1)) < modules.length; ) {
     const [name, objects] = modules[i];
-    batch.push(toWorker(scanModule(name, objects.map(plainToObject), options.objtree, env, observe)));
+    const scan = scanModule(name, objects.map(plainToObject), options.objtree, env, observe);
+    if (hold) held.set(name, scan.symbols);
+    batch.push(toWorker(scan));
     if (batch.length === BATCH) send();
   }
   if (batch.length > 0) send();
   done({ batches });
+  if (hold) {
+    const headers = new HeaderReferences(env.index);
+    results.on('message', (r: PredictRequest) => {
+      let answer: PredictAnswer;
+      try {
+        const owners = new Map(r.owners);
+        answer = { predicted: r.modules.map((name) => [name, predictedImports(held.get(name)!, owners, headers).symbols]) };
+      } catch (e) {
+        answer = { error: String((e as Error).stack ?? e) };
+      }
+      results.postMessage(answer);
+    });
+  }
 } catch (e) {
   done({ error: String((e as Error).stack ?? e) });
 }

@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { ExportOwners } from '../imports/predict';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import type { ScanDiagnostic, ScanEnvironment } from './source-scan';
@@ -46,6 +47,29 @@ export interface WorkerInput {
   /** Where the worker sends its modules (WorkerModuleScan[] batches). */
   results: MessagePort;
   observe: boolean;
+  /**
+   * Whether the worker keeps its modules after scanning them, to predict their imports when asked
+   * (a PredictRequest on `results`, answered there with a PredictAnswer).
+   */
+  hold: boolean;
+}
+
+export interface PredictRequest {
+  owners: [string, string][];
+  modules: string[];
+}
+export type PredictAnswer = { predicted: [string, string[]][] } | { error: string };
+
+/**
+ * Threads that scanned modules and still hold them: they predict those modules' imports (as
+ * predictedImports does) on their own header index, while this thread predicts the others.
+ */
+export interface RemotePredictor {
+  holds(module: string): boolean;
+  /** Each module's predicted imports (sorted symbols), for modules some thread holds. */
+  predict(owners: ExportOwners, modules: readonly string[]): Promise<Map<string, string[]>>;
+  /** Ends the threads. */
+  close(): void;
 }
 
 /** A worker's last message: how many batches it sent, or what went wrong. */
@@ -74,15 +98,54 @@ function largestFirst(groups: ReadonlyMap<string, readonly TreeObject[]>): [stri
     .map((x) => x.entry);
 }
 
-function runWorker(input: Omit<WorkerInput, 'results'>): { port: MessagePort; done: Promise<number> } {
+interface ScanThread {
+  port: MessagePort;
+  done: Promise<number>;
+  worker: Worker;
+  /** The modules it scanned (filled as its batches arrive). */
+  modules: Set<string>;
+}
+
+function runWorker(input: Omit<WorkerInput, 'results'>): ScanThread {
   const { port1, port2 } = new MessageChannel();
-  const w = new Worker(WORKER, { workerData: { ...input, results: port2 }, transferList: [port2] });
+  const worker = new Worker(WORKER, { workerData: { ...input, results: port2 }, transferList: [port2] });
   const done = new Promise<number>((resolve, reject) => {
-    w.once('message', (m: WorkerDone) => ('error' in m ? reject(new Error(m.error)) : resolve(m.batches)));
-    w.once('error', reject);
+    worker.once('message', (m: WorkerDone) => ('error' in m ? reject(new Error(m.error)) : resolve(m.batches)));
+    worker.once('error', reject);
   });
   done.catch(() => undefined); // reported when awaited
-  return { port: port1, done };
+  return { port: port1, done, worker, modules: new Set() };
+}
+
+function remotePredictor(threads: ScanThread[]): RemotePredictor {
+  // A held thread waits for requests: it does not keep the process alive by itself.
+  for (const t of threads) {
+    t.worker.unref();
+    t.port.unref();
+  }
+  const ask = (t: ScanThread, request: PredictRequest) =>
+    new Promise<[string, string[]][]>((resolve, reject) => {
+      // Waiting for the answer keeps the process alive (a promise alone does not).
+      t.port.ref();
+      t.port.once('message', (a: PredictAnswer) => {
+        t.port.unref();
+        if ('error' in a) reject(new Error(a.error));
+        else resolve(a.predicted);
+      });
+      t.worker.once('error', reject);
+      t.port.postMessage(request);
+    });
+  return {
+    holds: (module) => threads.some((t) => t.modules.has(module)),
+    async predict(owners, modules) {
+      const list = [...owners];
+      const answers = await Promise.all(threads.map((t) => ask(t, { owners: list, modules: modules.filter((m) => t.modules.has(m)) })));
+      return new Map(answers.flat());
+    },
+    close() {
+      for (const t of threads) void t.worker.terminate();
+    },
+  };
 }
 
 /**
@@ -94,7 +157,8 @@ const MODULES_PER_EXTRA_THREAD = 64;
 /**
  * Scans `groups` (module → its objects), this thread with `env`, other threads with their own
  * index when there are enough modules to share. With `observe`, each module's result carries what
- * its scan read or looked up.
+ * its scan read or looked up. With `hold`, the other threads keep their modules and are returned
+ * as a predictor (to be closed).
  */
 export async function scanModules(
   trees: ScanTrees,
@@ -103,19 +167,23 @@ export async function scanModules(
   groups: ReadonlyMap<string, readonly TreeObject[]>,
   threads: number,
   observe: boolean,
-): Promise<Map<string, ModuleScan>> {
+  hold = false,
+): Promise<{ scans: Map<string, ModuleScan>; predictor?: RemotePredictor }> {
   const n = existsSync(WORKER) ? Math.max(1, Math.min(threads, Math.ceil(groups.size / MODULES_PER_EXTRA_THREAD))) : 1;
   const modules = n > 1 ? largestFirst(groups) : [...groups];
   const next = new Int32Array(new SharedArrayBuffer(4));
   const options = { srctree: trees.srctree, objtree: trees.objtree, srcarch: trees.srcarch, config: [...trees.config] };
   const plain = n > 1 ? modules.map(([name, l]): [string, PlainObject[]] => [name, l.map(plainObject)]) : [];
-  const others = Array.from({ length: n - 1 }, () => runWorker({ options, compiler: [...compiler], modules: plain, next, observe }));
+  const others = Array.from({ length: n - 1 }, () => runWorker({ options, compiler: [...compiler], modules: plain, next, observe, hold }));
   const out = new Map<string, ModuleScan>();
   const received = others.map(() => 0);
   const receive = (w: number): boolean => {
     const m = receiveMessageOnPort(others[w].port);
     if (m === undefined) return false;
-    for (const s of m.message as WorkerModuleScan[]) out.set(s.stored.name, { ...fromStored(s.stored), ...(s.observed ? { observed: new Map(s.observed) } : {}) });
+    for (const s of m.message as WorkerModuleScan[]) {
+      out.set(s.stored.name, { ...fromStored(s.stored), ...(s.observed ? { observed: new Map(s.observed) } : {}) });
+      others[w].modules.add(s.stored.name);
+    }
     received[w]++;
     return true;
   };
@@ -128,9 +196,9 @@ export async function scanModules(
   // A worker's batches were sent before its last message, on its own port: each is there by now.
   batches.forEach((b, w) => {
     while (received[w] < b) if (!receive(w)) throw new Error(`a scan thread sent ${b} batches, ${received[w]} arrived`);
-    others[w].port.close();
+    if (!hold) others[w].port.close();
   });
-  return out;
+  return { scans: out, predictor: hold && others.length > 0 ? remotePredictor(others) : undefined };
 }
 
 /** A tree scan from module scans, modules (and their errors) in the order the objects list them (link order). */
@@ -163,5 +231,5 @@ export async function scanTreeParallel(o: TreeScanOptions, threads = availablePa
   const compiler = treeCompilerMacros(o.objects);
   const env = scanEnvironment(o, compiler);
   const groups = objectsByModule(o.objects);
-  return assembleScan(groups, await scanModules(o, compiler, env, groups, threads, false), () => env);
+  return assembleScan(groups, (await scanModules(o, compiler, env, groups, threads, false)).scans, () => env);
 }
