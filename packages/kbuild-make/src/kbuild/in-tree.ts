@@ -386,11 +386,14 @@ function mergeRecords(records: DirRecord[]): DirRecord[] {
     }
     const into = had.record;
     const from = r.record;
-    for (const [sig, ts] of Object.entries(from.jobs)) {
-      into.jobs[sig] = ts.map((t) => {
-        const at = into.templates.indexOf(from.templates[t]);
-        return at >= 0 ? at : into.templates.push(from.templates[t]) - 1;
-      });
+    for (const [sig, ts] of from.jobs) {
+      into.jobs.set(
+        sig,
+        ts.map((t) => {
+          const at = into.templates.indexOf(from.templates[t]);
+          return at >= 0 ? at : into.templates.push(from.templates[t]) - 1;
+        }),
+      );
     }
     const seen = into.observed as Observed;
     for (const [p, sig] of from.observed as Observed) mergeObservation(seen, p, sig);
@@ -426,7 +429,7 @@ function runIncremental(dirs: Directory[], jobsOf: Map<string, { index: number; 
     const mine = jobsOf.get(d.dir) ?? [];
     const hit = memo.commands(d.dir, subMakeKey(d, parent.digest), mine.map((j) => j.sig));
     if (hit) {
-      for (const { index, job, sig } of mine) commands.push([index, ...(hit.record.jobs[sig].map((t) => () => decode(hit.record.templates[t], job)) as [Text, Text?])]);
+      for (const { index, job, sig } of mine) commands.push([index, ...(hit.record.jobs.get(sig)!.map((t) => () => decode(hit.record.templates[t], job)) as [Text, Text?])]);
       exportedOf.set(d.dir, { env: hit.exported, digest: hit.record.exported });
       memo.keepCommands(d.dir, hit.record, hit.exported, false);
       continue;

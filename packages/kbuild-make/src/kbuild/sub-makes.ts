@@ -84,14 +84,14 @@ function openDir(env: KbuildEnvironment, d: Directory, parent: Exported, keep: b
   const exported = ev.exportedEnvironment();
   // Most directories export exactly what they were given: the parent's digest then stands.
   const exportedDigest = !keep ? '' : sameEnvironment(exported, parent.env) ? parent.digest : environmentDigest(exported);
-  return { d, ev, exported: { env: exported, digest: exportedDigest }, parentDigest: parent.digest, observed, templates: new CommandTemplates(), jobs: {} };
+  return { d, ev, exported: { env: exported, digest: exportedDigest }, parentDigest: parent.digest, observed, templates: new CommandTemplates(), jobs: new Map() };
 }
 
 function expandJobs(o: OpenDir, jobs: readonly { job: ObjectJob; sig?: string }[], keep: boolean): [string, string?][] {
   return inside(keep, o.observed, () =>
     jobs.map(({ job, sig }) => {
       const out = expandJob(o.ev!, job);
-      if (keep) o.jobs[sig ?? jobSignature(job)] = out.map((c) => o.templates.add(c!, job));
+      if (keep) o.jobs.set(sig ?? jobSignature(job), out.map((c) => o.templates.add(c!, job)));
       return out;
     }),
   );

@@ -148,7 +148,7 @@ describe('evaluation memo', () => {
     const d = temp();
     const memoFile = join(d, 'memo');
     forgetSignatures();
-    const commands = (i: number): DirCommands => ({ key: `key${i}`, exported: 'env', templates: [`gcc -c \u0001 -o \u0003 -DN=${i}`, 'ld -r'], jobs: { [`job${i}`]: [0, 1] }, observed: new Map() });
+    const commands = (i: number): DirCommands => ({ key: `key${i}`, exported: 'env', templates: [`gcc -c \u0001 -o \u0003 -DN=${i}`, 'ld -r'], jobs: new Map([[`job${i}`, [0, 1]]]), observed: new Map() });
     const first = EvaluationMemo.load(memoFile, {});
     for (let i = 0; i < 3; i++) first.keepCommands(`d${i}`, commands(i), { A: '1' }, true);
     first.save();
