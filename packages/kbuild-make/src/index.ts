@@ -21,3 +21,5 @@ export type { InTreeModulesOptions, UnbuildableModule } from './kbuild/in-tree-m
 export { splitUnquoted } from './kbuild/shell-words';
 export { forgetSignatures, mergeObservation, noteContent, ObservationTable, observing, signatureNow } from './memo/observations';
 export type { Observed } from './memo/observations';
+export { fewChanges, readLayers, writeChanges, writeWhole } from './memo/layered-file';
+export type { Layer } from './memo/layered-file';

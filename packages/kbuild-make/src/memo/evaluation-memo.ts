@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { codeDigest } from '@nx-kbuild/diagnostics';
 import type { DirStructure, StructureMemo } from '../kbuild/tree';
+import { fewChanges, readLayers, writeChanges, writeWhole, type Layer } from './layered-file';
 import { mergeObservation, ObservationTable, settleDirectories, signatureNow, type Observations, type Observed } from './observations';
 
 /**
@@ -111,12 +112,10 @@ const pack = (r: DirCommands, observed: number[]): StoredCommands => ({
   templates: packed.get(r) ?? serialize(r.templates),
 });
 
-interface StoredMemo {
+/** A whole memo, or the changes since one (memo/layered-file). */
+interface StoredMemo extends Layer {
   format: 4;
   key: string;
-  /** A whole memo: its own id. Changes since a whole memo (`<file>.changes`): the id they apply to. */
-  id?: string;
-  base?: string;
   /** (path, signature) pairs records' `observed` index into. */
   entries: [string, string][];
   structure: [string, DirStructure][];
@@ -189,9 +188,8 @@ export class EvaluationMemo implements StructureMemo {
         return undefined; // none yet, or unreadable: everything is evaluated
       }
     };
-    const whole = read(file);
-    const changes = whole?.id ? read(`${file}.changes`) : undefined;
-    return new EvaluationMemo(file, key, objtree, whole, changes?.base === whole?.id ? changes : undefined);
+    const { whole, changes } = readLayers(file, read);
+    return new EvaluationMemo(file, key, objtree, whole, changes);
   }
 
   /** No sub-make was kept (a first run, or the inputs changed): every directory will be evaluated. */
@@ -278,16 +276,15 @@ export class EvaluationMemo implements StructureMemo {
     if (this.base && this.next.structure.size === this.base.structure.size && this.next.commands.size === this.base.commands.size) {
       const structure = [...this.next.structure].filter(([k, r]) => this.base!.structure.get(k) !== r);
       const commands = [...this.next.commands].filter(([k, r]) => this.base!.commands.get(k) !== r);
-      if (structure.length + commands.length <= (this.next.structure.size + this.next.commands.size) / 20) {
-        writeFileAtomic(`${this.file}.changes`, serialize(this.stored(structure, commands, { base: this.base.id })));
+      if (fewChanges(structure.length + commands.length, this.next.structure.size + this.next.commands.size)) {
+        writeChanges(this.file, this.base.id, (layer) => serialize(this.stored(structure, commands, layer)));
         return;
       }
     }
-    writeFileAtomic(this.file, serialize(this.stored([...this.next.structure], [...this.next.commands], { id: randomUUID() })));
-    rmSync(`${this.file}.changes`, { force: true });
+    writeWhole(this.file, (layer) => serialize(this.stored([...this.next.structure], [...this.next.commands], layer)));
   }
 
-  private stored(structureRecords: [string, DirStructure][], commandRecords: [string, DirCommands][], ids: Pick<StoredMemo, 'id' | 'base'>): StoredMemo {
+  private stored(structureRecords: [string, DirStructure][], commandRecords: [string, DirCommands][], ids: Layer): StoredMemo {
     const table = new ObservationTable();
     const renumber = (observed: Observations): number[] => {
       const pairs = Array.isArray(observed) ? (observed as readonly number[]).map((i) => this.old.entries[i]) : [...(observed as Map<string, string>)];

@@ -5,13 +5,13 @@
  * header index was built from the same files. Only the other modules are scanned again: after a
  * source edit, the module that compiles it.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
-import { mergeObservation, ObservationTable, observing, signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
+import { codeDigest } from '@nx-kbuild/diagnostics';
+import { fewChanges, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import { assembleScan, scanModules, type RemotePredictor, type ScanTrees } from './parallel-scan';
@@ -28,12 +28,10 @@ interface KeptModule {
   scan: StoredModuleScan;
 }
 
-interface Kept {
+/** A whole kept scan, or the modules changed since one (kbuild-make's layered file). */
+interface Kept extends Layer {
   format: number;
   key: string;
-  /** A whole kept scan: its own id. Modules changed since one (`<file>.changes`): the id they apply to. */
-  id?: string;
-  base?: string;
   /** Digest of what the shared header index was built from, and those files ([path, signature]). */
   index: string;
   indexPaths: [string, string][];
@@ -89,11 +87,10 @@ function read(file: string, key: string): Kept | undefined {
  * `whole`: the whole file's id and its records, to tell which modules differ from it.
  */
 function load(file: string, key: string): { kept: Kept; whole?: { id: string; modules: Map<string, KeptModule> } } | undefined {
-  const kept = read(file, key);
+  const { whole: kept, changes } = readLayers(file, (path) => read(path, key));
   if (!kept) return undefined;
   const whole = kept.id ? { id: kept.id, modules: new Map(kept.modules) } : undefined;
-  const changes = whole ? read(`${file}.changes`, key) : undefined;
-  if (!changes || changes.base !== whole?.id) return { kept, whole };
+  if (!changes || !whole) return { kept, whole };
   const offset = kept.paths.length;
   const modules = new Map(kept.modules);
   for (const [name, m] of changes.modules) modules.set(name, { ...m, observed: m.observed.map((i) => i + offset) });
@@ -189,12 +186,10 @@ function save(
 ): void {
   const changed = whole && records.length === whole.modules.size && records.every((r) => whole.modules.has(r.name)) ? records.filter((r) => whole.modules.get(r.name) !== r.record) : undefined;
   const paths = new ObservationTable();
-  if (whole && changed && changed.length <= records.length / 20) {
-    const modules = changed.map((r): [string, KeptModule] => [r.name, storedModule(r.record, r.entries, paths)]);
-    writeFileAtomic(`${file}.changes`, serialize({ ...head, base: whole.id, modules, paths: paths.entries } satisfies Kept));
-    return;
-  }
-  const modules = records.map((r): [string, KeptModule] => [r.name, storedModule(r.record, r.entries, paths)]);
-  writeFileAtomic(file, serialize({ ...head, id: randomUUID(), modules, paths: paths.entries } satisfies Kept));
-  rmSync(`${file}.changes`, { force: true });
+  const write = (list: typeof records) => (layer: Layer) => {
+    const modules = list.map((r): [string, KeptModule] => [r.name, storedModule(r.record, r.entries, paths)]);
+    return serialize({ ...head, ...layer, modules, paths: paths.entries } satisfies Kept);
+  };
+  if (whole && changed && fewChanges(changed.length, records.length)) writeChanges(file, whole.id, write(changed));
+  else writeWhole(file, write(records));
 }
