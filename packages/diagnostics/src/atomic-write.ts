@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -10,6 +11,24 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   const tmp = `${path}.tmp.${process.pid}`;
   writeFileSync(tmp, content);
   renameSync(tmp, path);
+}
+
+let asyncWrites = 0;
+
+/**
+ * writeFileAtomic on libuv's threads: a large kept file (the whole-tree scan, 130 MB) is written
+ * while the process goes on computing. Each write has a temp file of its own.
+ */
+export async function writeFileAtomicAsync(path: string, content: Uint8Array): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp.${process.pid}.${asyncWrites++}`;
+  try {
+    await writeFile(tmp, content);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**

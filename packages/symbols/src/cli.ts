@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
 /** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
 async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, every: boolean) {
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(tree.objects) };
-  const { scan, observed, scanned, index, predictor } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every);
+  const { scan, observed, scanned, index, predictor, saved } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every);
   if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
   let headers: HeaderReferences | undefined;
   const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
@@ -127,7 +127,7 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
       predictor.close();
     }
   }
-  return { o, scan, observed, predictions };
+  return { o, scan, observed, predictions, saved };
 }
 
 /**
@@ -135,7 +135,7 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
  * without importing them are added to its main source (written whole: temp file and rename).
  */
 async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, only: string | undefined): Promise<number> {
-  const { o, scan, predictions } = await keptSymbols(trees, tree, threads, only === undefined);
+  const { o, scan, predictions, saved } = await keptSymbols(trees, tree, threads, only === undefined);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const sourcesOf = new Map<string, string[]>();
   for (const x of o.objects) {
@@ -153,6 +153,7 @@ async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree,
     read,
   );
   predictions.save();
+  await saved;
   for (const e of edits) {
     process.stdout.write(nsdepsMessages(e).map((l) => l + '\n').join(''));
     for (const f of e.files) writeFileAtomic(f.path, f.text);
@@ -168,13 +169,14 @@ const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-
  * with every file the kbuild evaluation, the scan and the checks read (see checkKey).
  */
 async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string): Promise<number> {
-  const { o, scan, observed, predictions } = await keptSymbols(trees, tree, threads, true);
+  const { o, scan, observed, predictions, saved } = await keptSymbols(trees, tree, threads, true);
   const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
   const { dialect, all } = observing(observed, () => {
     const dialect = detectDialect(o.srctree);
     return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: (m) => predictions.imports(m) }) };
   });
   predictions.save();
+  await saved; // the result is kept only with the scan it came from
   if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${predictions.summary()}\n`);
   const out = all.map((f) => `${f.file ? where(f, o.srctree) + ': ' : ''}${f.severity}: ${f.message}`);
   const errors = all.filter((f) => f.severity === 'error').length;

@@ -28,13 +28,20 @@ export function readLayers<T extends Layer>(file: string, read: (path: string) =
 /** Whether `changed` of `total` records are few enough to be written as changes. */
 export const fewChanges = (changed: number, total: number): boolean => changed <= total / 20;
 
-/** Writes the changes since the whole file whose id is `base` (atomically). */
-export function writeChanges(file: string, base: string, content: (layer: { base: string }) => Uint8Array): void {
-  writeFileAtomic(changesFile(file), content({ base }));
+/** How a layer's bytes are written (atomically): at once, or on libuv's threads (a promise). */
+export type Write = (path: string, content: Uint8Array) => void | Promise<void>;
+
+/** Writes the changes since the whole file whose id is `base`. */
+export function writeChanges(file: string, base: string, content: (layer: { base: string }) => Uint8Array, write: Write = writeFileAtomic): void | Promise<void> {
+  return write(changesFile(file), content({ base }));
 }
 
-/** Writes the file whole under a new id (atomically), and removes the changes to the old one. */
-export function writeWhole(file: string, content: (layer: { id: string }) => Uint8Array): void {
-  writeFileAtomic(file, content({ id: randomUUID() }));
-  rmSync(changesFile(file), { force: true });
+/**
+ * Writes the file whole under a new id, then removes the changes to the old one (changes left by
+ * a run that stopped in between name an id no whole file has: they are never read).
+ */
+export function writeWhole(file: string, content: (layer: { id: string }) => Uint8Array, write: Write = writeFileAtomic): void | Promise<void> {
+  const done = write(file, content({ id: randomUUID() }));
+  const forgetChanges = () => rmSync(changesFile(file), { force: true });
+  return done instanceof Promise ? done.then(forgetChanges) : forgetChanges();
 }

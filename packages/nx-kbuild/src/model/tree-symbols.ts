@@ -71,6 +71,7 @@ export function treeSymbols(o: TreeSymbolsOptions): TreeSymbols {
 export async function treeSymbolsParallel(o: TreeSymbolsOptions): Promise<TreeSymbols> {
   if (!o.keptScan) return fromScan(o, await scanTreeParallel(scanOptions(o)));
   const kept = await scanTreeKept(scanOptions(o), o.keptScan);
+  await kept.saved;
   return fromScan(o, kept.scan, { file: o.keptScan.replace(/(\.v8)?$/, '-imports.v8'), index: kept.index, scanned: kept.scanned });
 }
 

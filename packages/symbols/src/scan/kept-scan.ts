@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { codeDigest } from '@nx-kbuild/diagnostics';
+import { codeDigest, writeFileAtomicAsync } from '@nx-kbuild/diagnostics';
 import { fewChanges, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
@@ -50,6 +50,8 @@ export interface KeptTreeScan {
   index: string;
   /** With `hold`, when other threads scanned: they predict the imports of what they scanned (close it). */
   predictor?: RemotePredictor;
+  /** The kept scan written (it is written while the caller goes on: await this before ending). */
+  saved: Promise<void>;
 }
 
 function scanKey(trees: ScanTrees, compiler: ReadonlyMap<string, string>): string {
@@ -169,27 +171,29 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     records.push({ name, entries, record: old ?? { objects: objectsDigest(objects), observed: [], scan: s.stored ?? storedScan(s) } });
   }
   // Nothing scanned and the same modules: the kept files already say all this.
-  if (stale.size > 0 || !kept || kept.modules.length !== records.length) save(file, { format: FORMAT, key, index, indexPaths }, records, loaded?.whole);
-  return { scan, observed, scanned: new Set(stale.keys()), index, predictor };
+  const saved = stale.size > 0 || !kept || kept.modules.length !== records.length ? save(file, { format: FORMAT, key, index, indexPaths }, records, loaded?.whole) : undefined;
+  saved?.catch(() => undefined); // reported when awaited
+  return { scan, observed, scanned: new Set(stale.keys()), index, predictor, saved: saved ?? Promise.resolve() };
 }
 
 /**
- * Writes the kept scan (atomically). When the modules are those of the whole kept file and few
- * differ from it (a source edit scans the modules that read it), only those are written, next to
- * it: the whole file is 130 MB for a distribution kernel.
+ * Writes the kept scan (atomically, on libuv's threads: the caller goes on meanwhile). When the
+ * modules are those of the whole kept file and few differ from it (a source edit scans the modules
+ * that read it), only those are written, next to it: the whole file is 130 MB for a distribution
+ * kernel.
  */
 function save(
   file: string,
   head: Pick<Kept, 'format' | 'key' | 'index' | 'indexPaths'>,
   records: readonly { name: string; record: KeptModule; entries: [string, string][] }[],
   whole: { id: string; modules: Map<string, KeptModule> } | undefined,
-): void {
+): Promise<void> {
   const changed = whole && records.length === whole.modules.size && records.every((r) => whole.modules.has(r.name)) ? records.filter((r) => whole.modules.get(r.name) !== r.record) : undefined;
   const paths = new ObservationTable();
   const write = (list: typeof records) => (layer: Layer) => {
     const modules = list.map((r): [string, KeptModule] => [r.name, storedModule(r.record, r.entries, paths)]);
     return serialize({ ...head, ...layer, modules, paths: paths.entries } satisfies Kept);
   };
-  if (whole && changed && fewChanges(changed.length, records.length)) writeChanges(file, whole.id, write(changed));
-  else writeWhole(file, write(records));
+  if (whole && changed && fewChanges(changed.length, records.length)) return Promise.resolve(writeChanges(file, whole.id, write(changed), writeFileAtomicAsync));
+  return Promise.resolve(writeWhole(file, write(records), writeFileAtomicAsync));
 }
