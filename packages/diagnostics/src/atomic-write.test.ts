@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonArrayChunks, writeChunksAtomic } from './atomic-write';
+import { jsonArrayChunks, writeChunksAtomic, writeFileAtomicAsync } from './atomic-write';
 
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -28,5 +28,15 @@ describe('writeChunksAtomic and jsonArrayChunks', () => {
     expect(() => writeChunksAtomic(file, failing())).toThrow('no more');
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('writeFileAtomicAsync', () => {
+  it('writes the whole content, each of several writes at once through a temp file of its own', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-async-'));
+    const file = join(dir, 'kept.v8');
+    await Promise.all([1, 2, 3].map((n) => writeFileAtomicAsync(file, new Uint8Array(1000).fill(n))));
+    expect(new Set(readFileSync(file)).size).toBe(1);
+    expect(readdirSync(dir)).toEqual(['kept.v8']);
   });
 });
