@@ -49,8 +49,8 @@ for (let c = 0; c < 256; c++) {
   const start = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
   CLASS[c] = (start ? ID_START | ID_PART : 0) | (c >= 48 && c <= 57 ? ID_PART : 0);
 }
-const isIdStart = (c: number): boolean => (CLASS[c & 255] & ID_START) !== 0 && c < 256;
-const isIdPart = (c: number): boolean => (CLASS[c & 255] & ID_PART) !== 0 && c < 256;
+const isIdStart = (c: number): boolean => c < 256 && (CLASS[c] & ID_START) !== 0;
+const isIdPart = (c: number): boolean => c < 256 && (CLASS[c] & ID_PART) !== 0;
 
 /**
  * The length of the punctuator at text[i] (C's multi-character ones: `...`, `<<=`, `>>=`, `##`,

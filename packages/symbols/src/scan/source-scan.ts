@@ -151,10 +151,11 @@ interface ParsedDefine {
 const parsedDefines = new WeakMap<DirectiveLine, ParsedDefine>();
 
 function parsedDefine(d: DirectiveLine, file: string): ParsedDefine {
+  // A line belongs to one file (kept per resolved path, or lexed anew for a source).
   let p = parsedDefines.get(d);
-  if (p === undefined || p.macro.file !== file) {
+  if (p === undefined) {
     const m = parseDefine(d.tokens, file, d.line);
-    // A hidden header macro of the same name stays hidden: the name is the module's own.
+    // What the name stands for in this module (it hides a header macro of the same name).
     const params = new Set(m.params);
     const refs = new Set<string>();
     m.body.forEach((t, k) => {
