@@ -58,6 +58,26 @@ export function noteContent(path: string): void {
   current.set(path, sig);
 }
 
+/**
+ * Something an evaluation depended on that is not a file: `key` starts with NUL (no path does) and
+ * `sig` is what it was. The caller that records facts is the one that can tell whether they still
+ * hold; signatureNow() knows nothing of them (see isFact).
+ */
+export function noteFact(key: string, sig: string): void {
+  if (current && !current.has(key)) current.set(key, sig);
+}
+
+/** Whether an observation is a fact noted by noteFact rather than a path. */
+export const isFact = (key: string): boolean => key.charCodeAt(0) === 0;
+
+/** Whether observations are being recorded now (a fact costly to name need not be named otherwise). */
+export const isObserving = (): boolean => current !== undefined;
+
+/** An existence test the caller made itself (with its own cache), recorded as exists() records one. */
+export function noteExistence(path: string, found: boolean): void {
+  if (current && !current.has(path)) current.set(path, found ? '+' : '-');
+}
+
 /** existsSync, recorded as an existence test. */
 export function exists(path: string): boolean {
   return existsRecorded(path, existsSync);
