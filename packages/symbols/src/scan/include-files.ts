@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { noteContent } from '@nx-kbuild/kbuild-make';
+import { noteContent, noteExistence } from '@nx-kbuild/kbuild-make';
 import { functionBodies, includeGuard, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
 
 const sizes = new Map<string, number>();
@@ -33,20 +33,36 @@ export function filesUnder(dir: string, accept: (name: string) => boolean, out: 
   return out;
 }
 
-/** Size of a file, -1 when there is no such file. */
-export function fileSize(path: string): number {
+/** Size of a file; -1 when there is no such path, -2 when it is not a file (not recorded). */
+function statSize(path: string): number {
   let size = sizes.get(path);
-  noteContent(path);
   if (size === undefined) {
     try {
       const s = statSync(path);
-      size = s.isFile() ? s.size : -1;
+      size = s.isFile() ? s.size : -2;
     } catch {
       size = -1;
     }
     sizes.set(path, size);
   }
   return size;
+}
+
+/** Size of a file, -1 when there is no such file (its content recorded as observed). */
+export function fileSize(path: string): number {
+  noteContent(path);
+  return Math.max(statSize(path), -1);
+}
+
+/**
+ * Whether an include candidate is a file, recorded as a test of its existence: which header an
+ * #include finds depends on which candidates exist, not on what they hold (a shared header's
+ * content is the index's; a followed one's is recorded when it is read).
+ */
+function isIncludable(path: string): boolean {
+  const size = statSize(path);
+  noteExistence(path, size !== -1);
+  return size >= 0;
 }
 
 /** A small number naming one search path (-iquote dirs, then -I dirs), for cache keys. */
@@ -69,7 +85,7 @@ export function resolveInclude(
   const key = `${path.id}\0${quoted ? fromDir : ''}\0${next ? from : ''}\0${name}`;
   const hit = resolved.get(key);
   if (hit !== undefined) {
-    for (const p of hit.looked) noteContent(p);
+    for (const p of hit.looked) isIncludable(p);
     return hit.found ?? undefined;
   }
   const dirs = [...(quoted ? [fromDir, ...path.quoteDirs] : []), ...path.includeDirs];
@@ -78,7 +94,7 @@ export function resolveInclude(
   for (const d of next ? dirs.filter((x) => !from.startsWith(x + '/')) : dirs) {
     const candidate = resolve(d, name);
     looked.push(candidate);
-    if (fileSize(candidate) >= 0) {
+    if (isIncludable(candidate)) {
       found = candidate;
       break;
     }

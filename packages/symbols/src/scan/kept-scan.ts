@@ -1,9 +1,10 @@
 /**
  * The whole-tree scan, kept per module between runs: each module's result is stored with every
  * file its scan read or looked up (sources, local and followed headers, include lookups) and is
- * reused while none of them changed, its objects and their commands are the same, and the shared
- * header index was built from the same files. Only the other modules are scanned again: after a
- * source edit, the module that compiles it.
+ * reused while none of them changed, its objects and their commands are the same, and what its scan
+ * read of the shared header index (index-facts.ts) reads the same. Only the other modules are
+ * scanned again: after a source edit, the module that compiles it; after a shared header edit, the
+ * modules that looked up a macro whose definition changed.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,14 +12,16 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomicAsync } from '@nx-kbuild/diagnostics';
-import { fewChanges, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
+import { fewChanges, forgetSignatures, isFact, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
+import { indexFactNow } from './index-facts';
+import type { IndexIdentity } from '../imports/kept-predictions';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import { assembleScan, scanModules, type RemotePredictor, type ScanTrees } from './parallel-scan';
 import type { ScanEnvironment } from './source-scan';
 import { objectsByModule, scanEnvironment, treeCompilerMacros, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
-const FORMAT = 4;
+const FORMAT = 5;
 
 interface KeptModule {
   /** Digest of its objects: names, sources, compile commands. */
@@ -46,8 +49,8 @@ export interface KeptTreeScan {
   observed: Observed;
   /** The modules scanned this time (the others came from the kept file). */
   scanned: Set<string>;
-  /** What identifies the shared header index: a digest of the files it was built from. */
-  index: string;
+  /** What identifies the shared header index: a digest of the files it was built from, and those files. */
+  index: IndexIdentity;
   /** With `hold`, when other threads scanned: they predict the imports of what they scanned (close it). */
   predictor?: RemotePredictor;
   /** The kept scan written (it is written while the caller goes on: await this before ending). */
@@ -110,17 +113,19 @@ const storedModule = (m: KeptModule, entries: [string, string][], paths: Observa
  * result there (written whole, atomically). With `hold`, threads that scanned stay to predict.
  */
 export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism(), hold = false): Promise<KeptTreeScan> {
+  // What this process saw of the files before (a long-lived one, or a test's earlier run) may have changed.
   forgetIncludeFiles();
+  forgetSignatures();
   const compiler = treeCompilerMacros(o.objects);
   const key = scanKey(o, compiler);
   const loaded = load(file, key);
   const kept = loaded?.kept;
   // A path both the index and modules observed (the shared headers' include lookups) is stat'ed once.
   const holds = new Map<string, boolean>();
-  const unchanged = ([p, sig]: [string, string]) => {
+  const unchanged = ([p, sig]: [string, string]): boolean => {
     const k = `${p}\0${sig}`;
     let ok = holds.get(k);
-    if (ok === undefined) holds.set(k, (ok = signatureNow(p, sig) === sig));
+    if (ok === undefined) holds.set(k, (ok = isFact(p) ? sameIndex || indexFactNow(env(), p) === sig : signatureNow(p, sig) === sig));
     return ok;
   };
   // The header index is built only when a module is scanned or a prediction made; while the files
@@ -136,12 +141,15 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     return built;
   };
   if (!indexObserved) env();
-  const index = indexObserved ? observationsDigest(indexObserved) : '';
+  const index: string = indexObserved ? observationsDigest(indexObserved) : '';
+  // With another index (a shared header changed), a kept module stands while what its scan read of
+  // the index (its facts, index-facts.ts) reads the same in the new one.
+  const sameIndex: boolean = kept?.index === index;
   const groups = objectsByModule(o.objects);
 
   const scans = new Map<string, ModuleScan>();
   const reused = new Map<string, KeptModule>();
-  if (kept && kept.index === index) {
+  if (kept) {
     const byName = new Map(kept.modules);
     for (const [name, objects] of groups) {
       const k = byName.get(name);
@@ -167,13 +175,13 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     const old = reused.get(name);
     const s = scans.get(name)!;
     const entries: [string, string][] = old ? old.observed.map((i) => kept!.paths[i]) : [...s.observed!];
-    for (const [p, sig] of entries) mergeObservation(observed, p, sig);
+    for (const [p, sig] of entries) if (!isFact(p)) mergeObservation(observed, p, sig);
     records.push({ name, entries, record: old ?? { objects: objectsDigest(objects), observed: [], scan: s.stored ?? storedScan(s) } });
   }
-  // Nothing scanned and the same modules: the kept files already say all this.
-  const saved = stale.size > 0 || !kept || kept.modules.length !== records.length ? save(file, { format: FORMAT, key, index, indexPaths }, records, loaded?.whole) : undefined;
+  // Nothing scanned, the same modules and index: the kept files already say all this.
+  const saved = stale.size > 0 || !kept || !sameIndex || kept.modules.length !== records.length ? save(file, { format: FORMAT, key, index, indexPaths }, records, loaded?.whole) : undefined;
   saved?.catch(() => undefined); // reported when awaited
-  return { scan, observed, scanned: new Set(stale.keys()), index, predictor, saved: saved ?? Promise.resolve() };
+  return { scan, observed, scanned: new Set(stale.keys()), index: { digest: index, files: indexPaths }, predictor, saved: saved ?? Promise.resolve() };
 }
 
 /**

@@ -12,6 +12,7 @@ import { noteContent } from '@nx-kbuild/kbuild-make';
 import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
+import { noteDefinitions, noteFollowed, noteIncludedBy, noteRelevant } from './index-facts';
 import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
 import { isReferencePosition, Kind, lex, lexInvocation, lexTokens, scanIdentifiers, type CodeSpan, type DirectiveLine, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
@@ -247,6 +248,8 @@ class MacroState implements ConditionContext {
   }
 }
 
+const NO_DEFINITION: HeaderResult = { state: 'undefined' };
+
 /** The preprocessor state of one source file. */
 class FileScope {
   private readonly headerMemo = new Map<string, HeaderResult>();
@@ -274,6 +277,7 @@ class FileScope {
     this.macros = new MacroState(new Map(), new Set(), new Set(), env.predefined, (name) => this.fromHeaders(name), this.skippedNames);
     this.headerView = this.macros;
     this.lookup = this.macros.lookup;
+    noteRelevant(env);
     for (const [name, value] of flags.defines) {
       if (value === undefined) {
         this.macros.local.delete(name);
@@ -301,8 +305,13 @@ class FileScope {
   private fromHeaders(name: string): HeaderResult {
     const memo = this.headerMemo.get(name);
     if (memo) return memo;
+    noteDefinitions(this.env.index, name);
     const defs = this.env.index.definitions.get(name);
-    if (!defs) return { state: 'undefined' };
+    if (!defs) {
+      // Asked again and again (every #ifdef of a name no shared header defines): remembered too.
+      this.headerMemo.set(name, NO_DEFINITION);
+      return NO_DEFINITION;
+    }
     if (this.inProgress.has(name)) return { state: 'unknown' };
     this.inProgress.add(name);
     let chosen: Macro | undefined;
@@ -357,6 +366,7 @@ class FileScope {
   private reached(file: string): Value {
     const memo = this.reachMemo.get(file);
     if (memo !== undefined) return memo;
+    noteIncludedBy(this.env.index, file);
     const edges = this.env.index.includedBy.get(file);
     if (!edges) return 1;
     this.reachMemo.set(file, 0); // an include cycle adds nothing
@@ -735,7 +745,10 @@ class FileScope {
     }
     // A .c file included by another is compiled code and is read whole.
     const source = !found.endsWith('.h') && !indexed;
-    if (indexed) this.result.sharedHeaders.add(found);
+    if (indexed) {
+      this.result.sharedHeaders.add(found);
+      noteFollowed(this.env.index, found);
+    }
     if (indexed && !this.env.index.unguarded.has(found) && !this.env.index.invoking.has(found)) {
       this.takeHeaderSnapshot();
       return;
