@@ -3,8 +3,9 @@
 # nothing changed prints the same without scanning (its kept file is not rewritten); after three
 # edits, only the modules that read the edited files are scanned again (written next to the kept
 # scan, not the whole file again) and the new finding is reported; a fourth edit reads the kept scan
-# back with those changes; the output equals a check with nothing kept. The tree is a hard-linked
-# copy; an edit replaces the file.
+# back with those changes; a shared header's edit scans and predicts again only the modules that
+# can depend on what it defines; the output equals a check with nothing kept. The tree is a
+# hard-linked copy; an edit replaces the file.
 # Usage: tools/symbols-check-kept.sh
 set -euo pipefail
 TREE_COPY_NAME=nx-kbuild-kept-check
@@ -43,12 +44,25 @@ NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/third-again.txt" 2>&1 || true
 grep -q 'nx-symbols: 1 of [0-9]* modules scanned' "$WORK/third-again.txt" || { grep 'modules scanned' "$WORK/third-again.txt" >&2; echo 'expected one module scanned' >&2; exit 1; }
 cmp -s <(grep -v 'modules scanned\|modules predicted' "$WORK/third.txt") <(grep -v 'modules scanned\|modules predicted' "$WORK/third-again.txt") || { echo 'the kept scan read back with its changes gives another result' >&2; exit 1; }
 echo "another source edited: $(grep 'modules scanned' "$WORK/third-again.txt" | sed 's/^nx-symbols: //'), the same findings"
+
+# A shared header edited: a line added at the top of include/linux/netdevice.h moves every
+# definition in it. The header index is built again; only the modules whose scan looked up one of
+# its macros (or read it whole) are scanned again, only the modules that can meet a name it defines
+# are predicted again, and the findings stay.
+{ printf '%s\n' '/* edited */'; cat "$WORK/src/include/linux/netdevice.h"; } > "$WORK/src/include/linux/netdevice.h.new"
+mv "$WORK/src/include/linux/netdevice.h.new" "$WORK/src/include/linux/netdevice.h"
+NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/shared.txt" 2>&1 || true
+scanned=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules scanned.*/\1/p' "$WORK/shared.txt")
+predicted=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules predicted.*/\1/p' "$WORK/shared.txt")
+echo "shared header edited: $scanned modules scanned, $predicted predicted"
+[ "$scanned" -lt 1000 ] && [ "$predicted" -lt 2000 ] || { echo 'a shared header edit scanned or predicted (nearly) every module again' >&2; exit 1; }
+cmp -s <(grep -v 'modules scanned\|modules predicted' "$WORK/third.txt") <(grep -v 'modules scanned\|modules predicted' "$WORK/shared.txt") || { echo 'the shared header edit changed the findings' >&2; exit 1; }
 cp "$OUT/.nx-kbuild/symbols-imports.v8" "$WORK/kept-imports.v8"
 
 # The edited tree checked with nothing kept gives the same output.
 rm -f "$OUT"/.nx-kbuild/symbols-*
 "${CHECK[@]}" > "$WORK/fourth.txt" 2>&1 || true
-grep -v 'modules scanned\|modules predicted' "$WORK/third-again.txt" | cmp -s - "$WORK/fourth.txt" || { echo 'the kept modules give another result than scanning everything:' >&2; diff <(grep -v 'modules scanned' "$WORK/third-again.txt") "$WORK/fourth.txt" | head >&2; exit 1; }
+grep -v 'modules scanned\|modules predicted' "$WORK/shared.txt" | cmp -s - "$WORK/fourth.txt" || { echo 'the kept modules give another result than scanning everything:' >&2; diff <(grep -v 'modules scanned\|modules predicted' "$WORK/shared.txt") "$WORK/fourth.txt" | head >&2; exit 1; }
 echo 'after the edit, checked with nothing kept: identical'
 # Every module's predicted imports, kept and predicted again where needed, against all predicted anew.
 node -e '

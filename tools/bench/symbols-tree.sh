@@ -10,6 +10,10 @@
 #     before each run: that module is scanned and predicted again, the 4,230 others kept
 #   one export moved: drivers/usb/storage/usb.c stops (or again starts) exporting usb_stor_suspend
 #     before each run: usb-storage is scanned again, the modules that can reach the symbol predicted again
+#   one shared header edited: include/linux/netdevice.h gets (or loses) a comment line at its top
+#     before each run, which moves every definition in it: the header index is built again, the
+#     modules whose scan looked up one of its macros are scanned again, those that can meet one of
+#     its names predicted again
 # Usage: tools/bench/symbols-tree.sh [runs]
 set -euo pipefail
 RUNS="${1:-3}"
@@ -37,10 +41,15 @@ edit_script drivers/net/dummy.c '/* $RANDOM$RANDOM */'
 cat > "$WORK/check2.sh" <<SH
 $CHECK2 >/dev/null 2>&1 || true
 SH
-bash "$WORK/check2.sh"
-hyperfine -N --runs "$RUNS" --export-json "$WORK/edit.json" --command-name 'nx-symbols check' --prepare "bash $WORK/edit.sh" "bash $WORK/check2.sh" >/dev/null
-bash "$WORK/edit.sh"
-NX_KBUILD_STATS=1 $CHECK2 2>&1 >/dev/null | grep 'modules scanned' | sed 's/^/last edit run: /'
+# Times check2.sh with $WORK/$1.sh run before each run (an edit made, or undone), then reports
+# what one more such run scanned and predicted again.
+timed_edit() {
+  bash "$WORK/check2.sh"
+  hyperfine -N --runs "$RUNS" --export-json "$WORK/$1.json" --command-name 'nx-symbols check' --prepare "bash $WORK/$1.sh" "bash $WORK/check2.sh" >/dev/null
+  bash "$WORK/$1.sh"
+  NX_KBUILD_STATS=1 $CHECK2 2>&1 >/dev/null | grep 'modules scanned\|modules predicted' | sed "s/^/last $1 run: /"
+}
+timed_edit edit
 # An export that other modules use, removed and put back in turn (each run sees it move).
 cat > "$WORK/export.sh" <<SH
 f="$WORK/src/drivers/usb/storage/usb.c"
@@ -48,10 +57,15 @@ if grep -q '^EXPORT_SYMBOL_GPL(usb_stor_suspend);\$' "\$f"; then grep -v '^EXPOR
 else { cat "\$f"; echo 'EXPORT_SYMBOL_GPL(usb_stor_suspend);'; } > "\$f.new"; fi
 mv "\$f.new" "\$f"
 SH
-bash "$WORK/check2.sh"
-hyperfine -N --runs "$RUNS" --export-json "$WORK/export.json" --command-name 'nx-symbols check' --prepare "bash $WORK/export.sh" "bash $WORK/check2.sh" >/dev/null
-bash "$WORK/export.sh"
-NX_KBUILD_STATS=1 $CHECK2 2>&1 >/dev/null | grep 'modules predicted' | sed 's/^/last export run: /'
+timed_edit export
+# A shared header: a comment line added at the top of include/linux/netdevice.h, removed the next time.
+cat > "$WORK/header.sh" <<SH
+f="$WORK/src/include/linux/netdevice.h"
+if head -n 1 "\$f" | grep -q '^/\* nx-kbuild bench \*/\$'; then tail -n +2 "\$f" > "\$f.new"
+else { echo '/* nx-kbuild bench */'; cat "\$f"; } > "\$f.new"; fi
+mv "\$f.new" "\$f"
+SH
+timed_edit header
 
 node - "$WORK" <<'JS'
 const fs = require('fs'), path = require('path');
@@ -65,4 +79,5 @@ console.log(`| cold (no memo, no kept result; probes cached) | ${get('cold.json'
 console.log(`| warm, nothing changed (kept result) | ${get('warm.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
 console.log(`| one source edited (kept modules and predictions) | ${get('edit.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
 console.log(`| one export moved (the modules that can reach it predicted again) | ${get('export.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
+console.log(`| one shared header edited (include/linux/netdevice.h) | ${get('header.json', 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} |`);
 JS

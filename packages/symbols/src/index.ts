@@ -7,7 +7,7 @@ export type { CompileFlags, FoundExport, FoundModinfo, ScanDiagnostic, ScanEnvir
 export { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
 export type { ExportOwners } from './imports/predict';
 export { moduleImports, objectImports, predictedImports } from './imports/module-imports';
-export { KeptPredictions } from './imports/kept-predictions';
+export { KeptPredictions, type IndexIdentity } from './imports/kept-predictions';
 export type { ModuleImports } from './imports/module-imports';
 export { MtimeCache, objectUpToDate, parseCmdFile } from './objects/up-to-date';
 export type { BuiltObject } from './objects/up-to-date';

@@ -17,6 +17,7 @@ import {
   scanTreeKept,
   scanTreeParallel,
   type ExportEntry,
+  type IndexIdentity,
   type ModuleImports,
   type TreeObject,
   type TreeScan,
@@ -75,7 +76,7 @@ export async function treeSymbolsParallel(o: TreeSymbolsOptions): Promise<TreeSy
   return fromScan(o, kept.scan, { file: o.keptScan.replace(/(\.v8)?$/, '-imports.v8'), index: kept.index, scanned: kept.scanned });
 }
 
-function fromScan(o: TreeSymbolsOptions, scan: TreeScan, kept?: { file: string; index: string; scanned: ReadonlySet<string> }): TreeSymbols {
+function fromScan(o: TreeSymbolsOptions, scan: TreeScan, kept?: { file: string; index: IndexIdentity; scanned: ReadonlySet<string> }): TreeSymbols {
   const { table } = exportTable(scan.modules.values());
   if (o.symvers && existsSync(o.symvers)) addSymversExports(table, o.symvers);
   // Ownership as the export table has it: Module.symvers stops the prediction at the kernel's exports.

@@ -3,7 +3,10 @@
  * the shared header index and which module exports each symbol it meets; it is reused for a module
  * whose scan was reused while the index is the same and no symbol whose owner changed (an export
  * added, removed or moved) can be met from its code (HeaderReferences.reaching): a source edit
- * re-predicts the edited module, and the modules that can reach an export it changed.
+ * re-predicts the edited module, and the modules that can reach an export it changed. After a
+ * shared header changes, the names whose definitions in it changed (their text, not their line)
+ * count as moved: a prediction that can meet none of them is the same with the new index (unless a
+ * header's #includes changed: then every module is predicted again).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,12 +18,51 @@ import type { ModuleSymbols } from '../scan/tree-scan';
 import type { ModuleImports } from './module-imports';
 import { predictedImports } from './module-imports';
 import { mayReach, type ExportOwners, type HeaderReferences } from './predict';
+import type { HeaderIndex } from '../scan/header-index';
 
 interface Kept {
   key: string;
   /** Each exported symbol's owner when the predictions were made. */
   owners: [string, string][];
   modules: [string, string[]][];
+  /** The header index the predictions were made with: its digest, its files, and each header's names and #includes. */
+  index: string;
+  indexFiles: [string, string][];
+  headers: HeaderNames[];
+}
+
+/**
+ * What a prediction can read of one indexed header: the names it defines (macros and inline
+ * functions), each with a digest of its definitions there (a macro's text, an inline function's
+ * references; not their lines), and the headers it #includes.
+ */
+type HeaderNames = [file: string, names: string[], digests: string[], includes: string];
+
+/** The header index a prediction is made with: kept-scan's digest of its files, and those files ([path, signature]). */
+export interface IndexIdentity {
+  digest: string;
+  files: readonly [string, string][];
+}
+
+/** HeaderNames of the indexed headers (of those of `only`, when given). */
+function headersOf(index: HeaderIndex, only?: ReadonlySet<string>): HeaderNames[] {
+  const byFile = new Map<string, Map<string, string[]>>();
+  const add = (file: string, name: string, text: string) => {
+    if (only && !only.has(file)) return;
+    let names = byFile.get(file);
+    if (!names) byFile.set(file, (names = new Map()));
+    const l = names.get(name);
+    if (l) l.push(text);
+    else names.set(name, [text]);
+  };
+  for (const [name, defs] of index.definitions) for (const d of defs) add(d.file, name, d.text.slice(d.start, d.end));
+  for (const [name, defs] of index.functions) for (const f of defs) add(f.file, name, `\0${[...f.refs].sort().join(' ')}`);
+  const files = new Set([...byFile.keys(), ...[...index.includes.keys()].filter((f) => !only || only.has(f))]);
+  return [...files].map((f): HeaderNames => {
+    const names = byFile.get(f) ?? new Map<string, string[]>();
+    const digests = [...names.values()].map((texts) => createHash('sha1').update(texts.join('\0\n')).digest('base64'));
+    return [f, [...names.keys()], digests, (index.includes.get(f) ?? []).join('\0')];
+  });
 }
 
 export class KeptPredictions {
@@ -34,20 +76,21 @@ export class KeptPredictions {
   private reach?: Set<string>;
 
   /**
-   * `index`: what identifies the header index (kept-scan's digest of its files); `reusable`: the
-   * modules whose scan was reused.
+   * `index`: what identifies the header index (kept-scan's digest of its files, and those files);
+   * `reusable`: the modules whose scan was reused.
    */
   constructor(
     private readonly file: string,
-    index: string,
+    private readonly index: IndexIdentity,
     private readonly owners: ExportOwners,
     private readonly headers: () => HeaderReferences,
     private readonly reusable: (module: string) => boolean,
   ) {
-    this.key = createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${index}\0`).digest('hex');
+    this.key = createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0`).digest('hex');
     try {
       const kept = deserialize(readFileSync(file)) as Kept;
-      if (kept.key === this.key) {
+      if (kept.key === this.key && this.sameHeadersBut(kept)) {
+        this.changedNames = this.moved.size;
         for (const [name, symbols] of kept.modules) this.old.set(name, symbols);
         const before = new Map(kept.owners);
         for (const [symbol, owner] of owners) if (before.get(symbol) !== owner) this.moved.add(symbol);
@@ -56,6 +99,44 @@ export class KeptPredictions {
     } catch {
       // nothing kept yet, or unreadable: predict every module
     }
+    if (this.old.size === 0) this.moved.clear();
+  }
+
+  /** How many names of changed shared headers `moved` holds (the rest are exports that moved). */
+  private changedNames = 0;
+  /** What the kept file says of each header, brought up to date with this index. */
+  private keptHeaders?: Kept['headers'];
+  /** The kept predictions were made with another index (written again even when none changes). */
+  private otherIndex = false;
+
+  /**
+   * Whether the kept predictions can stand with this index: the same index, or one whose changed
+   * headers (files added, removed or changed) #include what they included before. The names whose
+   * definitions in those headers differ (added, removed, another text) are added to `moved`.
+   */
+  private sameHeadersBut(kept: Kept): boolean {
+    if (kept.index === this.index.digest) {
+      this.keptHeaders = kept.headers;
+      return true;
+    }
+    this.otherIndex = true;
+    const before = new Map(kept.indexFiles);
+    const changed = new Set<string>();
+    for (const [path, sig] of this.index.files) if (before.get(path) !== sig) changed.add(path);
+    const now = new Set(this.index.files.map(([path]) => path));
+    for (const path of before.keys()) if (!now.has(path)) changed.add(path);
+    const after = new Map(headersOf(this.headers().index, changed).map((h) => [h[0], h]));
+    const digests = (h: HeaderNames | undefined) => new Map(h ? h[1].map((n, i) => [n, h[2][i]]) : []);
+    const old = new Map(kept.headers.map((h) => [h[0], h]));
+    for (const f of changed) {
+      const [was, is] = [old.get(f), after.get(f)];
+      if ((was?.[3] ?? '') !== (is?.[3] ?? '')) return false; // what each header makes visible changed
+      const [a, b] = [digests(was), digests(is)];
+      for (const [n, d] of a) if (b.get(n) !== d) this.moved.add(n);
+      for (const n of b.keys()) if (!a.has(n)) this.moved.add(n);
+    }
+    this.keptHeaders = [...kept.headers.filter((h) => !changed.has(h[0])), ...after.values()];
+    return true;
   }
 
   /** Whether a moved export can change `m`'s prediction. */
@@ -100,12 +181,14 @@ export class KeptPredictions {
 
   /** How many modules were predicted this time, and why (for NX_KBUILD_STATS). */
   summary(): string {
-    return `${this.predicted} of ${this.now.size} modules predicted, the others kept; ${this.moved.size} export(s) moved, reachable from ${this.reach?.size ?? 0} name(s)`;
+    const header = this.changedNames ? `, ${this.changedNames} name(s) of changed shared headers` : '';
+    return `${this.predicted} of ${this.now.size} modules predicted, the others kept; ${this.moved.size - this.changedNames} export(s) moved${header}, reachable from ${this.reach?.size ?? 0} name(s)`;
   }
 
   /** Writes what was predicted, when anything was. */
   save(): void {
-    if (this.predicted === 0 && this.now.size === this.old.size && this.moved.size === 0) return;
-    writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now] } satisfies Kept));
+    if (this.predicted === 0 && this.now.size === this.old.size && this.moved.size === 0 && !this.otherIndex) return;
+    const headers = this.keptHeaders ?? headersOf(this.headers().index);
+    writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now], index: this.index.digest, indexFiles: [...this.index.files], headers } satisfies Kept));
   }
 }

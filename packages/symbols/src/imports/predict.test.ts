@@ -20,6 +20,26 @@ const EXPORT_H = `#define __EXPORT_SYMBOL(sym, license, ns) extern typeof(sym) s
 #define symbol_get(x) ((typeof(&x))(__symbol_get(#x)))
 `;
 
+/** Two exporting modules, and modules using one export directly or through a shared header's macro. */
+const KEPT_FIXTURE = {
+  'include/linux/export.h': EXPORT_H,
+  'include/linux/wrap.h': '#define wrap_call() moving()\n',
+  'lib/a.c': '#include <linux/export.h>\nint moving(void) { return 0; }\nEXPORT_SYMBOL(moving);\n',
+  'lib/b.c': '#include <linux/export.h>\nint other(void) { return 0; }\nEXPORT_SYMBOL(other);\n',
+  'drv/direct.c': 'int f(void) { return moving(); }\n',
+  'drv/macro.c': '#include <linux/wrap.h>\nint g(void) { return wrap_call(); }\n',
+  'drv/apart.c': 'int h(void) { return other(); }\n',
+};
+
+/** Scans every source of the tree at `root` (one module each: its path without .c). */
+function scanAll(root: string, files: Record<string, string>) {
+  const objects: TreeObject[] = Object.keys(files)
+    .filter((f) => f.endsWith('.c'))
+    .map((src) => ({ object: src.replace(/\.c$/, '.o'), source: join(root, src), argv: ['gcc', `-I${join(root, 'include')}`], module: src.replace(/\.c$/, '') }));
+  const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map<string, string>(), objects };
+  return scanTree(o, scanEnvironment(o, new Map()));
+}
+
 /** Scans `sources` (one module each: the source's path without .c) and predicts `module`'s dependencies. */
 function predict(root: string, sources: string[], module: string, config: Record<string, string> = {}) {
   const objects: TreeObject[] = sources.map((src) => ({
@@ -80,27 +100,13 @@ int user(struct field *f) {
   });
 
   it('kept predictions: after an export moves, only the modules that can reach it (directly or through a header) are predicted again', () => {
-    const files = {
-      'include/linux/export.h': EXPORT_H,
-      'include/linux/wrap.h': '#define wrap_call() moving()\n',
-      'lib/a.c': '#include <linux/export.h>\nint moving(void) { return 0; }\nEXPORT_SYMBOL(moving);\n',
-      'lib/b.c': '#include <linux/export.h>\nint other(void) { return 0; }\nEXPORT_SYMBOL(other);\n',
-      'drv/direct.c': 'int f(void) { return moving(); }\n',
-      'drv/macro.c': '#include <linux/wrap.h>\nint g(void) { return wrap_call(); }\n',
-      'drv/apart.c': 'int h(void) { return other(); }\n',
-    };
-    const root = tree(files);
-    const sources = Object.keys(files).filter((f) => f.endsWith('.c'));
-    const scanWith = () => {
-      const objects: TreeObject[] = sources.map((src) => ({ object: src.replace(/\.c$/, '.o'), source: join(root, src), argv: ['gcc', `-I${join(root, 'include')}`], module: src.replace(/\.c$/, '') }));
-      const o = { srctree: root, objtree: root, srcarch: 'none', config: new Map<string, string>(), objects };
-      return scanTree(o, scanEnvironment(o, new Map()));
-    };
+    const root = tree(KEPT_FIXTURE);
+    const scanWith = () => scanAll(root, KEPT_FIXTURE);
     const keptFile = join(root, 'kept.v8');
     const run = () => {
       const scan = scanWith();
       const headers = new HeaderReferences(scan.index);
-      const kept = new KeptPredictions(keptFile, 'index', exportOwners(scan.modules.values()), () => headers, () => true);
+      const kept = new KeptPredictions(keptFile, { digest: 'index', files: [] }, exportOwners(scan.modules.values()), () => headers, () => true);
       const imports = Object.fromEntries(['drv/direct', 'drv/macro', 'drv/apart'].map((m) => [m, kept.imports(scan.modules.get(m)!).symbols]));
       kept.save();
       return { imports, summary: kept.summary(), headers, scan };
@@ -116,5 +122,33 @@ int user(struct field *f) {
     expect(mayReach(second.scan.modules.get('drv/apart')!, new Set(['moving', 'wrap_call']))).toBe(false);
     // Nothing moved since: nothing predicted.
     expect(run().summary).toMatch(/^0 of 3 modules predicted/);
+  });
+
+  it('kept predictions: after a shared header changes, only the modules that can meet a definition that changed are predicted again', () => {
+    const root = tree(KEPT_FIXTURE);
+    const keptFile = join(root, 'kept.v8');
+    const wrap = join(root, 'include/linux/wrap.h');
+    // The index as kept-scan identifies it: a digest, and each file's signature (here: a version).
+    const run = (version: number) => {
+      const scan = scanAll(root, KEPT_FIXTURE);
+      const headers = new HeaderReferences(scan.index);
+      const index = { digest: `v${version}`, files: [[wrap, `${version}`], [join(root, 'include/linux/export.h'), '1']] as [string, string][] };
+      const kept = new KeptPredictions(keptFile, index, exportOwners(scan.modules.values()), () => headers, () => true);
+      const imports = Object.fromEntries(['drv/direct', 'drv/macro'].map((m) => [m, kept.imports(scan.modules.get(m)!).symbols]));
+      kept.save();
+      return { imports, summary: kept.summary() };
+    };
+    expect(run(1).imports).toEqual({ 'drv/direct': ['moving'], 'drv/macro': ['moving'] });
+    // A comment above the definition: the header changed, no definition did.
+    writeFileSync(wrap, '/* moved down */\n#define wrap_call() moving()\n');
+    expect(run(2).summary).toMatch(/^0 of 2 modules predicted/);
+    // The macro now calls another export: the module that uses it is predicted again.
+    writeFileSync(wrap, '/* moved down */\n#define wrap_call() other()\n');
+    const third = run(3);
+    expect(third.imports).toEqual({ 'drv/direct': ['moving'], 'drv/macro': ['other'] });
+    expect(third.summary).toMatch(/^1 of 2 modules predicted, the others kept; 0 export\(s\) moved, 1 name\(s\) of changed shared headers/);
+    // It includes another header now (what is visible from it changed): every module is predicted again.
+    writeFileSync(wrap, '#include <linux/export.h>\n#define wrap_call() other()\n');
+    expect(run(4).summary).toMatch(/^2 of 2 modules predicted/);
   });
 });

@@ -49,7 +49,7 @@ export class HeaderReferences {
   /** Per name, built once: a prediction asks for the same names for every module. */
   private readonly byName = new Map<string, readonly HeaderReference[]>();
 
-  constructor(private readonly index: HeaderIndex) {}
+  constructor(readonly index: HeaderIndex) {}
 
   /** The shared headers reached from `direct` through the headers' own #includes (any branch). */
   visible(direct: Iterable<string>): ReadonlySet<string> {
@@ -67,7 +67,10 @@ export class HeaderReferences {
    * from none of them never meets a target.
    */
   reaching(targets: Iterable<string>): Set<string> {
-    return closure(targets, (name, found) => this.referrersOf(name, found));
+    const start = [...targets];
+    // Many targets (the names of an edited shared header): every definition read once at once.
+    if (start.length > SEARCHES) this.allReferrers();
+    return closure(start, (name, found) => this.referrersOf(name, found));
   }
 
   /**
@@ -152,7 +155,7 @@ function macroReferences(d: IndexedMacro, name: string): string[] {
 export function mayReach(m: ModuleSymbols, names: ReadonlySet<string>): boolean {
   // A kept module tells from its stored form: decoding every module's names took 1.5 s.
   const quick = m.mayMention?.(names);
-  if (quick === false) return false;
+  if (quick !== undefined) return quick;
   if (names.size < m.identifiers.size) {
     for (const n of names) if (m.identifiers.has(n)) return true;
   } else for (const id of m.identifiers) if (names.has(id)) return true;

@@ -69,10 +69,21 @@ class StoredSymbols implements ModuleSymbols {
     return this.parsed().sharedHeaders;
   }
 
-  /** Searches the stored JSON for each name as a string: every set's names are in it, quoted. */
+  /**
+   * Whether the module's identifiers or its own definitions' references include one of `names`
+   * (mayReach's question), answered from the stored form: a few names are searched for in the
+   * text (a hit is only a maybe: undefined), more are looked up in the decoded lists, which are
+   * not kept as sets (a shared header's edit asks this of every kept module).
+   */
   mayMention(names: ReadonlySet<string>): boolean | undefined {
-    if (this.sets || names.size > QUICK_SEARCHES) return undefined;
-    for (const n of names) if (this.stored.names.includes(`"${n}"`)) return true;
+    if (this.sets) return undefined;
+    if (names.size <= QUICK_SEARCHES) {
+      for (const n of names) if (this.stored.names.includes(`"${n}"`)) return undefined;
+      return false;
+    }
+    const n = JSON.parse(this.stored.names) as NameSets;
+    for (const id of n.identifiers) if (names.has(id)) return true;
+    for (const [, refs] of n.functions) for (const r of refs) if (names.has(r)) return true;
     return false;
   }
 

@@ -40,9 +40,9 @@ export interface ModuleSymbols {
   /** Shared headers its sources include directly. */
   sharedHeaders: Set<string>;
   /**
-   * Whether its identifiers or what its own functions refer to may include one of `names`, answered
-   * without decoding its name sets where it can (a kept scan's module: true may be a false alarm,
-   * false is certain); undefined when it cannot tell cheaply.
+   * Whether its identifiers or what its own functions refer to include one of `names`, answered
+   * without building its name sets where it can (a kept scan's module); undefined when it cannot
+   * tell that way.
    */
   mayMention?(names: ReadonlySet<string>): boolean | undefined;
 }
