@@ -55,12 +55,13 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   const symbolOptions = { srctree, objtree, srcarch: env.SRCARCH ?? 'x86', config: new Map(Object.entries(config)), modules, symvers: resolve(objtree, 'Module.symvers'), objectsCurrent, keptScan: resolve(objtree, '.nx-kbuild', 'graph-symbols-scan.v8') };
   const elsewhere = keepSymbols || modules.length < MANY_MODULES ? undefined : inTreeEdges(symbolOptions);
   const symbols = elsewhere ? undefined : await treeSymbolsParallel(symbolOptions);
-  const edges = elsewhere ? await elsewhere : symbolEdges(modules, symbols!, objtree);
+  // Each module's own headers, here while the edges' thread works (4 s each for a whole kernel).
   // The kernel's shared headers are inputs as whole directories (see includedWorkspaceHeaders).
   const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
   const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);
-  const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
   const builtinHeaders = new Map((builtin?.dirs ?? []).map((d) => [d.dir, objectsHeaders(d.objects, objtree, workspaceRoot, sharedHeaders)]));
+  const edges = elsewhere ? await elsewhere : symbolEdges(modules, symbols!, objtree);
+  const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
   return {
     workspaceRoot,
     root: srctree,
