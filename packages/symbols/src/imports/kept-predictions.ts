@@ -34,9 +34,10 @@ interface Kept {
 /**
  * What a prediction can read of one indexed header: the names it defines (macros and inline
  * functions), each with a digest of its definitions there (a macro's text, an inline function's
- * references; not their lines), and the headers it #includes.
+ * references; not their lines), and the headers it #includes. Each list is one string (space-
+ * separated; #includes NUL-separated): 200,000 names load as 6,000 strings, split when their header changes.
  */
-type HeaderNames = [file: string, names: string[], digests: string[], includes: string];
+type HeaderNames = [file: string, names: string, digests: string, includes: string];
 
 /** The header index a prediction is made with: kept-scan's digest of its files, and those files ([path, signature]). */
 export interface IndexIdentity {
@@ -61,7 +62,7 @@ function headersOf(index: HeaderIndex, only?: ReadonlySet<string>): HeaderNames[
   return [...files].map((f): HeaderNames => {
     const names = byFile.get(f) ?? new Map<string, string[]>();
     const digests = [...names.values()].map((texts) => createHash('sha1').update(texts.join('\0\n')).digest('base64'));
-    return [f, [...names.keys()], digests, (index.includes.get(f) ?? []).join('\0')];
+    return [f, [...names.keys()].join(' '), digests.join(' '), (index.includes.get(f) ?? []).join('\0')];
   });
 }
 
@@ -126,7 +127,11 @@ export class KeptPredictions {
     const now = new Set(this.index.files.map(([path]) => path));
     for (const path of before.keys()) if (!now.has(path)) changed.add(path);
     const after = new Map(headersOf(this.headers().index, changed).map((h) => [h[0], h]));
-    const digests = (h: HeaderNames | undefined) => new Map(h ? h[1].map((n, i) => [n, h[2][i]]) : []);
+    const digests = (h: HeaderNames | undefined): Map<string, string> => {
+      if (!h || h[1] === '') return new Map();
+      const d = h[2].split(' ');
+      return new Map(h[1].split(' ').map((n, i) => [n, d[i]]));
+    };
     const old = new Map(kept.headers.map((h) => [h[0], h]));
     for (const f of changed) {
       const [was, is] = [old.get(f), after.get(f)];
