@@ -51,11 +51,28 @@ export function noteContent(path: string): void {
   if (!current) return;
   const had = current.get(path);
   if (had !== undefined && !isExistence(had)) return;
+  current.set(path, signatureTaken(path));
+}
+
+/**
+ * noteContent() that also tells the signature (inode, size, mtime; '-' when absent), taken once
+ * per run whether observed or not: for a cache of what was read from the file.
+ */
+export function contentSignature(path: string): string {
+  const sig = signatureTaken(path);
+  if (current) {
+    const had = current.get(path);
+    if (had === undefined || isExistence(had)) current.set(path, sig);
+  }
+  return sig;
+}
+
+function signatureTaken(path: string): string {
   let sig = taken.get(path);
   // A path found absent is absent whether it was tested or stat'ed ('-' either way): only a
   // path known to exist needs its stat (a scan looks up the same missing headers again and again).
   if (sig === undefined || sig === '+') taken.set(path, (sig = statNow(path)));
-  current.set(path, sig);
+  return sig;
 }
 
 /**

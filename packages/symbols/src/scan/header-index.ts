@@ -5,7 +5,8 @@
  * those conditions in the source's own context (config, -D flags). Include guards are dropped.
  */
 import { readFileSync } from 'node:fs';
-import { noteContent } from '@nx-kbuild/kbuild-make';
+import { contentSignature, noteContent } from '@nx-kbuild/kbuild-make';
+import type { HeaderIndexCache, HeaderPart } from './header-index-cache';
 import { dirname, join } from 'node:path';
 import { filesUnder } from './include-files';
 import { functionBodies, includeGuard, lex, lexTokens, type CodeSpan, type DirectiveLine, type Token } from './lexer';
@@ -179,7 +180,7 @@ export function indexHeader(
 const INVOKES = /^[ \t]*(?:MODULE_IMPORT_NS|MODULE_INFO|MODULE_LICENSE|EXPORT_SYMBOL\w*)\s*\(/m;
 
 /** Indexes every header under the given roots, in -I order (arch/x86/include/, include/). */
-export function buildHeaderIndex(roots: string[]): HeaderIndex {
+export function buildHeaderIndex(roots: string[], cache?: HeaderIndexCache): HeaderIndex {
   const definitions = new Map<string, IndexedMacro[]>();
   const files: string[] = [];
   for (const r of roots) filesUnder(r, (name) => name.endsWith('.h'), files);
@@ -189,12 +190,37 @@ export function buildHeaderIndex(roots: string[]): HeaderIndex {
   const includes: IncludeEdge[] = [];
   const functions = new Map<string, { file: string; refs: ReadonlySet<string> }[]>();
   for (const f of files) {
-    noteContent(f);
-    const text = readFileSync(f, 'latin1');
-    bytes += text.length;
-    if (!indexHeader(f, text, definitions, includes, functions)) unguarded.add(f);
-    if (INVOKES.test(text)) invoking.add(f);
+    if (!cache) {
+      noteContent(f);
+      const text = readFileSync(f, 'latin1');
+      bytes += text.length;
+      if (!indexHeader(f, text, definitions, includes, functions)) unguarded.add(f);
+      if (INVOKES.test(text)) invoking.add(f);
+      continue;
+    }
+    // A kept header's part, or one indexed now: added to the index in the same order either way.
+    const part = cache.part(f, contentSignature(f), () => {
+      const text = readFileSync(f, 'latin1');
+      const p: HeaderPart = { text, guarded: false, invokes: INVOKES.test(text), definitions: new Map(), includes: [], functions: new Map() };
+      p.guarded = indexHeader(f, text, p.definitions, p.includes, p.functions);
+      return p;
+    });
+    bytes += part.text.length;
+    if (!part.guarded) unguarded.add(f);
+    if (part.invokes) invoking.add(f);
+    for (const [name, defs] of part.definitions) {
+      const list = definitions.get(name);
+      if (list) for (const d of defs) list.push(d);
+      else definitions.set(name, defs);
+    }
+    for (const e of part.includes) includes.push(e);
+    for (const [name, defs] of part.functions) {
+      const list = functions.get(name);
+      if (list) for (const d of defs) list.push(d);
+      else functions.set(name, defs);
+    }
   }
+  cache?.save();
   const known = new Set(files);
   const includedBy = new Map<string, { from: string; when: Clause[] }[]>();
   const includesOf = new Map<string, string[]>();

@@ -14,6 +14,7 @@ import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomicAsync } from '@nx-kbuild/diagnostics';
 import { fewChanges, forgetSignatures, isFact, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
+import { HeaderIndexCache } from './header-index-cache';
 import { indexFactNow } from './index-facts';
 import type { IndexIdentity } from '../imports/kept-predictions';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
@@ -135,7 +136,9 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const env = () => {
     if (!built) {
       const seen: Observed = new Map();
-      built = observing(seen, () => scanEnvironment(o, compiler));
+      // The headers' parts are kept next to the scan, by each header's signature (header-index-cache.ts).
+      const cache = new HeaderIndexCache(file.replace(/(\.v8)?$/, '-index.v8'), createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${o.srctree}\0${o.srcarch}`).digest('hex'));
+      built = observing(seen, () => scanEnvironment(o, compiler, undefined, cache));
       indexObserved = seen;
     }
     return built;

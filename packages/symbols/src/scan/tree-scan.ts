@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { noteContent, observing, shellWords, type Observed } from '@nx-kbuild/kbuild-make';
 import type { StoredModuleScan } from './kept-module';
 import { buildHeaderIndex, type HeaderIndex } from './header-index';
+import type { HeaderIndexCache } from './header-index-cache';
 import { compileFlags, relevantHeaderMacros, scanSource, type FoundExport, type FoundModinfo, type ScanDiagnostic, type ScanEnvironment } from './source-scan';
 
 /** One compiled object, as the kbuild evaluator lists it. */
@@ -136,8 +137,8 @@ export function treeCompilerMacros(objects: readonly TreeObject[]): Map<string, 
   return first ? compilerMacros(first.argv) : new Map<string, string>();
 }
 
-export function scanEnvironment(o: Pick<TreeScanOptions, 'srctree' | 'srcarch' | 'config'>, compiler: ReadonlyMap<string, string>, index?: HeaderIndex): ScanEnvironment {
-  const idx = index ?? buildHeaderIndex([join(o.srctree, 'arch', o.srcarch, 'include'), join(o.srctree, 'include')]);
+export function scanEnvironment(o: Pick<TreeScanOptions, 'srctree' | 'srcarch' | 'config'>, compiler: ReadonlyMap<string, string>, index?: HeaderIndex, cache?: HeaderIndexCache): ScanEnvironment {
+  const idx = index ?? buildHeaderIndex([join(o.srctree, 'arch', o.srcarch, 'include'), join(o.srctree, 'include')], cache);
   const predefined = new Map([...compiler, ...configMacros(o.config)]);
   return { index: idx, predefined, relevant: relevantHeaderMacros(idx) };
 }
