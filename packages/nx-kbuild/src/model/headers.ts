@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { CompileStep, ModuleCommands } from '@nx-kbuild/kbuild-make';
+import { noteContent, noteExistence, type CompileStep, type ModuleCommands } from '@nx-kbuild/kbuild-make';
 
 /** `#include <x>` / `#include "x"` (groups 1, 2), or `#include MACRO` (no group): one pass over a file. */
 const INCLUDE = /^[ \t]*#[ \t]*include(?:[ \t]*([<"])([^>"]+)[>"]|[ \t]+[A-Za-z_])/gm;
@@ -15,7 +15,9 @@ function inside(dir: string, path: string): boolean {
 const parsedIncludes = new Map<string, { macro: boolean; includes: { quoted: boolean; name: string }[] } | null>();
 const existing = new Map<string, boolean>();
 
+/** A file's #include lines (null when unreadable); its content is recorded as observed (kept-headers.ts). */
 function includesOf(file: string): { macro: boolean; includes: { quoted: boolean; name: string }[] } | null {
+  noteContent(file);
   let parsed = parsedIncludes.get(file);
   if (parsed !== undefined) return parsed;
   try {
@@ -35,6 +37,7 @@ function includesOf(file: string): { macro: boolean; includes: { quoted: boolean
 function exists(path: string): boolean {
   let e = existing.get(path);
   if (e === undefined) existing.set(path, (e = existsSync(path)));
+  noteExistence(path, e);
   return e;
 }
 
@@ -97,7 +100,9 @@ export function includedWorkspaceHeaders(source: string, argv: string[], cwd: st
  * lists, and resolving each object's includes again made a whole kernel's graph take seconds.
  */
 type IncludeEdge = { path: string; followed: boolean };
-const resolvers = new Map<string, Map<string, IncludeEdge[] | null>>();
+/** A file's edges, with the candidates looked up to find them (their existence observed again on each use). */
+type Resolved = { edges: IncludeEdge[] | null; looked: string[] };
+const resolvers = new Map<string, Map<string, Resolved>>();
 
 function includeResolver(quoteDirs: string[], angleDirs: string[], workspaceRoot: string, shared: readonly string[]): (file: string) => IncludeEdge[] | null {
   const key = `${workspaceRoot}\0${shared.join('\0')}\u0001${quoteDirs.join('\0')}\u0001${angleDirs.join('\0')}`;
@@ -105,10 +110,15 @@ function includeResolver(quoteDirs: string[], angleDirs: string[], workspaceRoot
   if (!memo) resolvers.set(key, (memo = new Map()));
   const known = memo;
   return (file) => {
-    let edges = known.get(file);
-    if (edges !== undefined) return edges;
+    const hit = known.get(file);
+    if (hit !== undefined) {
+      noteContent(file);
+      for (const p of hit.looked) exists(p);
+      return hit.edges;
+    }
     const parsed = includesOf(file);
-    edges = parsed && [];
+    const edges = parsed && ([] as IncludeEdge[]);
+    const looked: string[] = [];
     if (parsed && edges) {
       // `#include SOME_MACRO`: cannot be resolved without preprocessing; be conservative.
       if (parsed.macro) edges.push({ path: '*', followed: false });
@@ -116,6 +126,7 @@ function includeResolver(quoteDirs: string[], angleDirs: string[], workspaceRoot
         const dirs = quoted ? [dirname(file), ...quoteDirs, ...angleDirs] : angleDirs;
         for (const d of dirs) {
           const candidate = join(d, name);
+          looked.push(candidate);
           if (!exists(candidate)) continue;
           const sharedDir = shared.find((s) => inside(s, candidate));
           if (sharedDir !== undefined) edges.push({ path: join(sharedDir, '**/*.h'), followed: false });
@@ -124,7 +135,7 @@ function includeResolver(quoteDirs: string[], angleDirs: string[], workspaceRoot
         }
       }
     }
-    known.set(file, edges);
+    known.set(file, { edges, looked });
     return edges;
   };
 }

@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { cachedKbuildEnvironment, evaluateKernelTree, inTreeBuiltinCommands, inTreeModuleCommands, MakeEvaluator } from '@nx-kbuild/kbuild-make';
-import { moduleHeaders, objectsHeaders } from './headers';
+import { objectsHeaders } from './headers';
+import { keptModuleHeaders } from './kept-headers';
 import type { KbuildPluginOptions } from './options';
 import { symbolEdges } from './symbol-edges';
 import type { TreeModel } from './tree-model';
@@ -58,7 +59,7 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
   // Each module's own headers, here while the edges' thread works (4 s each for a whole kernel).
   // The kernel's shared headers are inputs as whole directories (see includedWorkspaceHeaders).
   const sharedHeaders = ['include', `arch/${env.SRCARCH ?? 'x86'}/include`].map((d) => resolve(srctree, d));
-  const headers = moduleHeaders(modules, objtree, workspaceRoot, sharedHeaders);
+  const headers = keptModuleHeaders(resolve(objtree, '.nx-kbuild', 'graph-headers.v8'), modules, objtree, workspaceRoot, sharedHeaders);
   const builtinHeaders = new Map((builtin?.dirs ?? []).map((d) => [d.dir, objectsHeaders(d.objects, objtree, workspaceRoot, sharedHeaders)]));
   const edges = elsewhere ? await elsewhere : symbolEdges(modules, symbols!, objtree);
   const orderDirs = [...new Set(tree.modules.map((m) => m.dir))];
