@@ -3,9 +3,9 @@
  * not files): the definitions of each name it looked up (found or not), the indexed headers that
  * include each header whose reach it asked, whether each shared header it includes is read into
  * (no include guard, or code that exports), and the macros that can reach an export (asked for
- * every identifier of every file). After a shared header changes, a kept
- * module is scanned again only when one of these differs in the new index: an edit of
- * include/linux/netdevice.h rescans the modules that looked up a macro it defines, not all 4,231.
+ * every identifier of every file). After a shared header changes, a kept module is scanned again
+ * only when one of these differs in the new index: an edit of include/linux/netdevice.h rescans
+ * the modules that looked up a macro it defines, not all 4,231.
  */
 import { createHash } from 'node:crypto';
 import { isObserving, noteFact } from '@nx-kbuild/kbuild-make';
