@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { ModuleCommands } from '@nx-kbuild/kbuild-make';
-import { firstMention } from './first-mention';
+import { firstMention, sourceReader } from './first-mention';
 import type { TreeSymbols } from './tree-symbols';
 
 export interface ModuleEdge {
@@ -33,9 +33,10 @@ export function symbolEdges(modules: readonly ModuleCommands[], symbols: TreeSym
       byTarget.set(owner, [...(byTarget.get(owner) ?? []), sym]);
     }
     const sources = mc.objects.map((o) => resolve(cwd, o.source));
+    const read = sourceReader();
     for (const [to, syms] of byTarget) {
       syms.sort();
-      edges.push({ from: mc.module.name, to, symbols: syms, sourceFile: firstMention(sources, syms[0]).file, exact: imports.exact });
+      edges.push({ from: mc.module.name, to, symbols: syms, sourceFile: firstMention(sources, syms[0], read).file, exact: imports.exact });
     }
   }
   return edges;
