@@ -5,7 +5,7 @@ import { deserialize, serialize } from 'node:v8';
 import { codeDigest } from '@nx-kbuild/diagnostics';
 import type { DirStructure, StructureMemo } from '../kbuild/tree';
 import { fewChanges, readLayers, writeChanges, writeWhole, type Layer } from './layered-file';
-import { mergeObservation, ObservationTable, settleDirectories, signatureNow, type Observations, type Observed } from './observations';
+import { keptObservations, mergeObservation, ObservationTable, settleDirectories, type Observations, type Observed } from './observations';
 
 /**
  * One directory's sub-make, as the command pass used it: what its subdirectories inherit and each
@@ -141,8 +141,8 @@ export class EvaluationMemo implements StructureMemo {
   private readonly next = { structure: new Map<string, DirStructure>(), commands: new Map<string, DirCommands>(), environments: new Map<string, Record<string, string>>() };
   /** Whether each directory's old sub-make covers its jobs and still holds, once checked (the jobs are the same within a run). */
   private readonly served = new Map<string, boolean>();
-  /** Whether each old entry still holds, once checked. */
-  private readonly holds: (boolean | undefined)[] = [];
+  /** Whether a list of old entries still holds (each entry checked once). */
+  private readonly stillHold: (indices: readonly number[]) => boolean;
   /** Sub-makes evaluated in this run, and taken from the memo. */
   evaluated = 0;
   reused = 0;
@@ -166,6 +166,7 @@ export class EvaluationMemo implements StructureMemo {
       commands: new Map(whole?.commands.map(([k, r]) => [k, unpack(r)])),
       environments: new Map(whole?.environments),
     };
+    this.stillHold = keptObservations(this.old.entries);
     this.base = whole?.id ? { id: whole.id, structure: new Map(this.old.structure), commands: new Map(this.old.commands) } : undefined;
     if (!changes) return;
     // Records of the changes index their own table: appended after the whole memo's.
@@ -200,15 +201,7 @@ export class EvaluationMemo implements StructureMemo {
   /** Whether everything an old record observed still has the signature it had. */
   private unchanged(observed: Observations): boolean {
     if (!Array.isArray(observed)) return true; // recorded in this run
-    for (const i of observed as readonly number[]) {
-      let ok = this.holds[i];
-      if (ok === undefined) {
-        const [path, sig] = this.old.entries[i];
-        this.holds[i] = ok = signatureNow(path, sig) === sig;
-      }
-      if (!ok) return false;
-    }
-    return true;
+    return this.stillHold(observed as readonly number[]);
   }
 
   lookup(key: string): DirStructure | undefined {

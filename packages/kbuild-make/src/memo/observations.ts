@@ -59,12 +59,8 @@ export function noteContent(path: string): void {
  * per run whether observed or not: for a cache of what was read from the file.
  */
 export function contentSignature(path: string): string {
-  const sig = signatureTaken(path);
-  if (current) {
-    const had = current.get(path);
-    if (had === undefined || isExistence(had)) current.set(path, sig);
-  }
-  return sig;
+  noteContent(path);
+  return signatureTaken(path);
 }
 
 function signatureTaken(path: string): string {
@@ -113,7 +109,7 @@ function existsRecorded(path: string, test: (path: string) => boolean): boolean 
   let sig = taken.get(path);
   if (sig === undefined) taken.set(path, (sig = test(path) ? '+' : '-'));
   const found = sig !== '-';
-  if (current && !current.has(path)) current.set(path, found ? '+' : '-');
+  noteExistence(path, found);
   return found;
 }
 
@@ -158,6 +154,25 @@ export function settleDirectories(observed: Observed, root: string): void {
 export function signatureNow(path: string, recorded: string): string {
   if (isExistence(recorded)) return existsSync(path) ? '+' : '-';
   return statNow(path);
+}
+
+/**
+ * For observations kept as indices into `entries` (a memo's table): whether a list of them still
+ * holds, each entry's signature taken again at most once however many lists name it.
+ */
+export function keptObservations(entries: readonly (readonly [string, string])[]): (indices: readonly number[]) => boolean {
+  const holds: (boolean | undefined)[] = [];
+  return (indices) => {
+    for (const i of indices) {
+      let ok = holds[i];
+      if (ok === undefined) {
+        const [path, sig] = entries[i];
+        holds[i] = ok = signatureNow(path, sig) === sig;
+      }
+      if (!ok) return false;
+    }
+    return true;
+  };
 }
 
 /** Observations as kept on disk: each [path, signature] stored once, records pointing into it by index. */

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
-import { ObservationTable, observing, signatureNow, type ModuleCommands, type Observed } from '@nx-kbuild/kbuild-make';
+import { keptObservations, ObservationTable, observing, type ModuleCommands, type Observed } from '@nx-kbuild/kbuild-make';
 import { objectsHeaders } from './headers';
 
 interface KeptModule {
@@ -45,15 +45,7 @@ export function keptModuleHeaders(file: string, modules: readonly ModuleCommands
   }
   const old = new Map(kept?.modules);
   // Each path is stat'ed once however many modules looked at it.
-  const holds: (boolean | undefined)[] = [];
-  const unchanged = (i: number): boolean => {
-    let ok = holds[i];
-    if (ok === undefined) {
-      const [path, sig] = kept!.paths[i];
-      holds[i] = ok = signatureNow(path, sig) === sig;
-    }
-    return ok;
-  };
+  const stillHold = keptObservations(kept?.paths ?? []);
   const out = new Map<string, string[]>();
   const records: [string, { module: KeptModule } | { module: Omit<KeptModule, 'observed'>; observed: Observed }][] = [];
   let found = 0;
@@ -61,7 +53,7 @@ export function keptModuleHeaders(file: string, modules: readonly ModuleCommands
     const name = mc.module.name;
     const objects = objectsDigest(mc);
     const k = old.get(name);
-    if (k && k.objects === objects && k.observed.every(unchanged)) {
+    if (k && k.objects === objects && stillHold(k.observed)) {
       out.set(name, k.headers);
       records.push([name, { module: k }]);
       continue;
