@@ -144,11 +144,18 @@ export class KeptPredictions {
     return true;
   }
 
+  /** Whether each module can meet a moved name, once asked (prefetch and imports both ask). */
+  private readonly reaches = new Map<string, boolean>();
+
   /** Whether a moved export can change `m`'s prediction. */
   private touched(m: ModuleSymbols): boolean {
     if (this.moved.size === 0) return false;
-    this.reach ??= this.headers().reaching(this.moved);
-    return mayReach(m, this.reach);
+    let r = this.reaches.get(m.name);
+    if (r === undefined) {
+      this.reach ??= this.headers().reaching(this.moved);
+      this.reaches.set(m.name, (r = mayReach(m, this.reach)));
+    }
+    return r;
   }
 
   /** The kept prediction for `m`, if it still holds. */

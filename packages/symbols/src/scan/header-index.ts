@@ -179,6 +179,15 @@ export function indexHeader(
 /** Code that may export or add .modinfo at file scope (a superset: comments match too). */
 const INVOKES = /^[ \t]*(?:MODULE_IMPORT_NS|MODULE_INFO|MODULE_LICENSE|EXPORT_SYMBOL\w*)\s*\(/m;
 
+/** Each name's list of `from` appended to its list in `into` (one header's part added to the index). */
+function appendByName<T>(into: Map<string, T[]>, from: ReadonlyMap<string, T[]>): void {
+  for (const [name, items] of from) {
+    const list = into.get(name);
+    if (list) for (const x of items) list.push(x);
+    else into.set(name, items);
+  }
+}
+
 /** Indexes every header under the given roots, in -I order (arch/x86/include/, include/). */
 export function buildHeaderIndex(roots: string[], cache?: HeaderIndexCache): HeaderIndex {
   const definitions = new Map<string, IndexedMacro[]>();
@@ -190,35 +199,25 @@ export function buildHeaderIndex(roots: string[], cache?: HeaderIndexCache): Hea
   const includes: IncludeEdge[] = [];
   const functions = new Map<string, { file: string; refs: ReadonlySet<string> }[]>();
   for (const f of files) {
-    if (!cache) {
-      noteContent(f);
-      const text = readFileSync(f, 'latin1');
-      bytes += text.length;
-      if (!indexHeader(f, text, definitions, includes, functions)) unguarded.add(f);
-      if (INVOKES.test(text)) invoking.add(f);
-      continue;
-    }
-    // A kept header's part, or one indexed now: added to the index in the same order either way.
-    const part = cache.part(f, contentSignature(f), () => {
+    const index = (): HeaderPart => {
       const text = readFileSync(f, 'latin1');
       const p: HeaderPart = { text, guarded: false, invokes: INVOKES.test(text), definitions: new Map(), includes: [], functions: new Map() };
       p.guarded = indexHeader(f, text, p.definitions, p.includes, p.functions);
       return p;
-    });
+    };
+    // A kept header's part, or one indexed now: added to the index in the same order either way.
+    let part: HeaderPart;
+    if (cache) part = cache.part(f, contentSignature(f), index);
+    else {
+      noteContent(f);
+      part = index();
+    }
     bytes += part.text.length;
     if (!part.guarded) unguarded.add(f);
     if (part.invokes) invoking.add(f);
-    for (const [name, defs] of part.definitions) {
-      const list = definitions.get(name);
-      if (list) for (const d of defs) list.push(d);
-      else definitions.set(name, defs);
-    }
+    appendByName(definitions, part.definitions);
     for (const e of part.includes) includes.push(e);
-    for (const [name, defs] of part.functions) {
-      const list = functions.get(name);
-      if (list) for (const d of defs) list.push(d);
-      else functions.set(name, defs);
-    }
+    appendByName(functions, part.functions);
   }
   cache?.save();
   const known = new Set(files);
