@@ -3,7 +3,9 @@
 # configures an O= directory (Debian's config through olddefconfig, or an x86_64 target such as
 # defconfig/allmodconfig), runs `make -n -k all` there (about 30 s), runs nx-kbuild-make, and
 # compares every module's member list (in order), the modules.order order, and each object's
-# compile command (savedcmd_ of its .cmd file) byte for byte.
+# compile command (savedcmd_ of its .cmd file) byte for byte, and the command of each step that makes
+# a file the objects need (generated sources, headers, host programs; --made-files) where the dry
+# run reaches it.
 # debian-inner: Debian's config with the build directory directly inside (a hard-linked copy of) the
 # tree, `O=build`, where kbuild spells $(srctree) `..` and names sources relative to the build directory.
 # Usage: tools/intree-commands-check.sh [debian|debian-inner|defconfig|allmodconfig|...]   (default: debian)
@@ -35,6 +37,7 @@ start=$(date +%s.%N)
 make -n -k -C "$SRC" O="$OUT" all > "$OUT/dry-run.txt" 2>/dev/null || true
 echo "make -n -k all: $(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f') s"
 export NX_KBUILD_SHELL_CACHE="${NX_KBUILD_SHELL_CACHE:-$OUT/shell-cache.json}"
-node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$SRC" --objtree "$OUT" --commands=ours.json --modules-order=ours.order --archives=archives.json 2>"$OUT/ours.err" \
+node "$ROOT/packages/kbuild-make/dist/cli.js" --srctree "$SRC" --objtree "$OUT" --commands=ours.json --modules-order=ours.order --archives=archives.json --made-files=made.json 2>"$OUT/ours.err" \
   || { grep -v ": warning: " "$OUT/ours.err" >&2; exit 1; }
 node "$ROOT/tools/compare-dry-run.js" "$OUT/dry-run.txt" "$OUT/ours.json" "$OUT/ours.order" "$OUT/archives.json"
+node "$ROOT/tools/compare-made-files.js" "$OUT/dry-run.txt" "$OUT/made.json"

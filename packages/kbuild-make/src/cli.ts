@@ -22,6 +22,8 @@ outputs (paths relative to objtree):
   --commands=FILE          JSON: object, source, directory, owner (module, built-in or other)
                            and savedcmd of every object
   --archives=FILE          JSON: every directory's built-in.a and lib.a and its savedcmd
+  --made-files=FILE        JSON: every file a directory's rules make for its objects (generated
+                           sources, headers, host programs) with the steps and commands that make it
   --no-memo                evaluate every directory; neither read nor write the memo
 $(shell) probes of the Makefiles are cached in $NX_KBUILD_SHELL_CACHE
 (default ~/.cache/nx-kbuild/kbuild-shell.json); directories are evaluated on
@@ -55,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   let memo = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const m = /^--(modules-order|compile-commands|commands|archives)=(.+)$/.exec(a);
+    const m = /^--(modules-order|compile-commands|commands|archives|made-files)=(.+)$/.exec(a);
     if (m) outputs[m[1]] = m[2];
     else if (a === '--no-memo') memo = false;
     else if (a === '--srctree') srctree = argv[++i];
@@ -85,7 +87,8 @@ async function main(argv: string[]): Promise<number> {
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const memoFile = memo ? join(objtree, '.nx-kbuild/evaluation.memo') : undefined;
   const builtinSteps = outputs.archives ? () => true : undefined;
-  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads, memoFile, builtinSteps });
+  const madeFiles = outputs['made-files'] !== undefined;
+  const k = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: cacheFile, config, threads, memoFile, builtinSteps, madeFiles });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rel = (p: string) => p.slice(srctree!.length + 1);
   if (outputs['modules-order']) writeAtomic(resolve(objtree, outputs['modules-order']), k.tree.modules.map((m) => `${rel(m.path)}.o\n`).join(''));
@@ -100,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       })(),
     );
   }
+  if (outputs['made-files']) writeAtomic(resolve(objtree, outputs['made-files']), JSON.stringify(k.madeFiles) + '\n');
   if (outputs.archives) writeAtomic(resolve(objtree, outputs.archives), JSON.stringify(k.archives) + '\n');
   for (const d of k.tree.diagnostics) process.stderr.write(`${d.file}:${d.line}: ${d.severity}: ${d.message}\n`);
   const modObjects = k.objects.filter((o) => o.module && !o.inputOf).length;

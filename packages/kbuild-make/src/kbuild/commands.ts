@@ -30,6 +30,31 @@ export interface CompileStep {
   genksyms: Command;
 }
 
+/** A command whose standard input or output a kbuild recipe redirects to a file (`awk ... < $< > $@`). */
+export interface RedirectedCommand extends Command {
+  stdin?: string;
+  stdout?: string;
+}
+
+/** One step that makes a file a module's objects need (made-files.ts), as the runner performs it. */
+export interface GenerateStep {
+  target: string;
+  /** Other files the same command writes (a pattern rule's other targets). */
+  also: string[];
+  run: RedirectedCommand;
+  /** if_changed: savedcmd_ written to cmdFile; if_changed_dep: the same through fixdep from depfile; cmd: neither. */
+  how: 'if_changed' | 'if_changed_dep' | 'cmd';
+  cmdFile: string;
+  depfile: string;
+}
+
+/** The files a directory's rules make for a module's objects, prerequisites first, and what they read. */
+export interface GenerateCommands {
+  steps: GenerateStep[];
+  /** Files no step makes: in the source tree, or in the build directory (tools `make prepare` built). */
+  inputs: string[];
+}
+
 export interface CompositeLink {
   modFile: string;
   modContent: string;
@@ -42,6 +67,8 @@ export interface CompositeLink {
 
 export interface ModuleCommands {
   module: ModuleSpec;
+  /** Files its directory's rules make before its objects compile (generated sources, headers). */
+  generate?: GenerateCommands;
   objects: CompileStep[];
   /** For composite modules: the `.mod` list and `ld -r` (cmd_ld_multi_m). */
   composite?: CompositeLink;

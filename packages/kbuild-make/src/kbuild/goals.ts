@@ -10,6 +10,8 @@ export interface DirRule {
   prereqs: string[];
   /** First real prerequisite (the `$<` of its recipe). */
   prereq?: string;
+  /** Its normal prerequisites as make lists them in `$+` (FORCE kept, order-only ones after `|` not). */
+  listed: string[];
   recipe: string[];
   /** Where the rule is written. */
   file: string;
@@ -30,8 +32,11 @@ export function dirRules(ev: MakeEvaluator, dir?: string): DirRule[] {
     if (parts.length < 2) return [];
     const targets = words(parts[0]).map(local);
     const pattern = parts.length >= 3 ? words(parts[1]).map(local)[0] : undefined;
-    const prereqs = words(parts[parts.length - 1]).filter((w) => w !== 'FORCE' && w !== '|').map(local);
-    return [{ targets, pattern, prereqs, prereq: prereqs[0], recipe: r.recipe, file: r.file, line: r.line }];
+    const all = words(parts[parts.length - 1]);
+    const prereqs = all.filter((w) => w !== 'FORCE' && w !== '|').map(local);
+    const bar = all.indexOf('|');
+    const listed = (bar < 0 ? all : all.slice(0, bar)).map(local);
+    return [{ targets, pattern, prereqs, prereq: prereqs[0], listed, recipe: r.recipe, file: r.file, line: r.line }];
   });
 }
 

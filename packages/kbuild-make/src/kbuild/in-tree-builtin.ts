@@ -1,6 +1,6 @@
-import { dotTarget, type Command, type CompileStep } from './commands';
-import type { ArchiveCommand, KernelTree, ObjectCommand } from './in-tree';
-import { compileStep } from './in-tree-modules';
+import { dotTarget, type Command, type CompileStep, type GenerateCommands } from './commands';
+import type { ArchiveCommand, KernelTree, MadeFile, ObjectCommand } from './in-tree';
+import { compileStep, generateCommands } from './in-tree-modules';
 import { shellWords, splitUnquoted } from './shell-words';
 
 /** A directory's built-in.a or lib.a: `ar` run as an argument array, and the .cmd file kbuild writes for it. */
@@ -18,6 +18,8 @@ export interface ArchiveStep {
 export interface BuiltinDirCommands {
   /** Relative to the source tree (`.` for its root). */
   dir: string;
+  /** Files the directory's rules make before its objects compile (generated sources, headers). */
+  generate?: GenerateCommands;
   objects: CompileStep[];
   archives: ArchiveStep[];
   /** Directories whose built-in.a its built-in.a takes in (they are archived first). */
@@ -42,26 +44,36 @@ export function inTreeBuiltinCommands(kt: KernelTree): { dirs: BuiltinDirCommand
   const unbuildable: UnbuildableDirectory[] = [];
   const root = kt.tree.root;
   const madeFor = new Map(kt.tree.builtin.flatMap((b) => (b.made ? [[b.object.slice(root.length + 1), b.made] as const] : [])));
+  const madeIn = new Map<string, MadeFile[]>();
+  for (const f of kt.madeFiles) if (!f.module) (madeIn.get(f.dir) ?? madeIn.set(f.dir, []).get(f.dir)!).push(f);
   // Each directory's built-in objects, grouped once (a whole kernel's 15,000 objects, 800 directories).
   const objectsOf = new Map<string, ObjectCommand[]>();
   for (const o of kt.objects) if (!o.module && !o.other) (objectsOf.get(o.dir) ?? objectsOf.set(o.dir, []).get(o.dir)!).push(o);
   for (const [dir, archives] of byDir) {
     const objects = objectsOf.get(dir) ?? [];
-    const made = objects.find((o) => o.inputOf || o.generated);
-    if (made) {
-      unbuildable.push({ dir, reason: `${made.object} is made from ${made.inputOf ? 'another object by a directory rule (objcopy)' : 'a generated source'}; not built by nx-kbuild yet` });
+    const copied = objects.find((o) => o.inputOf);
+    if (copied) {
+      unbuildable.push({ dir, reason: `${copied.object} is made from another object by a directory rule (objcopy); not built by nx-kbuild yet` });
       continue;
     }
+    // Files the directory's rules make first: generated sources, headers its objects include.
+    let generate: GenerateCommands | undefined;
+    const generated = objects.find((o) => o.generated);
     const needs = objects.find((o) => madeFor.has(o.object));
-    if (needs) {
-      unbuildable.push({ dir, reason: `${needs.object} needs ${madeFor.get(needs.object)!.join(', ')}, made by a rule of the directory; not built by nx-kbuild yet` });
-      continue;
+    if (generated || needs) {
+      const g = generateCommands(madeIn.get(dir) ?? []);
+      const what = generated ? `${generated.object} is compiled from ${generated.source}` : `${needs!.object} needs ${madeFor.get(needs!.object)!.join(', ')}`;
+      if ('unsupported' in g || g.steps.length === 0) {
+        unbuildable.push({ dir, reason: `${what}, made by a rule of the directory, which nx-kbuild cannot run: ${'unsupported' in g ? g.unsupported : 'not planned (evaluated without madeFiles)'}` });
+        continue;
+      }
+      generate = g;
     }
     const steps = archives.map((a) => archiveStep(a.archive, a.command));
     const own = new Set(objects.map((o) => o.object));
     const builtinA = steps.find((s) => s.archive.endsWith('/built-in.a'));
     const subdirs = (builtinA?.members ?? []).filter((m) => !own.has(m) && m.endsWith('/built-in.a')).map((m) => m.slice(m.startsWith('./') ? 2 : 0, -'/built-in.a'.length));
-    dirs.push({ dir, objects: objects.map(compileStep), archives: steps, subdirs });
+    dirs.push({ dir, ...(generate ? { generate } : {}), objects: objects.map(compileStep), archives: steps, subdirs });
   }
   // A built-in.a takes its subdirectories' in: a directory is built only if they all are.
   for (let changed = true; changed; ) {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateSubMake } from './build-dir';
-import { depfileOf, dotTarget, type Command, type CompileStep, type ModuleCommands, type TreeCommands } from './commands';
-import { absoluteSource, type KernelTree, type KernelTreeOptions, type ObjectCommand } from './in-tree';
-import { shellWords, splitUnquoted } from './shell-words';
+import { depfileOf, dotTarget, type Command, type CompileStep, type GenerateCommands, type ModuleCommands, type TreeCommands } from './commands';
+import { absoluteSource, type KernelTree, type KernelTreeOptions, type MadeFile, type ObjectCommand } from './in-tree';
+import { redirectedWords, shellWords, splitUnquoted } from './shell-words';
 import type { ModuleSpec } from './tree';
 
 export interface InTreeModulesOptions {
@@ -49,6 +49,32 @@ export function compileStep(o: ObjectCommand): CompileStep {
 }
 
 /**
+ * The steps that make the files a module's objects need, from their plans (evaluateKernelTree with
+ * madeFiles): each file once, prerequisites first; or why they cannot be run.
+ */
+export function generateCommands(files: readonly MadeFile[]): GenerateCommands | { unsupported: string } {
+  const out: GenerateCommands = { steps: [], inputs: [] };
+  const seen = new Set<string>();
+  for (const f of files) {
+    const plan = f.plan;
+    if ('unsupported' in plan) return { unsupported: `${f.file}: ${plan.unsupported}` };
+    for (const i of plan.inputs) if (!out.inputs.includes(i)) out.inputs.push(i);
+    for (const s of plan.steps) {
+      if (seen.has(s.target)) continue;
+      for (const f of [s.target, ...s.also]) seen.add(f);
+      let words: ReturnType<typeof redirectedWords>;
+      try {
+        words = redirectedWords(s.command);
+      } catch (e) {
+        return { unsupported: `${s.rule.file}:${s.rule.line}: ${s.target}: ${(e as Error).message}` };
+      }
+      out.steps.push({ target: s.target, also: s.also, run: { ...words, text: s.command }, how: s.how, cmdFile: dotTarget(s.target, '.cmd'), depfile: depfileOf(s.target) });
+    }
+  }
+  return out;
+}
+
+/**
  * The commands that build each module of an in-tree kernel, all expanded from the kernel's own
  * makefiles: objects and their genksyms pipelines (Makefile.build, per directory), the composite
  * `ld -r`, modpost's flags (Makefile.modpost) and the final `.mod.o`, `.ko` link and BTF
@@ -84,6 +110,8 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
   const byModule = new Map<string, ObjectCommand[]>();
   for (const o of kt.objects) if (o.module) (byModule.get(o.module) ?? byModule.set(o.module, []).get(o.module)!).push(o);
   const links = new Map(kt.moduleLinks.map((l) => [l.module, l]));
+  const madeFor = new Map<string, MadeFile[]>();
+  for (const f of kt.madeFiles) if (f.module) (madeFor.get(f.module) ?? madeFor.set(f.module, []).get(f.module)!).push(f);
 
   const modules: ModuleCommands[] = [];
   const unbuildable: UnbuildableModule[] = [];
@@ -95,10 +123,18 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       unbuildable.push({ module: m, reason: 'an object of it is made from another one by a directory rule (objcopy); not built by nx-kbuild yet' });
       continue;
     }
+    // Files its directory's rules make first: generated sources, headers its objects include.
+    let generate: GenerateCommands | undefined;
+    const generated = objs.find((o) => o.generated);
     const needs = m.members.find((o) => o.made);
-    if (needs) {
-      unbuildable.push({ module: m, reason: `${rel(needs.object)} needs ${needs.made!.join(', ')}, made by a rule of its directory; not built by nx-kbuild yet` });
-      continue;
+    if (generated || needs) {
+      const g = generateCommands(madeFor.get(path) ?? []);
+      const what = generated ? `${generated.object} is compiled from ${generated.source}` : `${rel(needs!.object)} needs ${needs!.made!.join(', ')}`;
+      if ('unsupported' in g || g.steps.length === 0) {
+        unbuildable.push({ module: m, reason: `${what}, made by a rule of its directory, which nx-kbuild cannot run: ${'unsupported' in g ? g.unsupported : 'not planned (evaluated without madeFiles)'}` });
+        continue;
+      }
+      generate = g;
     }
     const objects = objs.map(compileStep);
     const modFile = `${path}.mod`;
@@ -127,6 +163,7 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       : [];
     modules.push({
       module: m,
+      ...(generate ? { generate } : {}),
       objects,
       composite,
       modFile,

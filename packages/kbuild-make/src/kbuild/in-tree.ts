@@ -9,6 +9,7 @@ import type { KbuildEnvironment } from './build-dir';
 import { jobSignature, subMake, subMakeKey, SubMakes, type Directory, type DirRecord, type Exported, type JobResult, type NumberedJob, type ObjectJob } from './sub-makes';
 import { evaluateModuleTree, type BuiltinObject, type DirectoryObjects, type KbuildDirectory, type ModuleSpec, type ModuleTree, type ObjectInput, type OtherObject, type TreeOptions } from './tree';
 import { startWorker, UnitQueue, workerScript, type ThreadWorker } from './unit-queue';
+import type { MadeFilesPlan } from './made-files';
 
 /** One object kbuild compiles, with the command its `.cmd` file records. */
 export interface ObjectCommand {
@@ -51,6 +52,17 @@ export interface ArchiveCommand {
   command: string;
 }
 
+/** A file a directory's rules make for its objects, and how (with the madeFiles option). */
+export interface MadeFile {
+  /** Relative to the build directory. */
+  file: string;
+  /** The kbuild directory whose rules make it. */
+  dir: string;
+  /** The module whose objects need it; undefined for built-in objects. */
+  module?: string;
+  plan: MadeFilesPlan;
+}
+
 export interface KernelTree {
   tree: ModuleTree;
   objects: ObjectCommand[];
@@ -58,6 +70,8 @@ export interface KernelTree {
   archives: ArchiveCommand[];
   /** With moduleSteps: the `ld -r` of every composite module. */
   moduleLinks: ModuleLink[];
+  /** With madeFiles: every file the directories' rules make for the objects, with its plan. */
+  madeFiles: MadeFile[];
   /**
    * With a memo: everything this result was evaluated from, as the memo's records observed it
    * (files read, directories listed, paths looked up; see memo/observations). While none of them
@@ -85,6 +99,11 @@ export interface KernelTreeOptions extends Omit<KbuildEnvironment, 'shell'> {
    * source tree, `.` for its root).
    */
   builtinSteps?: (dir: string) => boolean;
+  /**
+   * Also plan the files directories' rules make for their objects (generated sources, headers
+   * their objects depend on, the host programs that write them): KernelTree.madeFiles.
+   */
+  madeFiles?: boolean;
   /**
    * Where to keep the evaluation between runs (in the build directory): directories nothing of
    * which changed are taken from it, so a run after one Makefile edit evaluates that directory.
@@ -125,7 +144,7 @@ async function evaluateWith(k: KernelTreeOptions, memo: EvaluationMemo | undefin
   const abs = absoluteSource(k);
   const rel = relativeTo(abs);
   const spell = abs === k.srctree ? (p: string) => p : (p: string) => k.srctree + p.slice(abs.length);
-  const made = new JobMaker(rel, spell, k.moduleSteps, k.builtinSteps);
+  const made = new JobMaker(rel, spell, k.moduleSteps, k.builtinSteps, k.madeFiles ?? false);
   const streamed = pool.length > 0 ? new UnitQueue(pool, keep) : undefined;
   const onDirectory = streamed
     ? (chain: readonly KbuildDirectory[], own: DirectoryObjects) => {
@@ -239,10 +258,11 @@ function setText<T extends object>(target: T, key: string, value: Text | undefin
 }
 
 function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms: (Text | undefined)[]): KernelTree {
-  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'module' && job.how !== 'archive');
+  const objectJobs = jobs.map((job, i) => ({ job, i })).filter(({ job }) => job.how !== 'module' && job.how !== 'archive' && job.how !== 'made');
   return {
     tree,
     archives: jobs.flatMap((job, i) => (job.how === 'archive' ? [setText({ dir: job.dir, archive: job.object } as ArchiveCommand, 'command', commands[i])] : [])),
+    madeFiles: jobs.flatMap((job, i) => (job.how === 'made' ? [madeFile(job, commands[i])] : [])),
     moduleLinks: jobs.flatMap((job, i) => (job.how === 'module' ? [setText(setText({ module: job.module!, dir: job.dir } as ModuleLink, 'modCommand', commands[i]), 'command', genksyms[i])] : [])),
     objects: objectJobs.map(({ job, i }) => {
       const o = { object: job.object, source: job.source, dir: job.dir } as ObjectCommand;
@@ -254,6 +274,13 @@ function result(tree: ModuleTree, jobs: ObjectJob[], commands: Text[], genksyms:
       return setText(o, 'genksyms', genksyms[i]);
     }),
   };
+}
+
+function madeFile(job: ObjectJob, plan: Text): MadeFile {
+  const m: MadeFile = { file: job.object, dir: job.dir, ...(job.module ? { module: job.module } : {}) } as MadeFile;
+  let decoded: MadeFilesPlan | undefined;
+  Object.defineProperty(m, 'plan', { get: () => (decoded ??= JSON.parse(typeof plan === 'function' ? plan() : plan) as MadeFilesPlan), enumerable: true });
+  return m;
 }
 
 /** The structure pass: modules, built-in objects and the directories kbuild visits. */
@@ -289,7 +316,24 @@ class JobMaker {
     readonly spell: (p: string) => string,
     private readonly moduleSteps: KernelTreeOptions['moduleSteps'],
     private readonly builtinSteps: KernelTreeOptions['builtinSteps'],
+    private readonly madeFiles: boolean,
   ) {}
+
+  /** Made files already given a job, per module or built-in code (several of its objects may need one). */
+  private readonly planned = new Set<string>();
+
+  /** With madeFiles: a job per file the directory's rules make for these objects (once per module, or per directory's built-in code). */
+  private madeJobs(dir: string, objects: readonly { source: string; generated?: boolean; made?: string[]; input?: ObjectInput }[], module?: string): ObjectJob[] {
+    if (!this.madeFiles) return [];
+    const files = new Set<string>();
+    for (const o of objects) {
+      if (o.generated) files.add(this.rel(o.source));
+      if (o.input?.generated) files.add(this.rel(o.input.source));
+      for (const f of o.made ?? []) files.add(`${dir}/${f}`);
+    }
+    const once = (f: string) => !this.planned.has(`${module ?? ''}\0${f}`) && this.planned.add(`${module ?? ''}\0${f}`);
+    return [...files].filter(once).map((file): ObjectJob => ({ object: file, source: '', dir, ...(module ? { module } : {}), how: 'made' }));
+  }
 
   /** A module's member objects and, with moduleSteps, their genksyms pipelines and the module's .mod and ld -r. */
   module(m: ModuleSpec): NumberedJob[] {
@@ -297,7 +341,7 @@ class JobMaker {
       const { rel, moduleSteps } = this;
       const dir = rel(dirname(m.definedIn.file));
       const module = rel(m.path);
-      const jobs = m.members.flatMap((o) => objectJobs(this, o, dir, module));
+      const jobs = [...this.madeJobs(dir, m.members, module), ...m.members.flatMap((o) => objectJobs(this, o, dir, module))];
       if (!moduleSteps || (typeof moduleSteps === 'function' && !moduleSteps(module))) return jobs;
       for (const job of jobs) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
       jobs.push({ object: `${module}.o`, source: `${module}.mod`, dir, module, how: 'module', composite: m.composite });
@@ -308,7 +352,7 @@ class JobMaker {
   builtin(b: BuiltinObject): NumberedJob[] {
     return this.once(b, () => {
       const dir = this.rel(b.dir);
-      const jobs = objectJobs(this, b, dir);
+      const jobs = [...this.madeJobs(dir, [b]), ...objectJobs(this, b, dir)];
       if (this.builtinSteps?.(dir)) for (const job of jobs) if (job.how === 'compile' && !job.inputOf) job.genksyms = true;
       return jobs;
     });

@@ -80,3 +80,47 @@ export function splitUnquoted(text: string, separator: ';' | '|'): string[] {
   parts.push(text.slice(start));
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
+
+/**
+ * A simple command with its redirections (`awk -f x.awk < in > out`, `VAR=value tool > out`), as
+ * kbuild's rules for generated files write them: leading assignments become its environment.
+ * Anything else a shell would do (pipes, lists, expansions, `2>`, `>>`) is refused.
+ */
+export function redirectedWords(text: string): { argv: string[]; env?: Record<string, string>; stdin?: string; stdout?: string } {
+  const parts: { op: '' | '<' | '>'; text: string }[] = [];
+  let start = 0;
+  let op: '' | '<' | '>' = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      i = end < 0 ? text.length : end;
+    } else if (c === '\\') i++;
+    else if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '<' || c === '>') {
+      if (text[i + 1] === c || text[i + 1] === '&' || text[i + 1] === '(' || (/[0-9]/.test(text[i - 1] ?? '') && /\s/.test(text[i - 2] ?? ' '))) throw new Error(`shell redirection '${text.slice(i - 1, i + 2).trim()}' is not supported in: ${text}`);
+      parts.push({ op, text: text.slice(start, i) });
+      op = c;
+      start = i + 1;
+    }
+  }
+  parts.push({ op, text: text.slice(start) });
+  const argv: string[] = [];
+  const r: { argv: string[]; env?: Record<string, string>; stdin?: string; stdout?: string } = { argv };
+  for (const p of parts) {
+    const w = shellWords(p.text);
+    if (p.op !== '') {
+      if (w.length === 0) throw new Error(`a redirection without a file in: ${text}`);
+      if (p.op === '<') r.stdin = w.shift();
+      else r.stdout = w.shift();
+    }
+    argv.push(...w);
+  }
+  while (argv.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0])) {
+    const a = argv.shift()!;
+    (r.env ??= {})[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
+  }
+  if (argv.length === 0) throw new Error(`no command in: ${text}`);
+  return r;
+}

@@ -1,6 +1,7 @@
 import type { MakeEvaluator } from '../make/evaluator';
 import { CommandTemplates, digest, environmentDigest, type DirCommands } from '../memo/evaluation-memo';
 import { observing, type Observed } from '../memo/observations';
+import { madeFilesPlan } from './made-files';
 import { compileCommand, evaluateBuildDir, genksymsCommand, linkMultiCommand, modCommand, ruleCommand, type KbuildEnvironment } from './build-dir';
 import type { ObjectCommand } from './in-tree';
 
@@ -16,9 +17,10 @@ export interface Directory {
 export interface ObjectJob extends Omit<ObjectCommand, 'command' | 'genksyms'> {
   /**
    * compile: the directory's compile rule; rule: its own rule; module: a module's .mod and ld -r;
-   * archive: its built-in.a or lib.a (Makefile.build's rules).
+   * archive: its built-in.a or lib.a (Makefile.build's rules); made: a file the directory's rules
+   * make for its objects (a generated source, a header they include), with the steps that make it.
    */
-  how: 'compile' | 'rule' | 'module' | 'archive';
+  how: 'compile' | 'rule' | 'module' | 'archive' | 'made';
   /** For `module` jobs: composite (linked with ld -r). */
   composite?: boolean;
   /** Also expand the genksyms pipeline (module objects, with moduleSteps). */
@@ -112,6 +114,8 @@ function sameEnvironment(a: Record<string, string>, b: Record<string, string>): 
 
 function expandJob(ev: MakeEvaluator, job: ObjectJob): [string, string?] {
   if (job.how === 'rule' || job.how === 'archive') return [ruleCommand(ev, job.object)];
+  // A plan, not one command: carried as JSON like the commands (and kept by the memo with them).
+  if (job.how === 'made') return [JSON.stringify(madeFilesPlan(ev, [job.object]))];
   if (job.how === 'module') return job.composite ? [modCommand(ev, job.source), linkMultiCommand(ev, job.object, job.source)] : [modCommand(ev, job.source)];
   const command = compileCommand(ev, job.object, job.source, job.via);
   return job.genksyms ? [command, genksymsCommand(ev, job.object, job.source)] : [command];

@@ -361,8 +361,9 @@ export function evaluateModuleTree(options: TreeOptions): ModuleTree {
       // Whole-tree mode: files a rule of this directory makes, named in `targets` or by a rule's targets.
       const rules = options.sources === 'any' ? dirRules(ev, dir) : [];
       const declared = new Set(words(get('targets')));
+      // (Makefile.lib's `$(obj)/%: $(src)/%_shipped` makes any file that has a _shipped copy.)
       const madeHere = (name: string) =>
-        declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined;
+        declared.has(name) || rules.some((r) => r.targets.includes(name)) || ruleInput(rules, dir, name) !== undefined || (options.sources === 'any' && existsInSourceTree(join(dir, `${name}_shipped`)));
       // Prerequisites a rule of the directory gives an object besides its source, made by the directory's
       // rules (whole-tree mode only: otherwise there are no rules).
       const madeInputs = (name: string): { made?: string[] } => {

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Compares the plans nx-kbuild-make gives for the files directories' rules make (--made-files) with
+// kbuild's `make -n -k all` output (see tools/intree-commands-check.sh): for each step, the dry run's
+// line for its target (the one whose delete-on-interrupt traps name it) must run the same command,
+// followed by what kbuild's if_changed (savedcmd_ by printf), if_changed_dep (fixdep) or cmd (nothing)
+// adds. Usage: compare-made-files.js <dry-run.txt> <made-files.json>; exit 1 on any difference.
+'use strict';
+const fs = require('fs');
+const [dryFile, madeFile] = process.argv.slice(2);
+const lines = fs.readFileSync(dryFile, 'utf8').split('\n');
+const made = JSON.parse(fs.readFileSync(madeFile, 'utf8'));
+const lineOf = new Map();
+for (const l of lines) {
+  const m = /trap 'rm -f (\S+); trap - PIPE; kill -s PIPE \$\$' PIPE; /.exec(l);
+  if (m && !lineOf.has(m[1])) lineOf.set(m[1], l.slice(m.index + m[0].length));
+}
+const after = { if_changed: (t) => `; printf '%s\\n' 'savedcmd_${t} := `, if_changed_dep: () => '; scripts/basic/fixdep ', cmd: () => '' };
+const steps = new Map();
+let unsupported = 0;
+for (const f of made) {
+  if (f.plan.unsupported) unsupported++;
+  else for (const s of f.plan.steps) steps.set(s.target, s);
+}
+let same = 0;
+let absent = 0;
+const diffs = [];
+for (const s of steps.values()) {
+  const theirs = lineOf.get(s.target);
+  if (theirs === undefined) {
+    absent++;
+    continue;
+  }
+  const tail = after[s.how](s.target);
+  if (theirs.startsWith(s.command) && (tail === '' ? theirs.length === s.command.length : theirs.slice(s.command.length).startsWith(tail))) same++;
+  else diffs.push(`${s.target} (${s.how}):\n  ours:   ${s.command}\n  theirs: ${theirs.slice(0, s.command.length + 80)}`);
+}
+console.log(`made files: ${made.length} (${unsupported} not planned); steps: ${same} of ${steps.size} run the dry run's command${absent ? `, ${absent} not in the dry run` : ''}`);
+for (const d of diffs.slice(0, 20)) console.log(d);
+process.exit(diffs.length ? 1 : 0);
