@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { differingSections, reencodeBtf } from './helpers/elf';
 import { KERNEL_DIR, REPO, run } from './helpers/workspace';
@@ -8,7 +8,8 @@ import { KERNEL_DIR, REPO, run } from './helpers/workspace';
 /**
  * The in-tree Nx build against kbuild on the real Linux 6.12 tree with Debian's config: the kernel
  * tree is the Nx workspace, an O= directory inside it the build directory. kbuild builds
- * fs/ext4/ext4.ko and fs/xfs/xfs.ko first (`make KBUILD_MODPOST_WARN=1 <dir>/<mod>.ko`, with
+ * fs/ext4/ext4.ko, fs/xfs/xfs.ko and lib/raid6/raid6_pq.ko (whose directory makes sources from a
+ * host program and awk) first (`make KBUILD_MODPOST_WARN=1 <dir>/<mod>.ko`, with
  * Debian's BTF-only vmlinux for module BTF) and fs/notify's built-in code (`make fs/notify/`); its
  * outputs are kept and removed, then Nx builds the same in the same directory (objects record the
  * directory they were built in).
@@ -16,7 +17,9 @@ import { KERNEL_DIR, REPO, run } from './helpers/workspace';
 const SRCTREE = process.env.NX_KBUILD_LINUX_SRC ?? join(REPO, '.cache', 'linux-source-6.12');
 const OBJ = '.nx-kbuild-out/test';
 const OBJTREE = join(SRCTREE, OBJ);
-const MODULES = ['fs/ext4', 'fs/xfs'];
+/** Modules by path (relative to the tree, no suffix). */
+const MODULES = ['fs/ext4/ext4', 'fs/xfs/xfs', 'lib/raid6/raid6_pq'];
+const MODULE_DIRS = MODULES.map(dirname);
 /** Built-in code built by Nx too: a directory with three subdirectories (Debian's config builds it in). */
 const BUILTIN = 'fs/notify';
 const BUILTIN_PROJECTS = ['fs/notify/built-in', 'fs/notify/dnotify/built-in', 'fs/notify/fanotify/built-in', 'fs/notify/inotify/built-in'];
@@ -34,7 +37,8 @@ async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessE
  */
 function builtFiles(root: string, builtin = false): string[] {
   const out: string[] = [];
-  const wanted = builtin ? (name: string) => /\.(o|a)$|^\..*\.(o|a)\.cmd$/.test(name) : (name: string) => /\.(o|ko|mod|mod\.c)$|^\..*\.cmd$/.test(name);
+  // A module directory's files also include what its rules make: sources (.c) and host programs (no suffix).
+  const wanted = builtin ? (name: string) => /\.(o|a)$|^\..*\.(o|a)\.cmd$/.test(name) : (name: string) => /\.(o|ko|mod|c)$|^\..*\.cmd$|^[^.]+$/.test(name);
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
@@ -42,11 +46,11 @@ function builtFiles(root: string, builtin = false): string[] {
       else if (wanted(e.name)) out.push(relative(root, p));
     }
   };
-  for (const m of builtin ? [BUILTIN] : MODULES) if (existsSync(join(root, m))) walk(join(root, m));
+  for (const m of builtin ? [BUILTIN] : MODULE_DIRS) if (existsSync(join(root, m))) walk(join(root, m));
   return out.sort();
 }
 
-describe("in-tree Nx build of ext4.ko, xfs.ko and fs/notify's built-in code against kbuild (Linux 6.12, Debian config)", () => {
+describe("in-tree Nx build of ext4.ko, xfs.ko, raid6_pq.ko and fs/notify's built-in code against kbuild (Linux 6.12, Debian config)", () => {
   let reference: string;
   let nxEnv: NodeJS.ProcessEnv;
 
@@ -59,13 +63,13 @@ describe("in-tree Nx build of ext4.ko, xfs.ko and fs/notify's built-in code agai
     await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'prepare'], SRCTREE);
     // Module BTF is encoded against vmlinux: Debian ships a BTF-only one with the headers.
     cpSync(join(KERNEL_DIR, 'vmlinux'), join(OBJTREE, 'vmlinux'));
-    await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'KBUILD_MODPOST_WARN=1', ...MODULES.map((m) => `${m}/${m.split('/').pop()}.ko`), `${BUILTIN}/`], SRCTREE);
+    await sh('make', ['-s', '-j2', `O=${OBJTREE}`, 'KBUILD_MODPOST_WARN=1', ...MODULES.map((m) => `${m}.ko`), `${BUILTIN}/`], SRCTREE);
     reference = mkdtempSync(join(tmpdir(), 'nx-kbuild-in-tree-ref-'));
     for (const f of [...builtFiles(OBJTREE), ...builtFiles(OBJTREE, true)]) {
       mkdirSync(join(reference, f, '..'), { recursive: true });
       cpSync(join(OBJTREE, f), join(reference, f));
     }
-    for (const m of [...MODULES, BUILTIN]) rmSync(join(OBJTREE, m), { recursive: true, force: true });
+    for (const m of [...MODULE_DIRS, BUILTIN]) rmSync(join(OBJTREE, m), { recursive: true, force: true });
     rmSync(join(OBJTREE, '.module-common.o'), { force: true });
 
     // The kernel tree as an Nx workspace (removed again afterwards).
@@ -95,14 +99,16 @@ describe("in-tree Nx build of ext4.ko, xfs.ko and fs/notify's built-in code agai
   it('one project per module, built by the nx-kbuild tasks: every .o, .mod.c, .mod and .cmd byte-identical, .ko identical but for pahole -j\'s BTF', async () => {
     const nx = [join(REPO, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')];
     const projects = (await sh(process.execPath, [...nx, 'show', 'projects'], SRCTREE, nxEnv)).split('\n').filter((l) => /^[a-z0-9_/-]+$/.test(l));
-    expect(projects.sort()).toEqual(['ext4', ...BUILTIN_PROJECTS, 'kbuild-tree', 'xfs'].sort());
+    expect(projects.sort()).toEqual([...MODULES.map((m) => basename(m)), ...BUILTIN_PROJECTS, 'kbuild-tree'].sort());
 
-    await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
+    await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', ...MODULES.map((m) => basename(m)), '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
 
     const ref = builtFiles(reference);
     expect(builtFiles(OBJTREE)).toEqual(ref);
     const objects = ref.filter((f) => f.endsWith('.o'));
     expect(objects.length).toBeGreaterThan(150);
+    // raid6_pq's directory made its generated sources: the host program, its output and awk's, with their .cmd files.
+    for (const f of ['lib/raid6/mktables', 'lib/raid6/.mktables.cmd', 'lib/raid6/tables.c', 'lib/raid6/.tables.c.cmd', 'lib/raid6/int8.c', 'lib/raid6/.int8.c.cmd']) expect(ref, f).toContain(f);
     // .ko: every section but the BTF ones byte-identical as built; and byte-identical altogether once
     // BTF is encoded again without pahole's racy threads (see reencodeBtf).
     const env = JSON.parse(readFileSync(join(OBJTREE, '.nx-kbuild-env.json'), 'utf8')).env as Record<string, string>;
@@ -122,17 +128,18 @@ describe("in-tree Nx build of ext4.ko, xfs.ko and fs/notify's built-in code agai
     await sh('python3', [join(SRCTREE, 'scripts/clang-tools/gen_compile_commands.py'), '-d', '.', '-o', 'kernel-cc.json'], OBJTREE);
     await sh(process.execPath, [join(REPO, 'packages/kbuild-make/dist/cli.js'), '--srctree', SRCTREE, '--objtree', OBJTREE, '--compile-commands=ours-cc.json'], OBJTREE);
     const kernelCc = (JSON.parse(readFileSync(join(OBJTREE, 'kernel-cc.json'), 'utf8')) as { file: string }[]).filter(
-      (e) => MODULES.some((m) => e.file.startsWith(join(OBJTREE, m) + '/') || e.file.startsWith(join(SRCTREE, m) + '/')) && !e.file.endsWith('.mod.c'),
+      (e) => MODULE_DIRS.some((m) => e.file.startsWith(join(OBJTREE, m) + '/') || e.file.startsWith(join(SRCTREE, m) + '/')) && !e.file.endsWith('.mod.c'),
     );
     const oursCc = new Map((JSON.parse(readFileSync(join(OBJTREE, 'ours-cc.json'), 'utf8')) as { file: string }[]).map((e) => [e.file, e]));
     // Every compiled object: not the modules' own ext4.o/xfs.o (ld -r) nor their .mod.o.
-    const compiled = objects.filter((f) => !f.endsWith('.mod.o') && !MODULES.some((m) => f === `${m}/${m.split('/').pop()}.o`));
+    const compiled = objects.filter((f) => !f.endsWith('.mod.o') && !MODULES.some((m) => f === `${m}.o`));
     expect(kernelCc.length).toBe(compiled.length);
     for (const e of kernelCc) expect(oursCc.get(e.file), e.file).toEqual(e);
 
     // A second run takes everything from the cache.
-    const again = await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', 'ext4', 'xfs', '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
-    expect(again).toMatch(/Cache:\s+9\/9 hit/);
+    const again = await sh(process.execPath, [...nx, 'run-many', '-t', 'link', '-p', ...MODULES.map((m) => basename(m)), '--parallel=2', '--outputStyle=static'], SRCTREE, nxEnv);
+    // compile, genksyms, modpost and link of each module, raid6_pq's generate, and the tree's module-common.
+    expect(again).toMatch(/Cache:\s+14\/14 hit/);
   });
 
   it("built-in code, one project per kbuild directory: objects, archives and .cmd files byte-identical, and kbuild's make finds them up to date", async () => {

@@ -2,18 +2,10 @@ import type { TargetConfiguration } from '@nx/devkit';
 import type { BuiltinDirCommands } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { ArchiveSpec, CompileSpec, GenksymsSpec } from './runner/spec';
-import { compileObjects, genksymsObjects, stepTarget, TARGETS, type ProjectPlan } from './targets';
+import { afterGenerate, compileObjects, generateTarget, genksymsObjects, stepTarget, TARGETS, type ProjectPlan, type StepContext } from './targets';
 
 /** The project of a kbuild directory's built-in code: `<dir>/built-in` (`built-in` for the tree's root). */
 export const builtinProjectName = (dir: string): string => (dir === '.' ? 'built-in' : `${dir}/built-in`);
-
-export interface BuiltinContext {
-  /** A path relative to the build directory as a workspace input/output. */
-  ws: (path: string) => string;
-  envFile: string;
-  identity: { env: string };
-  external: { externalDependencies: string[] };
-}
 
 /**
  * In-tree built-in code, one project per kbuild directory asked for: `compile` and `genksyms` as
@@ -23,7 +15,7 @@ export interface BuiltinContext {
  * directories it reaches. vmlinux itself (vmlinux.a, vmlinux.o and modpost, kallsyms, the link and
  * BTF) is left to kbuild, which finds these outputs and their .cmd files up to date.
  */
-export function builtinProjects(model: TreeModel, builtin: NonNullable<TreeModel['builtin']>, c: BuiltinContext): ProjectPlan[] {
+export function builtinProjects(model: TreeModel, builtin: NonNullable<TreeModel['builtin']>, c: StepContext): ProjectPlan[] {
   const cwd = model.kernelDir;
   return builtin.dirs.map((d) => {
     const name = builtinProjectName(d.dir);
@@ -53,7 +45,7 @@ export function builtinProjects(model: TreeModel, builtin: NonNullable<TreeModel
   });
 }
 
-function objectTargets(model: TreeModel, d: BuiltinDirCommands, c: BuiltinContext, inputs: string[], downstream: string[]): Record<string, TargetConfiguration> {
+function objectTargets(model: TreeModel, d: BuiltinDirCommands, c: StepContext, inputs: string[], downstream: string[]): Record<string, TargetConfiguration> {
   const cwd = model.kernelDir;
   const compile: CompileSpec = {
     step: 'compile',
@@ -62,6 +54,8 @@ function objectTargets(model: TreeModel, d: BuiltinDirCommands, c: BuiltinContex
     downstream,
     objects: compileObjects(d.objects),
   };
+  const objectOutputs = d.objects.flatMap((o) => [o.object, o.depfile]);
+  const generate = d.generate && generateTarget(model, d.generate, c, [...objectOutputs, ...downstream], `${d.dir}'s built-in code`);
   const genksyms: GenksymsSpec = {
     step: 'genksyms',
     cwd,
@@ -72,9 +66,11 @@ function objectTargets(model: TreeModel, d: BuiltinDirCommands, c: BuiltinContex
     ...genksymsObjects(d.objects),
   };
   return {
+    ...(generate && { [TARGETS.generate]: generate }),
     [TARGETS.compile]: stepTarget(model.workspaceRoot, compile, c.identity.env, {
-      inputs: [...inputs, c.identity, c.external],
-      outputs: d.objects.flatMap((o) => [c.ws(o.object), c.ws(o.depfile)]),
+      ...(generate && { dependsOn: afterGenerate.dependsOn }),
+      inputs: [...inputs, c.identity, c.external, ...(generate ? afterGenerate.inputs : [])],
+      outputs: objectOutputs.map(c.ws),
       metadata: { description: `Compile the ${d.objects.length} built-in object(s) of ${d.dir} as kbuild does (gcc, objtool)` },
     }),
     [TARGETS.genksyms]: stepTarget(model.workspaceRoot, genksyms, c.identity.env, {

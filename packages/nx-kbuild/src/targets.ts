@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import type { CompileStep, ModuleCommands } from '@nx-kbuild/kbuild-make';
+import type { CompileStep, GenerateCommands, ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { KbuildPluginOptions } from './model/options';
-import type { CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, SymbolsCheckSpec, TreeLinkSpec } from './runner/spec';
+import type { CompileSpec, GenerateSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, SymbolsCheckSpec, TreeLinkSpec } from './runner/spec';
 import { SPEC_ENV, SPEC_FILE_ENV, SPEC_INLINE_LIMIT } from './runner/spec';
 import { builtinProjects } from './builtin-targets';
 
-export const TARGETS = { compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', archive: 'archive', moduleCommon: 'module-common', symbolsCheck: 'symbols-check' } as const;
+export const TARGETS = { generate: 'generate', compile: 'compile', genksyms: 'genksyms', modpost: 'modpost', link: 'link', archive: 'archive', moduleCommon: 'module-common', symbolsCheck: 'symbols-check' } as const;
 
 const RUNNER = join(__dirname, 'runner', 'cli.js');
 
@@ -61,6 +61,40 @@ export function stepTarget(workspaceRoot: string, spec: StepSpec, identity: stri
   };
 }
 
+/** What a pass's targets share: paths as workspace inputs and outputs, kbuild's environment, the kernel identity. */
+export interface StepContext {
+  /** A path relative to the build directory as a workspace input/output. */
+  ws: (path: string) => string;
+  envFile: string;
+  identity: { env: string };
+  external: { externalDependencies: string[] };
+}
+
+/**
+ * `generate`: the files a directory's rules make for the objects of a module or of a directory's
+ * built-in code (generated sources, headers, the host programs that write them), before they compile.
+ */
+export function generateTarget(model: TreeModel, g: GenerateCommands, c: StepContext, downstream: string[], what: string): TargetConfiguration {
+  const cwd = model.kernelDir;
+  const spec: GenerateSpec = { step: 'generate', cwd, envFile: c.envFile, downstream, fixdep: 'scripts/basic/fixdep', steps: g.steps };
+  const tree = relative(model.workspaceRoot, model.root) || '.';
+  return stepTarget(model.workspaceRoot, spec, c.identity.env, {
+    // Files of the source tree (tools of the build directory, scripts/ from `make prepare`, are in
+    // the kernel identity); a step that compiles a host program may include any header of the tree.
+    inputs: [
+      ...g.inputs.map((i) => resolve(cwd, i)).filter((i) => !i.startsWith(cwd + '/')).map(c.ws),
+      ...(g.steps.some((st) => st.how === 'if_changed_dep') ? [`{workspaceRoot}/${tree}/**/*.h`] : []),
+      c.identity,
+      c.external,
+    ],
+    outputs: g.steps.flatMap((st) => [st.target, ...st.also, ...(st.how === 'cmd' ? [] : [st.cmdFile])].map(c.ws)),
+    metadata: { description: `Make what ${what}'s objects need by its directory's rules: ${g.steps.map((st) => basename(st.target)).join(', ')}` },
+  });
+}
+
+/** How a compile target follows `generate`: after it, with the files it made in its cache key. */
+export const afterGenerate = { dependsOn: [TARGETS.generate], inputs: [{ dependentTasksOutputFiles: '**/*' }] };
+
 /** The compile pass's view of objects (module members or a directory's built-in objects). */
 export const compileObjects = (objects: readonly CompileStep[]): CompileSpec['objects'] =>
   objects.map((o) => ({ object: o.object, source: o.source, depfile: o.depfile, cc: o.cc, objtool: o.objtool }));
@@ -103,7 +137,8 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
   for (const mc of model.commands.modules) {
     const m = mc.module;
     const root = projectRootFor(model, mc, sharedDirs);
-    const headerInputs = (model.headers.get(m.name) ?? []).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
+    // A generated source's #includes are not known before it is made: every header of the tree counts.
+    const headerInputs = (mc.generate ? ['*'] : (model.headers.get(m.name) ?? [])).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
     const sources = mc.objects.map((o) => ws(o.source));
     for (const input of [...sources, ...headerInputs]) checkInputs.add(input);
     const objtoolPath = join(cwd, 'tools/objtool/objtool');
@@ -159,9 +194,12 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
       btf: mc.btf,
     };
 
+    const generate = mc.generate && generateTarget(model, mc.generate, { ws, envFile, identity: identityInput, external }, [...mc.objects.flatMap((o) => [o.object, o.depfile]), ...modpostOutputs, ...linkOutputs], m.name);
     const targets: Record<string, TargetConfiguration> = {
+      ...(generate && { [TARGETS.generate]: generate }),
       [TARGETS.compile]: stepTarget(model.workspaceRoot, compile, identityInput.env, {
-        inputs: [...sources, ...headerInputs, identityInput, external],
+        ...(generate && { dependsOn: afterGenerate.dependsOn }),
+        inputs: [...sources, ...headerInputs, identityInput, external, ...(generate ? afterGenerate.inputs : [])],
         outputs: compileOutputs,
         metadata: { description: `Compile ${m.members.length} object(s) of ${m.name}.ko as kbuild does (gcc, objtool${m.composite ? ', ld -r' : ''})` },
       }),

@@ -36,6 +36,8 @@ export async function loadInTreeModel(workspaceRoot: string, options: KbuildPlug
     config,
     moduleSteps: wanted,
     builtinSteps: builtinWanted,
+    // The files modules' directories make for their objects (generated sources, headers), with how.
+    madeFiles: true,
     shellCache: resolve(workspaceRoot, '.nx-kbuild', 'kbuild-shell.json'),
     // Directories whose Makefiles and listings are unchanged since the last graph are not evaluated again.
     memoFile: resolve(objtree, '.nx-kbuild', 'evaluation.memo'),

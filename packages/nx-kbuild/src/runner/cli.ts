@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { archive, compile, compileFinal, genksyms, link, modpost, treeLink } from './steps';
+import { archive, compile, compileFinal, generate, genksyms, link, modpost, treeLink } from './steps';
 import { existsSync, readFileSync } from 'node:fs';
 import { SPEC_ENV, SPEC_FILE_ENV, type StepSpec } from './spec';
 import { removeAll, StepFailed } from './process';
@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     removeAll(spec.downstream);
   }
   switch (spec.step) {
+    case 'generate':
+      return generate(spec);
     case 'compile':
       return compile(spec);
     case 'archive':

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Command } from '@nx-kbuild/kbuild-make';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command, RedirectedCommand } from '@nx-kbuild/kbuild-make';
 
 /** A pass failed: the tool's own message has already been printed; this carries its exit code. */
 export class StepFailed extends Error {
@@ -21,6 +22,21 @@ export function run(cmd: Command, cwd: string): void {
   });
   if (r.error) throw new StepFailed(`cannot run ${cmd.argv[0]}: ${r.error.message}`, 127);
   if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
+}
+
+/** run() with the standard input and output a kbuild recipe redirects (`< in > out`), opened here as sh would. */
+export function runRedirected(cmd: RedirectedCommand, cwd: string): void {
+  const input = cmd.stdin !== undefined ? openSync(resolve(cwd, cmd.stdin), 'r') : 'ignore';
+  let output: number | 'inherit' = 'inherit';
+  try {
+    if (cmd.stdout !== undefined) output = openSync(resolve(cwd, cmd.stdout), 'w');
+    const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), { cwd, stdio: [input, output, 'inherit'], env: cmd.env ? { ...process.env, ...cmd.env } : process.env });
+    if (r.error) throw new StepFailed(`cannot run ${cmd.argv[0]}: ${r.error.message}`, 127);
+    if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
+  } finally {
+    if (typeof input === 'number') closeSync(input);
+    if (typeof output === 'number') closeSync(output);
+  }
 }
 
 /** run(), without blocking: for commands that may run side by side. */

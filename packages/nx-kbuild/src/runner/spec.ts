@@ -1,4 +1,4 @@
-import type { ArchiveStep, Command, CompileStep, CompositeLink } from '@nx-kbuild/kbuild-make';
+import type { ArchiveStep, Command, CompileStep, CompositeLink, GenerateStep } from '@nx-kbuild/kbuild-make';
 import type { KbuildPluginOptions } from '../model/options';
 
 /** The environment kbuild exports to its commands (SRCARCH, KBUILD_*, ...). */
@@ -30,6 +30,15 @@ export interface CompileSpec extends StepEnv {
   /** kbuild's savedcmd for the .mod file (in-tree builds write `.<mod>.mod.cmd`). */
   modCmd?: string;
   composite?: Pick<CompositeLink, 'object' | 'cmdFile' | 'ld' | 'objtool' | 'savedcmd'> & { objtoolPath: string };
+}
+
+/** Files a module's directory rules make before its objects compile (generated sources, headers, host programs). */
+export interface GenerateSpec extends StepEnv {
+  step: 'generate';
+  cwd: string;
+  fixdep: string;
+  /** Prerequisites first. */
+  steps: GenerateStep[];
 }
 
 export interface GenksymsSpec extends StepEnv {
@@ -94,7 +103,7 @@ export interface SymbolsCheckSpec {
   report: string;
 }
 
-export type StepSpec = ArchiveSpec | CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec | SymbolsCheckSpec;
+export type StepSpec = ArchiveSpec | GenerateSpec | CompileSpec | GenksymsSpec | ModpostSpec | FinalCompileSpec | LinkSpec | TreeLinkSpec | SymbolsCheckSpec;
 
 export const SPEC_ENV = 'NX_KBUILD_SPEC';
 /**
