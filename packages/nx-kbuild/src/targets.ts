@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import type { CompileStep, GenerateCommands, ModuleCommands } from '@nx-kbuild/kbuild-make';
+import type { Command, CompileStep, GenerateCommands, ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { KbuildPluginOptions } from './model/options';
@@ -92,6 +92,14 @@ export function generateTarget(model: TreeModel, g: GenerateCommands, c: StepCon
   });
 }
 
+/** modpost reading these symbol dumps (`-i <module>.symvers`) besides what its command reads. */
+function withInputs(modpost: Command, symvers: readonly string[]): Command {
+  const dumps = [...new Set(symvers)].sort();
+  if (dumps.length === 0) return modpost;
+  const args = dumps.flatMap((f) => ['-i', f]);
+  return { ...modpost, argv: [...modpost.argv, ...args], text: `${modpost.text} ${args.join(' ')}` };
+}
+
 /** How a compile target follows `generate`: after it, with the files it made in its cache key. */
 export const afterGenerate = { dependsOn: [TARGETS.generate], inputs: [{ dependentTasksOutputFiles: '**/*' }] };
 
@@ -120,6 +128,11 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
   // Paths of in-tree commands are relative to the build directory (where the passes run).
   const ws = (p: string) => `{workspaceRoot}/${relative(model.workspaceRoot, isAbsolute(p) ? p : join(cwd, p))}`;
   const inTree = model.outputRoot !== model.root;
+  // In-tree, Makefile.modpost's command reads no other module's exports (kbuild runs modpost once
+  // over all modules it builds): each module's modpost is given those of the modules it uses.
+  const symversOf = new Map(model.commands.modules.map((mc) => [mc.module.name, mc.modpostOutput]));
+  const usedSymvers = new Map<string, string[]>();
+  if (inTree) for (const e of model.edges) if (symversOf.has(e.to)) (usedSymvers.get(e.from) ?? usedSymvers.set(e.from, []).get(e.from)!).push(symversOf.get(e.to)!);
   const perDir = new Map<string, number>();
   for (const m of model.tree.modules) perDir.set(m.dir, (perDir.get(m.dir) ?? 0) + 1);
   const sharedDirs = new Set([...perDir].filter(([, n]) => n > 1).map(([d]) => d));
@@ -178,7 +191,7 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
       downstream: linkOutputs,
       moduleObject: mc.moduleObject,
       order: mc.modpostOrder,
-      modpost: mc.modpost,
+      modpost: withInputs(mc.modpost, usedSymvers.get(m.name) ?? []),
       outputs: modpostOutputs,
     };
     const link: LinkSpec = {
