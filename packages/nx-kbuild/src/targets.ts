@@ -70,6 +70,9 @@ export interface StepContext {
   external: { externalDependencies: string[] };
 }
 
+/** Every header of the tree as one input (what a file whose #includes are not known may read). */
+const treeHeaders = (model: TreeModel): string => `{workspaceRoot}/${relative(model.workspaceRoot, model.root) || '.'}/**/*.h`;
+
 /**
  * `generate`: the files a directory's rules make for the objects of a module or of a directory's
  * built-in code (generated sources, headers, the host programs that write them), before they compile.
@@ -77,13 +80,12 @@ export interface StepContext {
 export function generateTarget(model: TreeModel, g: GenerateCommands, c: StepContext, downstream: string[], what: string): TargetConfiguration {
   const cwd = model.kernelDir;
   const spec: GenerateSpec = { step: 'generate', cwd, envFile: c.envFile, downstream, fixdep: 'scripts/basic/fixdep', steps: g.steps };
-  const tree = relative(model.workspaceRoot, model.root) || '.';
   return stepTarget(model.workspaceRoot, spec, c.identity.env, {
     // Files of the source tree (tools of the build directory, scripts/ from `make prepare`, are in
     // the kernel identity); a step that compiles a host program may include any header of the tree.
     inputs: [
       ...g.inputs.map((i) => resolve(cwd, i)).filter((i) => !i.startsWith(cwd + '/')).map(c.ws),
-      ...(g.steps.some((st) => st.how === 'if_changed_dep') ? [`{workspaceRoot}/${tree}/**/*.h`] : []),
+      ...(g.steps.some((st) => st.how === 'if_changed_dep') ? [treeHeaders(model)] : []),
       c.identity,
       c.external,
     ],
@@ -151,7 +153,7 @@ export function buildProjects(model: TreeModel, treeProject: string, options: Kb
     const m = mc.module;
     const root = projectRootFor(model, mc, sharedDirs);
     // A generated source's #includes are not known before it is made: every header of the tree counts.
-    const headerInputs = (mc.generate ? ['*'] : (model.headers.get(m.name) ?? [])).map((h) => (h === '*' ? `{workspaceRoot}/${treeRootRel}/**/*.h` : `{workspaceRoot}/${h}`));
+    const headerInputs = (mc.generate ? ['*'] : (model.headers.get(m.name) ?? [])).map((h) => (h === '*' ? treeHeaders(model) : `{workspaceRoot}/${h}`));
     const sources = mc.objects.map((o) => ws(o.source));
     for (const input of [...sources, ...headerInputs]) checkInputs.add(input);
     const objtoolPath = join(cwd, 'tools/objtool/objtool');

@@ -1,6 +1,6 @@
 import { dotTarget, type Command, type CompileStep, type GenerateCommands } from './commands';
 import type { ArchiveCommand, KernelTree, MadeFile, ObjectCommand } from './in-tree';
-import { compileStep, generateCommands } from './in-tree-modules';
+import { compileStep, generationFor } from './in-tree-modules';
 import { shellWords, splitUnquoted } from './shell-words';
 
 /** A directory's built-in.a or lib.a: `ar` run as an argument array, and the .cmd file kbuild writes for it. */
@@ -57,23 +57,18 @@ export function inTreeBuiltinCommands(kt: KernelTree): { dirs: BuiltinDirCommand
       continue;
     }
     // Files the directory's rules make first: generated sources, headers its objects include.
-    let generate: GenerateCommands | undefined;
     const generated = objects.find((o) => o.generated);
     const needs = objects.find((o) => madeFor.has(o.object));
-    if (generated || needs) {
-      const g = generateCommands(madeIn.get(dir) ?? []);
-      const what = generated ? `${generated.object} is compiled from ${generated.source}` : `${needs!.object} needs ${madeFor.get(needs!.object)!.join(', ')}`;
-      if ('unsupported' in g || g.steps.length === 0) {
-        unbuildable.push({ dir, reason: `${what}, made by a rule of the directory, which nx-kbuild cannot run: ${'unsupported' in g ? g.unsupported : 'not planned (evaluated without madeFiles)'}` });
-        continue;
-      }
-      generate = g;
+    const made = generationFor(generated ? `${generated.object} is compiled from ${generated.source}` : needs && `${needs.object} needs ${madeFor.get(needs.object)!.join(', ')}`, madeIn.get(dir) ?? []);
+    if ('reason' in made) {
+      unbuildable.push({ dir, reason: made.reason });
+      continue;
     }
     const steps = archives.map((a) => archiveStep(a.archive, a.command));
     const own = new Set(objects.map((o) => o.object));
     const builtinA = steps.find((s) => s.archive.endsWith('/built-in.a'));
     const subdirs = (builtinA?.members ?? []).filter((m) => !own.has(m) && m.endsWith('/built-in.a')).map((m) => m.slice(m.startsWith('./') ? 2 : 0, -'/built-in.a'.length));
-    dirs.push({ dir, ...(generate ? { generate } : {}), objects: objects.map(compileStep), archives: steps, subdirs });
+    dirs.push({ dir, ...made, objects: objects.map(compileStep), archives: steps, subdirs });
   }
   // A built-in.a takes its subdirectories' in: a directory is built only if they all are.
   for (let changed = true; changed; ) {

@@ -75,6 +75,19 @@ export function generateCommands(files: readonly MadeFile[]): GenerateCommands |
 }
 
 /**
+ * What an object list needs made first, when `what` says it needs something (a generated source, a
+ * made header): the steps of `files`, or why nx-kbuild cannot build it (reported, not dropped).
+ */
+export function generationFor(what: string | undefined, files: readonly MadeFile[]): { generate?: GenerateCommands } | { reason: string } {
+  if (what === undefined) return {};
+  const g = generateCommands(files);
+  if ('unsupported' in g || g.steps.length === 0) {
+    return { reason: `${what}, made by a rule of its directory, which nx-kbuild cannot run: ${'unsupported' in g ? g.unsupported : 'not planned (evaluated without madeFiles)'}` };
+  }
+  return { generate: g };
+}
+
+/**
  * The commands that build each module of an in-tree kernel, all expanded from the kernel's own
  * makefiles: objects and their genksyms pipelines (Makefile.build, per directory), the composite
  * `ld -r`, modpost's flags (Makefile.modpost) and the final `.mod.o`, `.ko` link and BTF
@@ -124,17 +137,12 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       continue;
     }
     // Files its directory's rules make first: generated sources, headers its objects include.
-    let generate: GenerateCommands | undefined;
     const generated = objs.find((o) => o.generated);
     const needs = m.members.find((o) => o.made);
-    if (generated || needs) {
-      const g = generateCommands(madeFor.get(path) ?? []);
-      const what = generated ? `${generated.object} is compiled from ${generated.source}` : `${rel(needs!.object)} needs ${needs!.made!.join(', ')}`;
-      if ('unsupported' in g || g.steps.length === 0) {
-        unbuildable.push({ module: m, reason: `${what}, made by a rule of its directory, which nx-kbuild cannot run: ${'unsupported' in g ? g.unsupported : 'not planned (evaluated without madeFiles)'}` });
-        continue;
-      }
-      generate = g;
+    const made = generationFor(generated ? `${generated.object} is compiled from ${generated.source}` : needs && `${rel(needs.object)} needs ${needs.made!.join(', ')}`, madeFor.get(path) ?? []);
+    if ('reason' in made) {
+      unbuildable.push({ module: m, reason: made.reason });
+      continue;
     }
     const objects = objs.map(compileStep);
     const modFile = `${path}.mod`;
@@ -163,7 +171,7 @@ export function inTreeModuleCommands(k: KernelTreeOptions, kt: KernelTree, optio
       : [];
     modules.push({
       module: m,
-      ...(generate ? { generate } : {}),
+      ...made,
       objects,
       composite,
       modFile,

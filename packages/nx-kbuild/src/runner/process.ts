@@ -13,19 +13,11 @@ export class StepFailed extends Error {
   }
 }
 
-/** Runs a command from its argument array (never through a shell), output going to ours. */
-export function run(cmd: Command, cwd: string): void {
-  const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), {
-    cwd,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
-  });
-  if (r.error) throw new StepFailed(`cannot run ${cmd.argv[0]}: ${r.error.message}`, 127);
-  if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
-}
-
-/** run() with the standard input and output a kbuild recipe redirects (`< in > out`), opened here as sh would. */
-export function runRedirected(cmd: RedirectedCommand, cwd: string): void {
+/**
+ * Runs a command from its argument array (never through a shell), output going to ours; a kbuild
+ * recipe's redirections (`< in > out`) are opened here as sh would open them.
+ */
+export function run(cmd: RedirectedCommand, cwd: string): void {
   const input = cmd.stdin !== undefined ? openSync(resolve(cwd, cmd.stdin), 'r') : 'ignore';
   let output: number | 'inherit' = 'inherit';
   try {

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 const dotTarget = (path: string, suffix: string) => join(dirname(path), `.${basename(path)}${suffix}`);
 import { parseSymvers } from '@nx-kbuild/symbols';
 import { availableParallelism } from 'node:os';
-import { capture, inParallel, makeCmd, pipe, removeAll, run, runAsync, runRedirected, StepFailed, writeAtomic } from './process';
+import { capture, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
 import type { ArchiveSpec, GenerateSpec, CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
 
 /** kbuild's gen_objtooldep: the objtool binary becomes a dependency of the object. */
@@ -32,7 +32,7 @@ export function generate(spec: GenerateSpec): Promise<void> {
   return guarded(outputs, () => {
     for (const s of spec.steps) {
       mkdirSync(dirname(s.target), { recursive: true });
-      runRedirected(s.run, spec.cwd);
+      run(s.run, spec.cwd);
       if (s.how === 'if_changed') writeAtomic(s.cmdFile, `savedcmd_${s.target} := ${makeCmd(s.run.text)}\n`);
       else if (s.how === 'if_changed_dep') {
         writeAtomic(s.cmdFile, capture([spec.fixdep, s.depfile, s.target, makeCmd(s.run.text)], spec.cwd));
