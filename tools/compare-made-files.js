@@ -3,7 +3,8 @@
 // kbuild's `make -n -k all` output (see tools/intree-commands-check.sh): for each step, the dry run's
 // line for its target (the one whose delete-on-interrupt traps name it) must run the same command,
 // followed by what kbuild's if_changed (savedcmd_ by printf), if_changed_dep (fixdep) or cmd (nothing)
-// adds. Usage: compare-made-files.js <dry-run.txt> <made-files.json>; exit 1 on any difference.
+// adds; a filechk step's commands must be those the dry run's filechk line runs into its temporary
+// file. Usage: compare-made-files.js <dry-run.txt> <made-files.json>; exit 1 on any difference.
 'use strict';
 const fs = require('fs');
 const [dryFile, madeFile] = process.argv.slice(2);
@@ -14,6 +15,13 @@ for (const l of lines) {
   const m = /trap 'rm -f (\S+); trap - PIPE; kill -s PIPE \$\$' PIPE; /.exec(l);
   if (m && !lineOf.has(m[1])) lineOf.set(m[1], l.slice(m.index + m[0].length));
 }
+// kbuild's filechk: `trap "rm -f <dir>/.tmp_<file>" EXIT; { <filechk_name>; } > <dir>/.tmp_<file>; if ...`
+const filechkOf = new Map();
+for (const l of lines) {
+  const m = /trap "rm -f (\S+)" EXIT; \{ (.*); \} > (\S+); if /.exec(l);
+  if (m && m[1] === m[3] && !filechkOf.has(m[1])) filechkOf.set(m[1], m[2]);
+}
+const tmpTarget = (t) => t.replace(/[^/]*$/, (b) => `.tmp_${b}`);
 const after = { if_changed: (t) => `; printf '%s\\n' 'savedcmd_${t} := `, if_changed_dep: () => '; scripts/basic/fixdep ', cmd: () => '' };
 const steps = new Map();
 let unsupported = 0;
@@ -25,6 +33,13 @@ let same = 0;
 let absent = 0;
 const diffs = [];
 for (const s of steps.values()) {
+  if (s.how === 'filechk') {
+    const theirs = filechkOf.get(tmpTarget(s.target));
+    if (theirs === undefined) absent++;
+    else if (theirs === s.command) same++;
+    else diffs.push(`${s.target} (filechk):\n  ours:   ${s.command}\n  theirs: ${theirs}`);
+    continue;
+  }
   const theirs = lineOf.get(s.target);
   if (theirs === undefined) {
     absent++;

@@ -13,9 +13,11 @@ SRC="${NX_KBUILD_LINUX_SRC:-$ROOT/.cache/linux-source-6.12}"
 KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
 # A host program of one source (raid6, radeon) and of several objects (speakup), awk, sed, perl,
 # _shipped copies (aic7xxx, wanxl), the ASN.1 compiler `make prepare` builds (pkcs8, crypto/asymmetric_keys),
-# SELinux's genheaders, a console font table (drivers/tty/vt).
+# SELinux's genheaders, a console font table (drivers/tty/vt), a header made by filechk from an
+# assembler listing (kvm-intel and kvm-amd, with the kvm they use).
 MODULES="lib/raid6/raid6_pq drivers/gpu/drm/radeon/radeon drivers/scsi/scsi_mod drivers/scsi/aic7xxx/aic7xxx drivers/net/wan/wanxl
-  arch/x86/crypto/poly1305-x86_64 drivers/accessibility/speakup/speakup crypto/asymmetric_keys/pkcs8_key_parser"
+  arch/x86/crypto/poly1305-x86_64 drivers/accessibility/speakup/speakup crypto/asymmetric_keys/pkcs8_key_parser
+  arch/x86/kvm/kvm arch/x86/kvm/kvm-intel arch/x86/kvm/kvm-amd"
 BUILTIN="drivers/tty/vt crypto/asymmetric_keys fs/unicode security/selinux"
 [ -f "$ROOT/packages/nx-kbuild/dist/index.js" ] || (cd "$ROOT" && npm run build >/dev/null)
 WORK="$(mktemp -d /tmp/nx-kbuild-generate-XXXXXX)"

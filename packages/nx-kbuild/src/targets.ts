@@ -89,7 +89,7 @@ export function generateTarget(model: TreeModel, g: GenerateCommands, c: StepCon
       c.identity,
       c.external,
     ],
-    outputs: g.steps.flatMap((st) => [st.target, ...st.also, ...(st.how === 'cmd' ? [] : [st.cmdFile])].map(c.ws)),
+    outputs: g.steps.flatMap((st) => [st.target, ...st.also, ...(st.how === 'cmd' || st.how === 'filechk' ? [] : [st.cmdFile])].map(c.ws)),
     metadata: { description: `Make what ${what}'s objects need by its directory's rules: ${g.steps.map((st) => basename(st.target)).join(', ')}` },
   });
 }

@@ -37,15 +37,33 @@ export interface RedirectedCommand extends Command {
 }
 
 /** One step that makes a file a module's objects need (made-files.ts), as the runner performs it. */
-export interface GenerateStep {
+export type GenerateStep = CommandStep | FilechkStep;
+
+interface StepFiles {
   target: string;
   /** Other files the same command writes (a pattern rule's other targets). */
   also: string[];
+  cmdFile: string;
+  depfile: string;
+}
+
+/** `cmd_<name>` run by if_changed, if_changed_dep or cmd. */
+export interface CommandStep extends StepFiles {
   run: RedirectedCommand;
   /** if_changed: savedcmd_ written to cmdFile; if_changed_dep: the same through fixdep from depfile; cmd: neither. */
   how: 'if_changed' | 'if_changed_dep' | 'cmd';
-  cmdFile: string;
-  depfile: string;
+}
+
+/**
+ * kbuild's filechk: the output of `filechk_<name>`'s commands, one after the other, is the file's
+ * content; the file is replaced only when that differs (no .cmd file).
+ */
+export interface FilechkStep extends StepFiles {
+  how: 'filechk';
+  /** The commands as the shell would run them (`echo` is the shell's own: the runner's). */
+  output: RedirectedCommand[];
+  /** `$(filechk_<name>)` expanded, for messages. */
+  text: string;
 }
 
 /** The files a directory's rules make for a module's objects, prerequisites first, and what they read. */

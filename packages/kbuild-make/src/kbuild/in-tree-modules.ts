@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { evaluateSubMake } from './build-dir';
 import { depfileOf, dotTarget, type Command, type CompileStep, type GenerateCommands, type ModuleCommands, type TreeCommands } from './commands';
 import { absoluteSource, type KernelTree, type KernelTreeOptions, type MadeFile, type ObjectCommand } from './in-tree';
-import { redirectedWords, shellWords, splitUnquoted } from './shell-words';
+import { commandList, redirectedWords, shellWords, splitUnquoted } from './shell-words';
 import type { ModuleSpec } from './tree';
 
 export interface InTreeModulesOptions {
@@ -62,13 +62,13 @@ export function generateCommands(files: readonly MadeFile[]): GenerateCommands |
     for (const s of plan.steps) {
       if (seen.has(s.target)) continue;
       for (const f of [s.target, ...s.also]) seen.add(f);
-      let words: ReturnType<typeof redirectedWords>;
+      const files = { target: s.target, also: s.also, cmdFile: dotTarget(s.target, '.cmd'), depfile: depfileOf(s.target) };
       try {
-        words = redirectedWords(s.command);
+        if (s.how === 'filechk') out.steps.push({ ...files, how: s.how, output: commandList(s.command), text: s.command });
+        else out.steps.push({ ...files, how: s.how, run: { ...redirectedWords(s.command), text: s.command } });
       } catch (e) {
         return { unsupported: `${s.rule.file}:${s.rule.line}: ${s.target}: ${(e as Error).message}` };
       }
-      out.steps.push({ target: s.target, also: s.also, run: { ...words, text: s.command }, how: s.how, cmdFile: dotTarget(s.target, '.cmd'), depfile: depfileOf(s.target) });
     }
   }
   return out;

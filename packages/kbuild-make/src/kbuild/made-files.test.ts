@@ -86,9 +86,33 @@ describe('madeFilesPlan', () => {
     expect(plan.inputs).toEqual(['../src/d/x.asn1', './scripts/asn1']);
   });
 
+  it("plans filechk as kbuild's filechk runs it: filechk_<name> with the call's arguments", () => {
+    const ev = directory(
+      [
+        'define filechk_offsets',
+        '\t echo "#ifndef $2"; \\',
+        '\t sed -ne p < $<; \\',
+        '\t echo "#endif"',
+        'endef',
+        'cmd_cc_s_c = gcc -S -o $@ $<',
+        '$(obj)/%.s: $(src)/%.c FORCE',
+        '\t$(call if_changed_dep,cc_s_c)',
+        '$(obj)/offsets.h: $(obj)/offsets.s FORCE',
+        '\t$(call filechk,offsets,__OFFSETS_H__)',
+      ].join('\n'),
+      { 'd/offsets.c': '' },
+    );
+    const plan = madeFilesPlan(ev, ['d/offsets.h']);
+    if ('unsupported' in plan) throw new Error(plan.unsupported);
+    expect(commands(plan.steps)).toEqual([
+      ['d/offsets.s', 'if_changed_dep', 'gcc -S -o d/offsets.s ../src/d/offsets.c'],
+      ['d/offsets.h', 'filechk', '\t echo "#ifndef __OFFSETS_H__"; sed -ne p < d/offsets.s; echo "#endif"'],
+    ]);
+  });
+
   it('says why a file cannot be planned: a recipe of another shape (file:line), no rule and no file', () => {
-    const ev = directory(['$(obj)/offsets.h: $(obj)/offsets.s FORCE', '\t$(call filechk,offsets)'].join('\n'), {});
-    expect(madeFilesPlan(ev, ['d/offsets.h'])).toEqual({ unsupported: expect.stringMatching(/^d\/Makefile:4: the recipe for d\/offsets.h is not one/) });
+    const ev = directory(['$(obj)/certs.c: $(src)/a.hex', "\t$(Q)(echo '#include \"reg.h\"'; cat $^) > $@"].join('\n'), { 'd/a.hex': '' });
+    expect(madeFilesPlan(ev, ['d/certs.c'])).toEqual({ unsupported: expect.stringMatching(/^d\/Makefile:4: the recipe for d\/certs.c is not one/) });
     expect(madeFilesPlan(ev, ['d/missing.h'])).toEqual({ unsupported: 'no rule of d makes d/missing.h, and it does not exist' });
   });
 });

@@ -13,10 +13,14 @@ export interface MadeFileStep {
   target: string;
   /**
    * How the recipe runs `cmd_<name>`: `if_changed` also writes `$(dot-target).cmd` (savedcmd_),
-   * `if_changed_dep` writes it through fixdep from the command's depfile, `cmd` writes none.
+   * `if_changed_dep` writes it through fixdep from the command's depfile, `cmd` writes none;
+   * `filechk` runs `filechk_<name>` and writes its output to the target when it differs.
    */
-  how: 'if_changed' | 'if_changed_dep' | 'cmd';
-  /** `$(cmd_<name>)` expanded for the target: the shell command kbuild runs (and saves). */
+  how: 'if_changed' | 'if_changed_dep' | 'cmd' | 'filechk';
+  /**
+   * `$(cmd_<name>)` expanded for the target: the shell command kbuild runs (and saves); for
+   * filechk, `$(filechk_<name>)`: the commands whose output is the file.
+   */
   command: string;
   /** Its prerequisites as make names them (`$^`: files of the source tree found through VPATH). */
   prereqs: string[];
@@ -39,8 +43,8 @@ interface Chosen {
   also: string[];
 }
 
-/** The recipe shapes whose command is one `cmd_<name>` (kbuild's if_changed family). */
-const RECIPE = /^\s*\$\(call (if_changed|if_changed_dep|cmd),\s*([^,]+?)\s*(,.*)?\)\s*$/;
+/** The recipe shapes whose command is one `cmd_<name>` (kbuild's if_changed family) or `filechk_<name>`. */
+const RECIPE = /^\s*\$\(call (if_changed|if_changed_dep|cmd|filechk),\s*([^,]+?)\s*(,.*)?\)\s*$/;
 
 /**
  * The steps the sub-make of directory `ev` (scripts/Makefile.build evaluated for it) runs to make
@@ -50,7 +54,8 @@ const RECIPE = /^\s*\$\(call (if_changed|if_changed_dep|cmd),\s*([^,]+?)\s*(,.*)
  * build directory when it is there (the tools `make prepare` built), else in the source tree
  * (make's VPATH), under the name make substitutes. Headers a C step includes are not among them
  * (kbuild learns them from the step's depfile). A recipe that is not one if_changed, if_changed_dep
- * or cmd of a `cmd_<name>` (filechk, a rule_, several lines) makes the plan unsupported, with why.
+ * or cmd of a `cmd_<name>`, or filechk of a `filechk_<name>` (a rule_, a shell script, several
+ * lines) makes the plan unsupported, with why.
  */
 export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): MadeFilesPlan {
   // Not the rules of the `.cmd` files a built directory includes (fixdep's header dependencies of
@@ -135,7 +140,7 @@ export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): Ma
     if (visiting.has(name)) return { unsupported: `${r.rule.file}:${r.rule.line}: ${name} depends on itself` };
     const lines = r.rule.recipe.filter((l) => l.trim() !== '');
     const m = lines.length === 1 ? RECIPE.exec(lines[0]) : null;
-    if (!m) return { unsupported: `${r.rule.file}:${r.rule.line}: the recipe for ${name} is not one $(call if_changed|if_changed_dep|cmd,<name>) (${lines.join('; ').trim().slice(0, 80)})` };
+    if (!m) return { unsupported: `${r.rule.file}:${r.rule.line}: the recipe for ${name} is not one $(call if_changed|if_changed_dep|cmd|filechk,<name>) (${lines.join('; ').trim().slice(0, 80)})` };
     visiting.add(name);
     const names: string[] = [];
     const nameOf = new Map<string, string>();
@@ -150,9 +155,10 @@ export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): Ma
     visiting.delete(name);
     const automatic = { '@': name, '<': names[0] ?? '', '^': [...new Set(listed)].join(' '), '+': listed.join(' '), '*': r.stem };
     const at = { file: r.rule.file, line: r.rule.line };
-    // `$(call cmd,<name>,args...)` expands cmd_<name> with $(1) the name and $(2)... the arguments.
+    // `$(call cmd,<name>,args...)` expands cmd_<name> with $(1) the name and $(2)... the arguments;
+    // `$(call filechk,<name>,args...)` expands filechk_<name> so.
     const cmd = ev.expandForTarget(name, m[2], automatic, at).trim();
-    const command = ev.expandForTarget(name, `$(call cmd_${cmd},${cmd}${m[3] ?? ''})`, automatic, at);
+    const command = ev.expandForTarget(name, `$(call ${m[1] === 'filechk' ? 'filechk' : 'cmd'}_${cmd},${cmd}${m[3] ?? ''})`, automatic, at);
     steps.push({ target: name, how: m[1] as MadeFileStep['how'], command, prereqs: names, also: r.also, rule: { file: r.rule.file, line: r.rule.line } });
     for (const f of [name, ...r.also]) done.set(f, f);
     return name;

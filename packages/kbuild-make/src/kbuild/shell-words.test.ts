@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redirectedWords, shellQuote, shellWords } from './shell-words';
+import { commandList, redirectedWords, shellQuote, shellWords } from './shell-words';
 
 describe('shellWords', () => {
   it('unquotes the way /bin/sh does', () => {
@@ -33,5 +33,20 @@ describe('redirectedWords', () => {
     expect(() => redirectedWords('tool 2> /dev/null')).toThrow(/not supported/);
     expect(() => redirectedWords('hexdump x | sed y > z')).toThrow(/not supported/);
     expect(() => redirectedWords('tool >')).toThrow(/without a file/);
+  });
+});
+
+describe('commandList', () => {
+  it("splits filechk's list into simple commands, `;` inside quotes kept", () => {
+    const list = commandList(`\t echo "#ifndef X_H"; echo ""; sed -ne 's:a:b:; /^->/{s:->::; p;}' < d/x.s; echo "#endif"`);
+    expect(list.map((c) => c.argv)).toEqual([['echo', '#ifndef X_H'], ['echo', ''], ['sed', '-ne', 's:a:b:; /^->/{s:->::; p;}'], ['echo', '#endif']]);
+    expect(list[2].stdin).toBe('d/x.s');
+    expect(list[3].text).toBe('echo "#endif"');
+  });
+  it("refuses pipelines, command substitution and echo forms the shell's echo reads otherwise", () => {
+    expect(() => commandList('echo a | cut -b -64')).toThrow(/pipeline/);
+    expect(() => commandList(`utsver=$(echo a); echo b`)).toThrow(/not supported/);
+    expect(() => commandList(`echo 'a\\nb'`)).toThrow(/echo with escapes/);
+    expect(() => commandList('echo -n a')).toThrow(/echo with escapes or options/);
   });
 });

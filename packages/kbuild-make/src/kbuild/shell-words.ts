@@ -124,3 +124,16 @@ export function redirectedWords(text: string): { argv: string[]; env?: Record<st
   if (argv.length === 0) throw new Error(`no command in: ${text}`);
   return r;
 }
+
+/**
+ * The simple commands of a `;` list (kbuild's filechk_<name>), each with its redirections; `echo`
+ * only where the shell's own echo and the runner's agree (no backslash escapes, no options).
+ */
+export function commandList(text: string): (ReturnType<typeof redirectedWords> & { text: string })[] {
+  return splitUnquoted(text, ';').map((part) => {
+    if (splitUnquoted(part, '|').length > 1) throw new Error(`a pipeline is not supported in: ${part}`);
+    const words = redirectedWords(part);
+    if (words.argv[0] === 'echo' && words.argv.slice(1).some((a) => a.includes('\\') || a.startsWith('-'))) throw new Error(`echo with escapes or options is not supported in: ${part}`);
+    return { ...words, text: part };
+  });
+}

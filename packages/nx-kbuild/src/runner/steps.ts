@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 const dotTarget = (path: string, suffix: string) => join(dirname(path), `.${basename(path)}${suffix}`);
 import { parseSymvers } from '@nx-kbuild/symbols';
 import { availableParallelism } from 'node:os';
-import { capture, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
+import { capture, filechk, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
 import type { ArchiveSpec, GenerateSpec, CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
 
 /** kbuild's gen_objtooldep: the objtool binary becomes a dependency of the object. */
@@ -25,13 +25,17 @@ async function guarded(outputs: readonly string[], body: () => void | Promise<vo
 /**
  * The directory rules' files a module's objects need, in order: each command as kbuild's recipe runs
  * it, then what if_changed records (savedcmd_ in its .cmd file) or if_changed_dep (the same through
- * fixdep, the depfile removed after); `$(call cmd,...)` records nothing.
+ * fixdep, the depfile removed after); `$(call cmd,...)` records nothing, nor does filechk.
  */
 export function generate(spec: GenerateSpec): Promise<void> {
-  const outputs = spec.steps.flatMap((s) => [s.target, ...s.also, ...(s.how === 'cmd' ? [] : [s.cmdFile]), s.depfile]);
+  const outputs = spec.steps.flatMap((s) => [s.target, ...s.also, ...(s.how === 'cmd' || s.how === 'filechk' ? [] : [s.cmdFile]), s.depfile]);
   return guarded(outputs, () => {
     for (const s of spec.steps) {
       mkdirSync(dirname(s.target), { recursive: true });
+      if (s.how === 'filechk') {
+        filechk(s.target, s.output, spec.cwd);
+        continue;
+      }
       run(s.run, spec.cwd);
       if (s.how === 'if_changed') writeAtomic(s.cmdFile, `savedcmd_${s.target} := ${makeCmd(s.run.text)}\n`);
       else if (s.how === 'if_changed_dep') {
