@@ -4,7 +4,8 @@
 // line for its target (the one whose delete-on-interrupt traps name it) must run the same command,
 // followed by what kbuild's if_changed (savedcmd_ by printf), if_changed_dep (fixdep) or cmd (nothing)
 // adds; a filechk step's commands must be those the dry run's filechk line runs into its temporary
-// file. Usage: compare-made-files.js <dry-run.txt> <made-files.json>; exit 1 on any difference.
+// file, and a rule's own shell lines must be lines of the dry run.
+// Usage: compare-made-files.js <dry-run.txt> <made-files.json>; exit 1 on any difference.
 'use strict';
 const fs = require('fs');
 const [dryFile, madeFile] = process.argv.slice(2);
@@ -32,7 +33,16 @@ for (const f of made) {
 let same = 0;
 let absent = 0;
 const diffs = [];
+const dryText = '\n' + lines.join('\n') + '\n';
 for (const s of steps.values()) {
+  if (s.how === 'recipe') {
+    // A rule's own shell lines: each is a line of the dry run as it is (make prints recipe lines whole).
+    const missing = s.lines.filter((l) => !dryText.includes(`\n${l}\n`));
+    if (missing.length === s.lines.length) absent++;
+    else if (missing.length === 0) same++;
+    else diffs.push(`${s.target} (recipe): lines not in the dry run:\n  ${missing.join('\n  ')}`);
+    continue;
+  }
   if (s.how === 'filechk') {
     const theirs = filechkOf.get(tmpTarget(s.target));
     if (theirs === undefined) absent++;

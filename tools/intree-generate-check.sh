@@ -14,11 +14,13 @@ KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
 # A host program of one source (raid6, radeon) and of several objects (speakup), awk, sed, perl,
 # _shipped copies (aic7xxx, wanxl), the ASN.1 compiler `make prepare` builds (pkcs8, crypto/asymmetric_keys),
 # SELinux's genheaders, a console font table (drivers/tty/vt), a header made by filechk from an
-# assembler listing (kvm-intel and kvm-amd, with the kvm they use).
+# assembler listing (kvm-intel and kvm-amd, with the kvm they use), a rule's own shell lines (a
+# subshell and a pipeline: cfg80211's shipped-certs.c) and a cmd_ that is a group of commands
+# (TOMOYO's builtin-policy.h).
 MODULES="lib/raid6/raid6_pq drivers/gpu/drm/radeon/radeon drivers/scsi/scsi_mod drivers/scsi/aic7xxx/aic7xxx drivers/net/wan/wanxl
   arch/x86/crypto/poly1305-x86_64 drivers/accessibility/speakup/speakup crypto/asymmetric_keys/pkcs8_key_parser
-  arch/x86/kvm/kvm arch/x86/kvm/kvm-intel arch/x86/kvm/kvm-amd"
-BUILTIN="drivers/tty/vt crypto/asymmetric_keys fs/unicode security/selinux"
+  arch/x86/kvm/kvm arch/x86/kvm/kvm-intel arch/x86/kvm/kvm-amd net/wireless/cfg80211"
+BUILTIN="drivers/tty/vt crypto/asymmetric_keys fs/unicode security/selinux security/tomoyo"
 [ -f "$ROOT/packages/nx-kbuild/dist/index.js" ] || (cd "$ROOT" && npm run build >/dev/null)
 WORK="$(mktemp -d /tmp/nx-kbuild-generate-XXXXXX)"
 # Kept when a check fails, for a look at the differing files.

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { Command, CompileStep, GenerateCommands, ModuleCommands } from '@nx-kbuild/kbuild-make';
-import { dotTarget } from '@nx-kbuild/kbuild-make';
+import { dotTarget, stepOutputs } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
 import type { KbuildPluginOptions } from './model/options';
 import type { CompileSpec, GenerateSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, StepSpec, SymbolsCheckSpec, TreeLinkSpec } from './runner/spec';
@@ -89,7 +89,7 @@ export function generateTarget(model: TreeModel, g: GenerateCommands, c: StepCon
       c.identity,
       c.external,
     ],
-    outputs: g.steps.flatMap((st) => [st.target, ...st.also, ...(st.how === 'cmd' || st.how === 'filechk' ? [] : [st.cmdFile])].map(c.ws)),
+    outputs: g.steps.flatMap((st) => stepOutputs(st).map(c.ws)),
     metadata: { description: `Make what ${what}'s objects need by its directory's rules: ${g.steps.map((st) => basename(st.target)).join(', ')}` },
   });
 }

@@ -5,6 +5,7 @@ import type { KbuildGlobals } from './probe';
 import { PROBE_OBJECT } from './probe';
 import { shellWords } from './shell-words';
 import type { DirFlags, ModuleSpec, ObjectSpec } from './tree';
+import type { ShellList } from './shell-script';
 
 /** One process to run: an argument array, plus the text kbuild would record for it. */
 export interface Command {
@@ -37,33 +38,45 @@ export interface RedirectedCommand extends Command {
 }
 
 /** One step that makes a file a module's objects need (made-files.ts), as the runner performs it. */
-export type GenerateStep = CommandStep | FilechkStep;
+export type GenerateStep = CommandStep | FilechkStep | RecipeStep;
 
-interface StepFiles {
+interface StepTarget {
   target: string;
   /** Other files the same command writes (a pattern rule's other targets). */
   also: string[];
+}
+
+/** `cmd_<name>` run by if_changed, if_changed_dep or cmd. */
+export interface CommandStep extends StepTarget {
+  how: 'if_changed' | 'if_changed_dep' | 'cmd';
+  run: ShellList;
+  /** The command as kbuild saves it (savedcmd_). */
+  text: string;
+  /** if_changed: savedcmd_ written here; if_changed_dep: the same through fixdep from depfile; cmd: neither. */
   cmdFile: string;
   depfile: string;
 }
 
-/** `cmd_<name>` run by if_changed, if_changed_dep or cmd. */
-export interface CommandStep extends StepFiles {
-  run: RedirectedCommand;
-  /** if_changed: savedcmd_ written to cmdFile; if_changed_dep: the same through fixdep from depfile; cmd: neither. */
-  how: 'if_changed' | 'if_changed_dep' | 'cmd';
-}
-
 /**
- * kbuild's filechk: the output of `filechk_<name>`'s commands, one after the other, is the file's
- * content; the file is replaced only when that differs (no .cmd file).
+ * kbuild's filechk: the output of `filechk_<name>`'s commands (run as `set -e` does) is the
+ * file's content; the file is replaced only when that differs (no .cmd file).
  */
-export interface FilechkStep extends StepFiles {
+export interface FilechkStep extends StepTarget {
   how: 'filechk';
-  /** The commands as the shell would run them (`echo` is the shell's own: the runner's). */
-  output: RedirectedCommand[];
+  commands: ShellList;
   /** `$(filechk_<name>)` expanded, for messages. */
   text: string;
+}
+
+/** A rule's own shell lines (no kbuild command macro), each run as make runs a recipe line. */
+export interface RecipeStep extends StepTarget {
+  how: 'recipe';
+  lines: { run: ShellList; text: string }[];
+}
+
+/** The files a step writes (what a task that runs it outputs). */
+export function stepOutputs(s: GenerateStep): string[] {
+  return [s.target, ...s.also, ...(s.how === 'if_changed' || s.how === 'if_changed_dep' ? [s.cmdFile] : [])];
 }
 
 /** The files a directory's rules make for a module's objects, prerequisites first, and what they read. */

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateSubMake } from './build-dir';
-import { depfileOf, dotTarget, type Command, type CompileStep, type GenerateCommands, type ModuleCommands, type TreeCommands } from './commands';
+import { depfileOf, dotTarget, type Command, type CompileStep, type GenerateCommands, type GenerateStep, type ModuleCommands, type TreeCommands } from './commands';
 import { absoluteSource, type KernelTree, type KernelTreeOptions, type MadeFile, type ObjectCommand } from './in-tree';
-import { commandList, redirectedWords, shellWords, splitUnquoted } from './shell-words';
+import { shellWords, splitUnquoted } from './shell-words';
+import { parseShellScript, redirectedOutputs, type ShellList } from './shell-script';
+import type { MadeFileStep } from './made-files';
 import type { ModuleSpec } from './tree';
 
 export interface InTreeModulesOptions {
@@ -62,16 +64,33 @@ export function generateCommands(files: readonly MadeFile[]): GenerateCommands |
     for (const s of plan.steps) {
       if (seen.has(s.target)) continue;
       for (const f of [s.target, ...s.also]) seen.add(f);
-      const files = { target: s.target, also: s.also, cmdFile: dotTarget(s.target, '.cmd'), depfile: depfileOf(s.target) };
       try {
-        if (s.how === 'filechk') out.steps.push({ ...files, how: s.how, output: commandList(s.command), text: s.command });
-        else out.steps.push({ ...files, how: s.how, run: { ...redirectedWords(s.command), text: s.command } });
+        out.steps.push(generateStep(s));
       } catch (e) {
         return { unsupported: `${s.rule.file}:${s.rule.line}: ${s.target}: ${(e as Error).message}` };
       }
     }
   }
   return out;
+}
+
+/**
+ * A planned step as the runner performs it, its shell text parsed (parseShellScript refuses what
+ * only a shell does). Only the step's own files may be written by a redirection: a filechk's
+ * output is its temporary file, so it has none of its own.
+ */
+function generateStep(s: MadeFileStep): GenerateStep {
+  const own = new Set([s.target, ...s.also]);
+  const writesOnly = (list: ShellList, allowed: ReadonlySet<string>): ShellList => {
+    for (const f of redirectedOutputs(list)) if (!allowed.has(f)) throw new Error(`a redirection writes ${f}, not a file of this step`);
+    return list;
+  };
+  if (s.how === 'filechk') {
+    if (s.also.length > 0) throw new Error('filechk makes one file');
+    return { target: s.target, also: [], how: 'filechk', commands: writesOnly(parseShellScript(s.command), new Set()), text: s.command };
+  }
+  if (s.how === 'recipe') return { target: s.target, also: s.also, how: 'recipe', lines: (s.lines ?? []).map((text) => ({ run: writesOnly(parseShellScript(text), own), text })) };
+  return { target: s.target, also: s.also, how: s.how, run: writesOnly(parseShellScript(s.command), own), text: s.command, cmdFile: dotTarget(s.target, '.cmd'), depfile: depfileOf(s.target) };
 }
 
 /**

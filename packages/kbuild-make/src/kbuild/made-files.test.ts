@@ -110,9 +110,19 @@ describe('madeFilesPlan', () => {
     ]);
   });
 
+  it("plans a rule's own shell lines as make passes them to the shell: prefixes taken, backslash-newlines kept", () => {
+    const ev = directory(['Q = @', 'kecho = echo', '$(obj)/certs.c: $(src)/a.hex', '\t@$(kecho) "  GEN     $@"', "\t$(Q)(echo '#include \"reg.h\"'; \\", '\t  echo | cat - $^ ; \\', '\t ) > $@'].join('\n'), { 'd/a.hex': '' });
+    const plan = madeFilesPlan(ev, ['d/certs.c']);
+    if ('unsupported' in plan) throw new Error(plan.unsupported);
+    expect(plan.steps.map((s) => [s.target, s.how, s.lines])).toEqual([['d/certs.c', 'recipe', ['echo "  GEN     d/certs.c"', "(echo '#include \"reg.h\"'; \\\n  echo | cat - ../src/d/a.hex ; \\\n ) > d/certs.c"]]]);
+    // A line whose errors make ignores ('-') is not planned.
+    const ignoring = directory(['$(obj)/x.c:', '\t-cat y > $@'].join('\n'), {});
+    expect(madeFilesPlan(ignoring, ['d/x.c'])).toEqual({ unsupported: expect.stringMatching(/ignores a line's errors/) });
+  });
+
   it('says why a file cannot be planned: a recipe of another shape (file:line), no rule and no file', () => {
-    const ev = directory(['$(obj)/certs.c: $(src)/a.hex', "\t$(Q)(echo '#include \"reg.h\"'; cat $^) > $@"].join('\n'), { 'd/a.hex': '' });
-    expect(madeFilesPlan(ev, ['d/certs.c'])).toEqual({ unsupported: expect.stringMatching(/^d\/Makefile:4: the recipe for d\/certs.c is not one/) });
+    const ev = directory(['$(obj)/rm/realmode.bin: FORCE', '\t$(Q)$(MAKE) $(build)=$(obj)/rm $@'].join('\n'), {});
+    expect(madeFilesPlan(ev, ['d/rm/realmode.bin'])).toEqual({ unsupported: expect.stringMatching(/^d\/Makefile:4: the recipe for d\/rm\/realmode.bin is not one/) });
     expect(madeFilesPlan(ev, ['d/missing.h'])).toEqual({ unsupported: 'no rule of d makes d/missing.h, and it does not exist' });
   });
 });

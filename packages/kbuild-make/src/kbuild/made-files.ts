@@ -16,12 +16,15 @@ export interface MadeFileStep {
    * `if_changed_dep` writes it through fixdep from the command's depfile, `cmd` writes none;
    * `filechk` runs `filechk_<name>` and writes its output to the target when it differs.
    */
-  how: 'if_changed' | 'if_changed_dep' | 'cmd' | 'filechk';
+  how: 'if_changed' | 'if_changed_dep' | 'cmd' | 'filechk' | 'recipe';
   /**
    * `$(cmd_<name>)` expanded for the target: the shell command kbuild runs (and saves); for
-   * filechk, `$(filechk_<name>)`: the commands whose output is the file.
+   * filechk, `$(filechk_<name>)`: the commands whose output is the file; for a recipe of the
+   * rule's own shell lines, those lines joined.
    */
   command: string;
+  /** A recipe of the rule's own shell lines: each line expanded as make passes it to the shell. */
+  lines?: string[];
   /** Its prerequisites as make names them (`$^`: files of the source tree found through VPATH). */
   prereqs: string[];
   /** The other files the same run makes: a pattern rule's other targets (`%.asn1.c %.asn1.h: %.asn1`). */
@@ -53,9 +56,10 @@ const RECIPE = /^\s*\$\(call (if_changed|if_changed_dep|cmd|filechk),\s*([^,]+?)
  * its prerequisites made first, each file once. A prerequisite no rule makes is an input: in the
  * build directory when it is there (the tools `make prepare` built), else in the source tree
  * (make's VPATH), under the name make substitutes. Headers a C step includes are not among them
- * (kbuild learns them from the step's depfile). A recipe that is not one if_changed, if_changed_dep
- * or cmd of a `cmd_<name>`, or filechk of a `filechk_<name>` (a rule_, a shell script, several
- * lines) makes the plan unsupported, with why.
+ * (kbuild learns them from the step's depfile). A recipe is one if_changed, if_changed_dep or cmd
+ * of a `cmd_<name>`, one filechk of a `filechk_<name>`, or the rule's own shell lines; one that
+ * calls kbuild's other command macros (if_changed_rule) or make itself makes the plan unsupported,
+ * with why. (Whether the runner can perform the shell text is for parseShellScript to say.)
  */
 export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): MadeFilesPlan {
   // Not the rules of the `.cmd` files a built directory includes (fixdep's header dependencies of
@@ -140,7 +144,11 @@ export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): Ma
     if (visiting.has(name)) return { unsupported: `${r.rule.file}:${r.rule.line}: ${name} depends on itself` };
     const lines = r.rule.recipe.filter((l) => l.trim() !== '');
     const m = lines.length === 1 ? RECIPE.exec(lines[0]) : null;
-    if (!m) return { unsupported: `${r.rule.file}:${r.rule.line}: the recipe for ${name} is not one $(call if_changed|if_changed_dep|cmd|filechk,<name>) (${lines.join('; ').trim().slice(0, 80)})` };
+    // Otherwise the rule's own shell lines (cfg80211's shipped-certs.c), unless they call kbuild's
+    // command macros or make itself, which a plan of shell lines cannot follow.
+    if (!m && lines.some((l) => /\$\((?:call |MAKE\)|build\))/.test(l))) {
+      return { unsupported: `${r.rule.file}:${r.rule.line}: the recipe for ${name} is not one $(call if_changed|if_changed_dep|cmd|filechk,<name>) nor shell lines of its own (${lines.join('; ').trim().slice(0, 80)})` };
+    }
     visiting.add(name);
     const names: string[] = [];
     const nameOf = new Map<string, string>();
@@ -155,6 +163,19 @@ export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): Ma
     visiting.delete(name);
     const automatic = { '@': name, '<': names[0] ?? '', '^': [...new Set(listed)].join(' '), '+': listed.join(' '), '*': r.stem };
     const at = { file: r.rule.file, line: r.rule.line };
+    if (!m) {
+      const shell: string[] = [];
+      for (const l of lines) {
+        // The line as make passes it to the shell, without its @ + - prefixes.
+        const expanded = ev.expandForTarget(name, l, automatic, at);
+        const prefix = /^[\s@+-]*/.exec(expanded)![0];
+        if (prefix.includes('-')) return { unsupported: `${r.rule.file}:${r.rule.line}: the recipe for ${name} ignores a line's errors ('-')` };
+        if (expanded.length > prefix.length) shell.push(expanded.slice(prefix.length));
+      }
+      steps.push({ target: name, how: 'recipe', command: shell.join('\n'), lines: shell, prereqs: names, also: r.also, rule: at });
+      for (const f of [name, ...r.also]) done.set(f, f);
+      return name;
+    }
     // `$(call cmd,<name>,args...)` expands cmd_<name> with $(1) the name and $(2)... the arguments;
     // `$(call filechk,<name>,args...)` expands filechk_<name> so.
     const cmd = ev.expandForTarget(name, m[2], automatic, at).trim();

@@ -189,4 +189,11 @@ describe('MakeEvaluator', () => {
     expect(ev.expandForTarget('part.o', '$(FLAGS) [$(hidden)]', { '@': 'part.o' }, loc, ['blob.so'])).toBe('-m32 []');
     expect(ev.expandForTarget('part.o', '$(FLAGS)', { '@': 'part.o' }, loc)).toBe('-O2');
   });
+
+  it("keeps a recipe line's backslash-newlines for the shell, without the tab that starts each continued line", () => {
+    const ev = evaluate(['out.c: in', "\t(echo 'a'; \\", '\t  cat $< ; \\', '\t ) > $@', 'X = a \\', '\t b'].join('\n'), {});
+    expect(ev.rules[0].recipe).toEqual(["(echo 'a'; \\\n  cat $< ; \\\n ) > $@"]);
+    // Outside a recipe, a backslash-newline and the blanks around it are one space.
+    expect(ev.get('X')).toBe('a b');
+  });
 });

@@ -41,8 +41,15 @@ export function parseMakefile(file: string, text: string): Statement[] {
   while (i < physical.length) {
     const line = i + 1;
     let raw = physical[i++];
-    while (endsWithContinuation(raw) && i < physical.length) raw = raw.slice(0, -1) + '\n' + physical[i++];
-    const recipe = raw.startsWith('\t') ? raw.slice(1) : undefined;
+    // A recipe line keeps its backslash-newlines for the shell, without the tab that starts each
+    // continued line (make's recipe prefix); elsewhere only the newline stays (see collapseContinuations).
+    let recipeText = raw;
+    while (endsWithContinuation(raw) && i < physical.length) {
+      const next = physical[i++];
+      raw = raw.slice(0, -1) + '\n' + next;
+      recipeText += '\n' + (next.startsWith('\t') ? next.slice(1) : next);
+    }
+    const recipe = raw.startsWith('\t') ? recipeText.slice(1) : undefined;
     const stripped = stripComment(raw);
     const trimmed = stripped.trim();
     if (trimmed === '') continue;

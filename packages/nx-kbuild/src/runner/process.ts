@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Command, RedirectedCommand } from '@nx-kbuild/kbuild-make';
+import type { Command, RedirectedCommand, ShellList } from '@nx-kbuild/kbuild-make';
+import { runScript } from './shell';
 
 /** A pass failed: the tool's own message has already been printed; this carries its exit code. */
 export class StepFailed extends Error {
@@ -17,9 +18,9 @@ export class StepFailed extends Error {
  * Runs a command from its argument array (never through a shell), output going to ours; a kbuild
  * recipe's redirections (`< in > out`) are opened here as sh would open them.
  */
-export function run(cmd: RedirectedCommand, cwd: string, stdout: number | 'inherit' = 'inherit'): void {
+export function run(cmd: RedirectedCommand, cwd: string): void {
   const input = cmd.stdin !== undefined ? openSync(resolve(cwd, cmd.stdin), 'r') : 'ignore';
-  let output = stdout;
+  let output: number | 'inherit' = 'inherit';
   try {
     if (cmd.stdout !== undefined) output = openSync(resolve(cwd, cmd.stdout), 'w');
     const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), { cwd, stdio: [input, output, 'inherit'], env: cmd.env ? { ...process.env, ...cmd.env } : process.env });
@@ -27,35 +28,33 @@ export function run(cmd: RedirectedCommand, cwd: string, stdout: number | 'inher
     if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
   } finally {
     if (typeof input === 'number') closeSync(input);
-    if (typeof output === 'number' && output !== stdout) closeSync(output);
+    if (typeof output === 'number') closeSync(output);
   }
 }
 
 /**
- * kbuild's filechk: the commands run one after the other (`set -e`), their output together the
- * file's new content, written to `.tmp_<name>` (its directory made first, as filechk's `mkdir -p`)
- * and moved over `target` only when it differs, as kbuild leaves an unchanged file alone. `echo`
- * is the shell's own (commandList took only the forms where it and this one agree).
+ * kbuild's filechk: the commands run as `set -e` runs them, their output together the file's new
+ * content, written to `.tmp_<name>` (its directory made first, as filechk's `mkdir -p`) and
+ * moved over `target` only when it differs: kbuild leaves an unchanged file alone, so what
+ * depends on it is not rebuilt. `what` names the step in a failure.
  */
-export function filechk(target: string, commands: readonly RedirectedCommand[], cwd: string): void {
+export function filechk(target: string, commands: ShellList, cwd: string, what: string): void {
   const path = resolve(cwd, target);
   const tmp = join(dirname(path), `.tmp_${basename(path)}`);
   mkdirSync(dirname(path), { recursive: true });
-  const out = openSync(tmp, 'w');
   try {
-    for (const c of commands) {
-      if (c.argv[0] !== 'echo') run(c, cwd, out);
-      else if (c.stdout !== undefined) writeFileSync(resolve(cwd, c.stdout), c.argv.slice(1).join(' ') + '\n');
-      else writeSync(out, c.argv.slice(1).join(' ') + '\n');
+    const out = openSync(tmp, 'w');
+    let status: number;
+    try {
+      status = runScript(commands, cwd, out, true);
+    } finally {
+      closeSync(out);
     }
-  } catch (e) {
-    closeSync(out);
+    if (status !== 0) throw new StepFailed(`${target}: ${what} failed (exit ${status})`, status);
+    if (!existsSync(path) || !readFileSync(path).equals(readFileSync(tmp))) renameSync(tmp, path);
+  } finally {
     rmSync(tmp, { force: true });
-    throw e;
   }
-  closeSync(out);
-  if (existsSync(path) && readFileSync(path).equals(readFileSync(tmp))) rmSync(tmp);
-  else renameSync(tmp, path);
 }
 
 /** run(), without blocking: for commands that may run side by side. */

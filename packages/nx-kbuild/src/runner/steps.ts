@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-
-// kbuild-make's dotTarget, repeated: the runner starts once per task and does not load the engine.
-const dotTarget = (path: string, suffix: string) => join(dirname(path), `.${basename(path)}${suffix}`);
-import { parseSymvers } from '@nx-kbuild/symbols';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
+import { dotTarget, stepOutputs } from '@nx-kbuild/kbuild-make';
+import { parseSymvers } from '@nx-kbuild/symbols';
 import { capture, filechk, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
+import { runScript } from './shell';
 import type { ArchiveSpec, GenerateSpec, CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
 
 /** kbuild's gen_objtooldep: the objtool binary becomes a dependency of the object. */
@@ -25,22 +24,27 @@ async function guarded(outputs: readonly string[], body: () => void | Promise<vo
 /**
  * The directory rules' files a module's objects need, in order: each command as kbuild's recipe runs
  * it, then what if_changed records (savedcmd_ in its .cmd file) or if_changed_dep (the same through
- * fixdep, the depfile removed after); `$(call cmd,...)` records nothing, nor does filechk.
+ * fixdep, the depfile removed after); `$(call cmd,...)`, filechk and a rule's own shell lines record
+ * nothing. A filechk target is not removed first: kbuild keeps it when its content is the same.
  */
 export function generate(spec: GenerateSpec): Promise<void> {
-  const outputs = spec.steps.flatMap((s) => [s.target, ...s.also, ...(s.how === 'cmd' || s.how === 'filechk' ? [] : [s.cmdFile]), s.depfile]);
+  const outputs = spec.steps.flatMap((s) => (s.how === 'filechk' ? [] : [...stepOutputs(s), ...(s.how === 'recipe' ? [] : [s.depfile])]));
+  const runs = (text: string, status: number) => {
+    if (status !== 0) throw new StepFailed(`${text.split('\n')[0].slice(0, 120)}: failed (exit ${status})`, status);
+  };
   return guarded(outputs, () => {
     for (const s of spec.steps) {
+      // A rule's own mkdir is Makefile.build's $(shell mkdir -p ...) of its targets' directories.
       mkdirSync(dirname(s.target), { recursive: true });
-      if (s.how === 'filechk') {
-        filechk(s.target, s.output, spec.cwd);
-        continue;
-      }
-      run(s.run, spec.cwd);
-      if (s.how === 'if_changed') writeAtomic(s.cmdFile, `savedcmd_${s.target} := ${makeCmd(s.run.text)}\n`);
-      else if (s.how === 'if_changed_dep') {
-        writeAtomic(s.cmdFile, capture([spec.fixdep, s.depfile, s.target, makeCmd(s.run.text)], spec.cwd));
-        removeAll([s.depfile]);
+      if (s.how === 'filechk') filechk(s.target, s.commands, spec.cwd, s.text);
+      else if (s.how === 'recipe') for (const l of s.lines) runs(l.text, runScript(l.run, spec.cwd, 'inherit'));
+      else {
+        runs(s.text, runScript(s.run, spec.cwd, 'inherit'));
+        if (s.how === 'if_changed') writeAtomic(s.cmdFile, `savedcmd_${s.target} := ${makeCmd(s.text)}\n`);
+        else if (s.how === 'if_changed_dep') {
+          writeAtomic(s.cmdFile, capture([spec.fixdep, s.depfile, s.target, makeCmd(s.text)], spec.cwd));
+          removeAll([s.depfile]);
+        }
       }
     }
   });
