@@ -23,10 +23,10 @@ interface Done {
   captured?: Buffer;
 }
 
+/** echo's output, written at once (as sh's echo is, before the next command starts) or captured for a pipe. */
 function write(out: Output, text: string): Buffer | undefined {
   if (out === 'capture') return Buffer.from(text);
-  if (out === 'inherit') process.stdout.write(text);
-  else writeSync(out, text);
+  writeSync(out === 'inherit' ? 1 : out, text);
   return undefined;
 }
 
