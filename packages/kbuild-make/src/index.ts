@@ -7,7 +7,7 @@ export { evaluateModuleTree } from './kbuild/tree';
 export type { BuiltinObject, DirFlags, KbuildDirectory, ModuleSpec, ModuleTree, ObjectInput, ObjectSpec, TreeDiagnostic, TreeOptions } from './kbuild/tree';
 export { moduleCommands, verifyProbe, dotTarget, depfileOf } from './kbuild/commands';
 export { stepOutputs } from './kbuild/commands';
-export type { Command, CommandStep, CompileStep, CompositeLink, FilechkStep, GenerateCommands, GenerateStep, ModuleCommands, RecipeStep, RedirectedCommand, TreeCommands } from './kbuild/commands';
+export type { Command, CommandStep, CompileStep, CompositeLink, FilechkStep, GenerateCommands, GenerateStep, ModuleCommands, RecipeStep, TreeCommands } from './kbuild/commands';
 export { parseShellScript, redirectedOutputs } from './kbuild/shell-script';
 export type { Pipeline, ShellCommand, ShellList } from './kbuild/shell-script';
 export { shellWords, shellQuote } from './kbuild/shell-words';

@@ -31,12 +31,6 @@ export interface CompileStep {
   genksyms: Command;
 }
 
-/** A command whose standard input or output a kbuild recipe redirects to a file (`awk ... < $< > $@`). */
-export interface RedirectedCommand extends Command {
-  stdin?: string;
-  stdout?: string;
-}
-
 /** One step that makes a file a module's objects need (made-files.ts), as the runner performs it. */
 export type GenerateStep = CommandStep | FilechkStep | RecipeStep;
 

@@ -163,7 +163,14 @@ export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): Ma
     visiting.delete(name);
     const automatic = { '@': name, '<': names[0] ?? '', '^': [...new Set(listed)].join(' '), '+': listed.join(' '), '*': r.stem };
     const at = { file: r.rule.file, line: r.rule.line };
-    if (!m) {
+    const rest = { prereqs: names, also: r.also, rule: at };
+    if (m) {
+      // `$(call cmd,<name>,args...)` expands cmd_<name> with $(1) the name and $(2)... the arguments;
+      // `$(call filechk,<name>,args...)` expands filechk_<name> so.
+      const cmd = ev.expandForTarget(name, m[2], automatic, at).trim();
+      const command = ev.expandForTarget(name, `$(call ${m[1] === 'filechk' ? 'filechk' : 'cmd'}_${cmd},${cmd}${m[3] ?? ''})`, automatic, at);
+      steps.push({ target: name, how: m[1] as MadeFileStep['how'], command, ...rest });
+    } else {
       const shell: string[] = [];
       for (const l of lines) {
         // The line as make passes it to the shell, without its @ + - prefixes.
@@ -172,15 +179,8 @@ export function madeFilesPlan(ev: MakeEvaluator, targets: readonly string[]): Ma
         if (prefix.includes('-')) return { unsupported: `${r.rule.file}:${r.rule.line}: the recipe for ${name} ignores a line's errors ('-')` };
         if (expanded.length > prefix.length) shell.push(expanded.slice(prefix.length));
       }
-      steps.push({ target: name, how: 'recipe', command: shell.join('\n'), lines: shell, prereqs: names, also: r.also, rule: at });
-      for (const f of [name, ...r.also]) done.set(f, f);
-      return name;
+      steps.push({ target: name, how: 'recipe', command: shell.join('\n'), lines: shell, ...rest });
     }
-    // `$(call cmd,<name>,args...)` expands cmd_<name> with $(1) the name and $(2)... the arguments;
-    // `$(call filechk,<name>,args...)` expands filechk_<name> so.
-    const cmd = ev.expandForTarget(name, m[2], automatic, at).trim();
-    const command = ev.expandForTarget(name, `$(call ${m[1] === 'filechk' ? 'filechk' : 'cmd'}_${cmd},${cmd}${m[3] ?? ''})`, automatic, at);
-    steps.push({ target: name, how: m[1] as MadeFileStep['how'], command, prereqs: names, also: r.also, rule: { file: r.rule.file, line: r.rule.line } });
     for (const f of [name, ...r.also]) done.set(f, f);
     return name;
   };

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Command, RedirectedCommand, ShellList } from '@nx-kbuild/kbuild-make';
+import type { Command, ShellList } from '@nx-kbuild/kbuild-make';
 import { runScript } from './shell';
 
 /** A pass failed: the tool's own message has already been printed; this carries its exit code. */
@@ -14,22 +14,15 @@ export class StepFailed extends Error {
   }
 }
 
-/**
- * Runs a command from its argument array (never through a shell), output going to ours; a kbuild
- * recipe's redirections (`< in > out`) are opened here as sh would open them.
- */
-export function run(cmd: RedirectedCommand, cwd: string): void {
-  const input = cmd.stdin !== undefined ? openSync(resolve(cwd, cmd.stdin), 'r') : 'ignore';
-  let output: number | 'inherit' = 'inherit';
-  try {
-    if (cmd.stdout !== undefined) output = openSync(resolve(cwd, cmd.stdout), 'w');
-    const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), { cwd, stdio: [input, output, 'inherit'], env: cmd.env ? { ...process.env, ...cmd.env } : process.env });
-    if (r.error) throw new StepFailed(`cannot run ${cmd.argv[0]}: ${r.error.message}`, 127);
-    if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
-  } finally {
-    if (typeof input === 'number') closeSync(input);
-    if (typeof output === 'number') closeSync(output);
-  }
+/** Runs a command from its argument array (never through a shell), output going to ours. */
+export function run(cmd: Command, cwd: string): void {
+  const r = spawnSync(cmd.argv[0], cmd.argv.slice(1), {
+    cwd,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
+  });
+  if (r.error) throw new StepFailed(`cannot run ${cmd.argv[0]}: ${r.error.message}`, 127);
+  if (r.status !== 0) throw new StepFailed(`${cmd.argv[0]} failed (exit ${r.status ?? r.signal})`, r.status ?? 1);
 }
 
 /**
