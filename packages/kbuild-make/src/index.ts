@@ -23,7 +23,7 @@ export { inTreeModuleCommands } from './kbuild/in-tree-modules';
 export { madeFilesPlan, type MadeFileStep, type MadeFilesPlan } from './kbuild/made-files';
 export type { InTreeModulesOptions, UnbuildableModule } from './kbuild/in-tree-modules';
 export { splitUnquoted } from './kbuild/shell-words';
-export { contentSignature, forgetSignatures, isFact, isObserving, keptObservations, mergeObservation, noteContent, noteExistence, noteFact, ObservationTable, observing, signatureNow } from './memo/observations';
+export { contentSignature, forgetSignatures, isFact, isObserving, keptObservations, mergeObservation, noteContent, noteExistence, noteFact, observationScope, ObservationTable, observing, signatureNow } from './memo/observations';
 export type { Observed } from './memo/observations';
 export { fewChanges, readLayers, writeChanges, writeWhole } from './memo/layered-file';
 export type { Layer } from './memo/layered-file';

@@ -86,6 +86,12 @@ export const isFact = (key: string): boolean => key.charCodeAt(0) === 0;
 /** Whether observations are being recorded now (a fact costly to name need not be named otherwise). */
 export const isObserving = (): boolean => current !== undefined;
 
+/**
+ * Where observations are recorded now (undefined when nowhere): a cache that notes the same paths
+ * on every hit need note them only once per recording.
+ */
+export const observationScope = (): Observed | undefined => current;
+
 /** An existence test the caller made itself (with its own cache), recorded as exists() records one. */
 export function noteExistence(path: string, found: boolean): void {
   if (current && !current.has(path)) current.set(path, found ? '+' : '-');

@@ -6,15 +6,20 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { noteContent, noteExistence } from '@nx-kbuild/kbuild-make';
+import { noteContent, noteExistence, observationScope, type Observed } from '@nx-kbuild/kbuild-make';
+import { DefinedNames } from './defined-names';
 import { functionBodies, includeGuard, lex, scanIdentifiers, type CodeSpan, type LexLine } from './lexer';
 
 const sizes = new Map<string, number>();
-/** Where an include resolved (null: nowhere), and every candidate path looked up on the way. */
-const resolved = new Map<string, { found: string | null; looked: string[] }>();
+/**
+ * Where an include resolved (null: nowhere), every candidate path looked up on the way, and the
+ * observations those lookups were last noted in (a driver's sources repeat the same includes
+ * along dozens of -I directories: noted once per module, not once per source).
+ */
+const resolved = new Map<string, { found: string | null; looked: string[]; noted: Observed | undefined }>();
 const searchPaths = new Map<string, number>();
 const headers = new Map<string, HeaderFile>();
-const definedNames = new Map<string, ReadonlySet<string>>();
+const definedNames = new Map<string, DefinedNames>();
 
 /** Files under `dir` (recursively, hidden entries skipped, a missing dir is empty) whose names `accept` takes. */
 export function filesUnder(dir: string, accept: (name: string) => boolean, out: string[] = []): string[] {
@@ -85,7 +90,11 @@ export function resolveInclude(
   const key = `${path.id}\0${quoted ? fromDir : ''}\0${next ? from : ''}\0${name}`;
   const hit = resolved.get(key);
   if (hit !== undefined) {
-    for (const p of hit.looked) isIncludable(p);
+    const scope = observationScope();
+    if (scope !== undefined && hit.noted !== scope) {
+      hit.noted = scope;
+      for (const p of hit.looked) isIncludable(p);
+    }
     return hit.found ?? undefined;
   }
   const dirs = [...(quoted ? [fromDir, ...path.quoteDirs] : []), ...path.includeDirs];
@@ -99,7 +108,7 @@ export function resolveInclude(
       break;
     }
   }
-  resolved.set(key, { found, looked });
+  resolved.set(key, { found, looked, noted: observationScope() });
   return found ?? undefined;
 }
 
@@ -149,41 +158,11 @@ export function headerFile(file: string, interesting: ReadonlySet<string>): Head
 }
 
 /** The names a header #defines anywhere (for headers too large to follow). */
-export function namesDefinedIn(file: string): ReadonlySet<string> {
+export function namesDefinedIn(file: string): DefinedNames {
   let s = definedNames.get(file);
   noteContent(file);
-  if (!s) {
-    definedNames.set(file, (s = defineNames(readFileSync(file, 'latin1'))));
-  }
+  if (!s) definedNames.set(file, (s = DefinedNames.of(readFileSync(file, 'latin1'))));
   return s;
-}
-
-const isBlank = (c: number) => c === 32 || c === 9;
-const isLineEnd = (c: number) => c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
-const isWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-
-/**
- * The names of the lines `^[ \t]*#[ \t]*define[ \t]+(\w+)` (multiline) of `text`, found from each
- * "define" outwards: a regular expression's match objects, for megabytes of register maps, were
- * most of what reading them allocated.
- */
-export function defineNames(text: string): Set<string> {
-  const names = new Set<string>();
-  for (let at = text.indexOf('define'); at >= 0; at = text.indexOf('define', at + 6)) {
-    let i = at - 1;
-    while (i >= 0 && isBlank(text.charCodeAt(i))) i--;
-    if (i < 0 || text.charCodeAt(i) !== 35) continue;
-    i--;
-    while (i >= 0 && isBlank(text.charCodeAt(i))) i--;
-    if (i >= 0 && !isLineEnd(text.charCodeAt(i))) continue;
-    let j = at + 6;
-    while (j < text.length && isBlank(text.charCodeAt(j))) j++;
-    if (j === at + 6) continue;
-    const start = j;
-    while (j < text.length && isWord(text.charCodeAt(j))) j++;
-    if (j > start) names.add(text.slice(start, j));
-  }
-  return names;
 }
 
 /** Forgets everything read (before scanning a tree that may have changed). */

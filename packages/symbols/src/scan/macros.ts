@@ -211,9 +211,14 @@ function substitute(m: Macro, args: ExpandToken[][], hide: ReadonlySet<string>, 
     }
     out.push(b);
   }
-  return out
-    .filter((t) => t !== PLACEMARKER)
-    .map((t, k) => ({ ...t, line: site.line, space: k === 0 ? site.space : t.space, hide: mergeHide(t.hide, hide) }));
+  // Each token takes the invocation's line and the hide set; built field by field (a spread of
+  // each token was most of what expanding module_param's and the like's bodies cost).
+  const result: ExpandToken[] = [];
+  for (const t of out) {
+    if (t === PLACEMARKER) continue;
+    result.push({ kind: t.kind, text: t.text, line: site.line, space: result.length === 0 ? site.space : t.space, hide: mergeHide(t.hide, hide) });
+  }
+  return result;
 }
 
 function mergeHide(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): ReadonlySet<string> {

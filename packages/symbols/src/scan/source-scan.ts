@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
 import { noteDefinitions, noteFollowed, noteIncludedBy, noteRelevant } from './index-facts';
+import type { DefinedNames } from './defined-names';
 import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
 import { isReferencePosition, Kind, lex, lexInvocation, lexTokens, scanIdentifiers, type CodeSpan, type DirectiveLine, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
@@ -192,8 +193,8 @@ interface HeaderResult {
  * them into one set per source cost more than the rest of its scan).
  */
 class SkippedNames {
-  private readonly sets: ReadonlySet<string>[] = [];
-  add(names: ReadonlySet<string>): void {
+  private readonly sets: DefinedNames[] = [];
+  add(names: DefinedNames): void {
     if (!this.sets.includes(names)) this.sets.push(names);
   }
   has(name: string): boolean {
