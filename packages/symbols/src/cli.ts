@@ -38,6 +38,11 @@ MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_int
 Imports are predicted from the sources (what they name, through header macros and inline
 functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
 
+/** With NX_KBUILD_STATS set, when each phase ended (seconds since the process started). */
+function phase(what: string): void {
+  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${what} at ${(performance.now() / 1000).toFixed(2)} s\n`);
+}
+
 function findModule(scan: TreeScan, name: string): ModuleSymbols {
   const norm = (s: string) => s.replace(/-/g, '_');
   const hits = [...scan.modules.values()].filter((m) => m.name === name || norm(m.name.slice(m.name.lastIndexOf('/') + 1)) === norm(name));
@@ -82,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     return kept.status;
   }
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
+  phase('kbuild evaluation done');
   const srcarch = env.SRCARCH ?? 'x86';
   if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!);
   if (command === 'nsdeps') return nsdeps({ srctree, objtree, srcarch, config }, tree, threads, args[0]);
@@ -116,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
 async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, every: boolean) {
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(tree.objects) };
   const { scan, observed, scanned, index, predictor, saved } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every);
+  phase('scan done');
   if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
   let headers: HeaderReferences | undefined;
   const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
@@ -126,6 +133,7 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
     } finally {
       predictor.close();
     }
+    phase('imports predicted');
   }
   return { o, scan, observed, predictions, saved };
 }
@@ -175,8 +183,10 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, 
     const dialect = detectDialect(o.srctree);
     return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: (m) => predictions.imports(m) }) };
   });
+  phase('checks done');
   predictions.save();
   await saved; // the result is kept only with the scan it came from
+  phase('scan and predictions kept');
   if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${predictions.summary()}\n`);
   const out = all.map((f) => `${f.file ? where(f, o.srctree) + ': ' : ''}${f.severity}: ${f.message}`);
   const errors = all.filter((f) => f.severity === 'error').length;

@@ -29,6 +29,11 @@ export interface DirectiveLine {
   /** text[start, end): what follows the directive name, up to the end of its (logical) line. */
   start: number;
   end: number;
+  /**
+   * What a reader made of the line, kept with it (the scanner's parsed #define): a header's lines
+   * are lexed once and read again by every source that includes it.
+   */
+  memo: unknown;
 }
 
 /** Code between directives: text[start, end), starting on `line`. */
@@ -217,7 +222,7 @@ export function lex(text: string, tokenize = true): LexLine[] {
     const span = skipCode(cur, lineStart);
     if (span) out.push(span);
     if (!cur.next()) break; // the "#" of a directive
-    const directive: DirectiveLine = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop };
+    const directive: DirectiveLine = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop, memo: undefined };
     out.push(directive);
     for (;;) {
       const pos = cur.pos;
@@ -255,14 +260,23 @@ function skipCode(cur: Cursor, lineStart: boolean): CodeSpan | undefined {
   let line = cur.line;
   let span: CodeSpan | undefined;
   while (i < end) {
-    const c = text.charCodeAt(i);
+    let c = text.charCodeAt(i);
+    if (c >= 128 || SKIP[c] === ORDINARY) {
+      // A run of characters that neither end a line nor start a comment, literal or directive.
+      if (!span) span = { directive: undefined, start: i, end: i, line };
+      lineStart = false;
+      do c = text.charCodeAt(++i);
+      while (i < end && (c >= 128 || SKIP[c] === ORDINARY));
+      span.end = i;
+      continue;
+    }
     if (c === 10) {
       line++;
       lineStart = true;
       i++;
       continue;
     }
-    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+    if (SKIP[c] === BLANK) {
       i++;
       continue;
     }
@@ -314,6 +328,14 @@ function skipCode(cur: Cursor, lineStart: boolean): CodeSpan | undefined {
   cur.line = line;
   return span;
 }
+
+/** skipCode's classes of ASCII characters: the ones it must look at, and the rest. */
+const ORDINARY = 0;
+const BLANK = 1;
+const SPECIAL = 2;
+const SKIP = new Uint8Array(128);
+for (const c of [32, 9, 13, 12, 11]) SKIP[c] = BLANK;
+for (const c of [10, 92, 47, 35, 34, 39]) SKIP[c] = SPECIAL;
 
 /**
  * How a file keeps from being read twice: `#ifndef G` then `#define G` as its first two lines

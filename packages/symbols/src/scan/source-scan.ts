@@ -22,6 +22,8 @@ import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, t
 const EXPORT_PRIMITIVE = '__EXPORT_SYMBOL';
 const MODINFO_PRIMITIVE = '__MODULE_INFO';
 export const PRIMITIVES: ReadonlySet<string> = new Set([EXPORT_PRIMITIVE, MODINFO_PRIMITIVE]);
+/** PRIMITIVES.has(name), for every identifier of the code: most are told apart by their length. */
+const isPrimitive = (name: string): boolean => (name.length === 15 ? name === EXPORT_PRIMITIVE : name.length === 13 && name === MODINFO_PRIMITIVE);
 
 /**
  * Headers larger than this are not followed: register maps of GPU drivers, hundreds of kilobytes to
@@ -145,26 +147,30 @@ interface ParsedDefine {
   refs: ReadonlySet<string>;
 }
 
-/**
- * #define lines parsed once per thread: a header's lines are kept (include-files' cache) and read
- * again by every source that includes it, and a driver's local headers hold thousands of
- * definitions. Parsed anew for each source, they were most of what a scan allocated.
- */
-const parsedDefines = new WeakMap<DirectiveLine, ParsedDefine>();
+/** What a #define line's name stands for in a module: the names its body refers to. */
+const NO_REFS: ReadonlySet<string> = new Set();
 
+/**
+ * A #define line parsed, once per thread (kept on the line: a header's lines are kept by
+ * include-files' cache and read again by every source that includes it, and a driver's local
+ * headers hold thousands of definitions; parsed anew for each source, they were most of what a
+ * scan allocated).
+ */
 function parsedDefine(d: DirectiveLine, file: string): ParsedDefine {
   // A line belongs to one file (kept per resolved path, or lexed anew for a source).
-  let p = parsedDefines.get(d);
+  let p = d.memo as ParsedDefine | undefined;
   if (p === undefined) {
     const m = parseDefine(d.tokens, file, d.line);
     // What the name stands for in this module (it hides a header macro of the same name).
-    const params = new Set(m.params);
-    const refs = new Set<string>();
-    m.body.forEach((t, k) => {
-      const prev = m.body[k - 1]?.text;
-      if (t.kind === Kind.Identifier && !params.has(t.text) && prev !== '.' && prev !== '->' && prev !== '#') refs.add(t.text);
-    });
-    parsedDefines.set(d, (p = { macro: m, refs }));
+    let refs: Set<string> | undefined;
+    const body = m.body;
+    for (let k = 0; k < body.length; k++) {
+      const t = body[k];
+      if (t.kind !== Kind.Identifier || (m.params !== undefined && m.params.includes(t.text))) continue;
+      const prev = k > 0 ? body[k - 1].text : undefined;
+      if (prev !== '.' && prev !== '->' && prev !== '#') (refs ??= new Set()).add(t.text);
+    }
+    d.memo = p = { macro: m, refs: refs ?? NO_REFS };
   }
   return p;
 }
@@ -388,8 +394,8 @@ class FileScope {
   private relevant(name: string): boolean {
     // Asked for every identifier of the code: the common answer (no) in as few lookups as may be.
     const m = this.macros.local.get(name);
-    if (!m) return (this.env.relevant.has(name) && !this.macros.undefinedNames.has(name)) || PRIMITIVES.has(name);
-    if (PRIMITIVES.has(name)) return true;
+    if (!m) return (this.env.relevant.has(name) && !this.macros.undefinedNames.has(name)) || isPrimitive(name);
+    if (isPrimitive(name)) return true;
     const known = this.relevantLocal.get(name);
     if (known !== undefined) return known;
     this.relevantLocal.set(name, false);
@@ -415,10 +421,12 @@ class FileScope {
     const { local, undefinedNames, maybe } = this.macros;
     local.set(m.name, m);
     this.result.functions.set(m.name, refs);
-    undefinedNames.delete(m.name);
-    this.relevantLocal.clear();
-    if (certain) maybe.delete(m.name);
-    else maybe.add(m.name);
+    // Most files #undef nothing and decide every branch: the sets stay empty (a driver's
+    // sources each define the thousands of macros of its headers).
+    if (undefinedNames.size !== 0) undefinedNames.delete(m.name);
+    if (this.relevantLocal.size !== 0) this.relevantLocal.clear();
+    if (!certain) maybe.add(m.name);
+    else if (maybe.size !== 0) maybe.delete(m.name);
   }
 
   private undef(name: string, certain: boolean): void {
