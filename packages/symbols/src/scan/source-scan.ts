@@ -412,8 +412,19 @@ class FileScope {
   }
 
   private relevantStartingWith(prefix: string, except: string): boolean {
-    for (const n of this.macros.local.keys()) if (n !== except && n.startsWith(prefix) && this.relevant(n)) return true;
-    return false;
+    // Kept with the names' answers (a key no name can be), until a #define or #undef: every source
+    // of a driver asks it of its register macros, and the driver's headers define thousands.
+    const key = `\0${prefix}\0${except}`;
+    const known = this.relevantLocal.get(key);
+    if (known !== undefined) return known;
+    let r = false;
+    for (const n of this.macros.local.keys())
+      if (n !== except && n.startsWith(prefix) && this.relevant(n)) {
+        r = true;
+        break;
+      }
+    this.relevantLocal.set(key, r);
+    return r;
   }
 
   private define(d: DirectiveLine, file: string, certain: boolean): void {
