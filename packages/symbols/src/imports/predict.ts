@@ -129,6 +129,35 @@ export class HeaderReferences {
     return this.referrers;
   }
 
+  private exportReach?: { owners: ExportOwners; names: ReadonlySet<string> };
+
+  /**
+   * The names that are exported, or from which following any header's definitions (visible to a
+   * module or not) reaches an exported name. Kept for the last `owners` asked with.
+   */
+  reachingExports(owners: ExportOwners): ReadonlySet<string> {
+    if (this.exportReach?.owners !== owners) this.exportReach = { owners, names: this.reachingAll(owners.keys()) };
+    return this.exportReach.names;
+  }
+
+  /** reaching(), every definition read (as many targets make it). */
+  private reachingAll(targets: Iterable<string>): Set<string> {
+    const referrers = this.allReferrers();
+    return closure(targets, (name) => referrers.get(name) ?? []);
+  }
+
+  /**
+   * The names from which following header definitions reaches one of `names`, less the names a
+   * header definition never refers to (a module's own macros: the caller knows them; amdgpu has
+   * sixty thousand).
+   */
+  reachingReferred(names: Iterable<string>): Set<string> {
+    const referrers = this.allReferrers();
+    const referred: string[] = [];
+    for (const n of names) if (referrers.has(n)) referred.push(n);
+    return this.reachingAll(referred);
+  }
+
   /** Every shared header's definition of `name`, with what it refers to (the caller keeps the visible ones). */
   of(name: string): readonly HeaderReference[] {
     let out = this.byName.get(name);
@@ -167,13 +196,18 @@ export function mayReach(m: ModuleSymbols, names: ReadonlySet<string>): boolean 
 export function predictDependencies(m: ModuleSymbols, owners: ExportOwners, headers: HeaderReferences): Map<string, string[]> {
   const own = new Set(m.exports.map((e) => e.symbol));
   const visible = headers.visible(m.sharedHeaders);
+  // Following a name can lead to an import only if the headers' definitions (any header's) lead
+  // from it to an export or to one of the module's own macros and functions (which can refer to
+  // anything: MODULE_INFO's parameter `info` is dvb-usb's printk macro). Most of what code names
+  // (types, attributes, helpers) leads to neither and is not followed.
+  const reach = headers.reachingExports(owners);
+  const reachOwn = headers.reachingReferred(m.functions.keys());
   const seen = new Set<string>();
   const work: string[] = [];
   const push = (id: string) => {
-    if (!seen.has(id)) {
-      seen.add(id);
-      work.push(id);
-    }
+    if (!(reach.has(id) || m.functions.has(id) || reachOwn.has(id)) || seen.has(id)) return;
+    seen.add(id);
+    work.push(id);
   };
   for (const id of m.identifiers) push(id);
   const deps = new Map<string, string[]>();
