@@ -21,14 +21,15 @@ const isLineEnd = (c: number) => c === 10 || c === 13 || c === 0x2028 || c === 0
 const isWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 export class DefinedNames {
-  /** Slot k holds a fingerprint in lo[k], hi[k]; lo is odd for every fingerprint, 0 for an empty slot. */
-  private lo: Int32Array;
-  private hi: Int32Array;
+  /**
+   * Fingerprints in pairs of slots (2k: low half, always odd; 2k + 1: high half); a low half of 0
+   * is an empty slot. One array: a probe touches one cache line, not two.
+   */
+  private slots: Int32Array;
   private count = 0;
 
   private constructor(capacity: number) {
-    this.lo = new Int32Array(capacity);
-    this.hi = new Int32Array(capacity);
+    this.slots = new Int32Array(2 * capacity);
   }
 
   /**
@@ -36,7 +37,10 @@ export class DefinedNames {
    * each "define" outwards.
    */
   static of(text: string): DefinedNames {
-    const out = new DefinedNames(1024);
+    // Sized for a #define every 64 characters (register maps have one every 60 to 100).
+    let capacity = 1024;
+    while (capacity * 32 < text.length) capacity *= 2;
+    const out = new DefinedNames(capacity);
     for (let at = text.indexOf('define'); at >= 0; at = text.indexOf('define', at + 6)) {
       let i = at - 1;
       while (i >= 0 && isBlank(text.charCodeAt(i))) i--;
@@ -76,29 +80,29 @@ export class DefinedNames {
     return this.count;
   }
 
-  /** The slot holding (lo, hi), or -(1 + the empty slot where it would go). */
+  /** The slot pair holding (lo, hi), or -(1 + the empty pair where it would go). */
   private find(lo: number, hi: number): number {
-    const mask = this.lo.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     for (let s = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask; ; s = (s + 1) & mask) {
-      const at = this.lo[s];
+      const at = slots[2 * s];
       if (at === 0) return -1 - s;
-      if (at === lo && this.hi[s] === hi) return s;
+      if (at === lo && slots[2 * s + 1] === hi) return s;
     }
   }
 
   private add(lo: number, hi: number): void {
     const s = this.find(lo, hi);
     if (s >= 0) return;
-    this.lo[-1 - s] = lo;
-    this.hi[-1 - s] = hi;
-    if (++this.count * 2 > this.lo.length) this.grow();
+    this.slots[2 * (-1 - s)] = lo;
+    this.slots[2 * (-1 - s) + 1] = hi;
+    if (++this.count * 2 > this.slots.length >> 1) this.grow();
   }
 
   private grow(): void {
-    const { lo, hi } = this;
-    this.lo = new Int32Array(lo.length * 2);
-    this.hi = new Int32Array(hi.length * 2);
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
     this.count = 0;
-    for (let k = 0; k < lo.length; k++) if (lo[k] !== 0) this.add(lo[k], hi[k]);
+    for (let k = 0; k < old.length; k += 2) if (old[k] !== 0) this.add(old[k], old[k + 1]);
   }
 }
