@@ -125,8 +125,7 @@ export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): 
       i++;
       continue;
     }
-    const hide = new Set(t.hide ?? []);
-    hide.add(m.name);
+    const hide = withName(t.hide, m.name);
     if (!m.params) {
       const rep = substitute(m, [], hide, t, ex, depth);
       work.splice(i, 1, ...rep);
@@ -221,11 +220,40 @@ function substitute(m: Macro, args: ExpandToken[][], hide: ReadonlySet<string>, 
   return result;
 }
 
+/**
+ * Hide sets are made once per thread and never changed: the same expansion (module_param's, say,
+ * in every module) makes the same sets, so each is looked up from the one it extends or merges
+ * rather than copied (copies were a sixth of what scanning a small module allocated).
+ */
+const EMPTY_HIDE: ReadonlySet<string> = new Set();
+const extended = new WeakMap<ReadonlySet<string>, Map<string, ReadonlySet<string>>>();
+const merged = new WeakMap<ReadonlySet<string>, WeakMap<ReadonlySet<string>, ReadonlySet<string>>>();
+
+/** `set` with `name` added. */
+function withName(set: ReadonlySet<string> | undefined, name: string): ReadonlySet<string> {
+  const base = set ?? EMPTY_HIDE;
+  let byName = extended.get(base);
+  if (!byName) extended.set(base, (byName = new Map()));
+  let out = byName.get(name);
+  if (!out) {
+    const s = new Set(base);
+    s.add(name);
+    byName.set(name, (out = s));
+  }
+  return out;
+}
+
 function mergeHide(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): ReadonlySet<string> {
-  if (!a || a.size === 0) return b;
-  const s = new Set(a);
-  for (const x of b) s.add(x);
-  return s;
+  if (!a || a.size === 0 || a === b) return b;
+  let withB = merged.get(a);
+  if (!withB) merged.set(a, (withB = new WeakMap()));
+  let out = withB.get(b);
+  if (!out) {
+    const s = new Set(a);
+    for (const x of b) s.add(x);
+    withB.set(b, (out = s));
+  }
+  return out;
 }
 
 /** The value of adjacent string literals ("a" "b" → ab), or undefined if `tokens` is not one. */

@@ -92,6 +92,17 @@ export interface CompileFlags {
   quoteDirs: string[];
 }
 
+/** Include directories resolved, per working directory and directory as written (objects repeat the same twenty -I). */
+const resolvedDirs = new Map<string, Map<string, string>>();
+
+function resolveDir(cwd: string, dir: string): string {
+  let byDir = resolvedDirs.get(cwd);
+  if (!byDir) resolvedDirs.set(cwd, (byDir = new Map()));
+  let out = byDir.get(dir);
+  if (out === undefined) byDir.set(dir, (out = resolve(cwd, dir)));
+  return out;
+}
+
 /** Parses the preprocessor flags of a gcc argument vector; relative dirs are resolved against cwd. */
 export function compileFlags(argv: readonly string[], cwd: string): CompileFlags {
   const defines: [string, string | undefined][] = [];
@@ -105,8 +116,8 @@ export function compileFlags(argv: readonly string[], cwd: string): CompileFlags
       const eq = d.indexOf('=');
       defines.push(eq < 0 ? [d, '1'] : [d.slice(0, eq), d.slice(eq + 1)]);
     } else if (a.startsWith('-U')) defines.push([value('-U'), undefined]);
-    else if (a.startsWith('-iquote')) quoteDirs.push(resolve(cwd, value('-iquote')));
-    else if (a.startsWith('-I')) includeDirs.push(resolve(cwd, value('-I')));
+    else if (a.startsWith('-iquote')) quoteDirs.push(resolveDir(cwd, value('-iquote')));
+    else if (a.startsWith('-I')) includeDirs.push(resolveDir(cwd, value('-I')));
   }
   return { defines, includeDirs, quoteDirs };
 }
