@@ -401,6 +401,8 @@ class FileScope {
     return result;
   }
 
+  private readonly inert = (name: string): boolean => !this.relevant(name);
+
   /** Whether expanding `name` here can produce an export or a .modinfo entry. */
   private relevant(name: string): boolean {
     // Asked for every identifier of the code: the common answer (no) in as few lookups as may be.
@@ -578,7 +580,9 @@ class FileScope {
   private invocation(tokens: ExpandToken[], certain: boolean): void {
     let out: ExpandToken[];
     try {
-      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES });
+      // Only the primitives are read from what the invocation expands to: macros that cannot
+      // reach one (module_param's __module_param_call, THIS_MODULE, attributes) stay as written.
+      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES, inert: this.inert });
     } catch (e) {
       if (e instanceof MacroSyntaxError) {
         this.error(this.pendingFile, e.line, e.message);
