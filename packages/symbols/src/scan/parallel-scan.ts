@@ -189,7 +189,11 @@ export async function scanModules(
   };
   for (let i; (i = Atomics.add(next, 0, 1)) < modules.length; ) {
     const [name, objects] = modules[i];
-    out.set(name, scanModule(name, objects, trees.objtree, env, observe));
+    const s = scanModule(name, objects, trees.objtree, env, observe);
+    // Its kept form made now, as the other threads make theirs: the work is shared out with the
+    // modules, rather than left to this thread once all are scanned.
+    if (observe) s.stored = storedScan(s);
+    out.set(name, s);
     for (let w = 0; w < others.length; w++) while (receive(w));
   }
   const batches = await Promise.all(others.map((o) => o.done));
