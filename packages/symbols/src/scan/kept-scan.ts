@@ -14,6 +14,7 @@ import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomicAsync } from '@nx-kbuild/diagnostics';
 import { fewChanges, forgetSignatures, isFact, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
+import { forgetHideSets } from './macros';
 import { HeaderIndexCache } from './header-index-cache';
 import { indexFactNow } from './index-facts';
 import type { IndexIdentity } from '../imports/kept-predictions';
@@ -116,6 +117,7 @@ const storedModule = (m: KeptModule, entries: [string, string][], paths: Observa
 export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism(), hold = false): Promise<KeptTreeScan> {
   // What this process saw of the files before (a long-lived one, or a test's earlier run) may have changed.
   forgetIncludeFiles();
+  forgetHideSets();
   forgetSignatures();
   const compiler = treeCompilerMacros(o.objects);
   const key = scanKey(o, compiler);

@@ -104,22 +104,6 @@ export interface Expander {
   lookup: Lookup;
   /** Names left alone even when defined (the scanner reads their invocations). */
   stop?: ReadonlySet<string>;
-  /**
-   * Whether expanding `name` can never produce a `stop` name (except by pasting tokens): such a
-   * macro met while rescanning is left unexpanded when it pastes nothing and its arguments name
-   * nothing that can (what it would expand to is not read). Arguments are expanded in full: a
-   * dispatch pastes what they expand to (`IS_MODULE(cfg)` to 1).
-   */
-  inert?: (name: string) => boolean;
-}
-
-/** Whether a macro's body pastes tokens (##), kept per definition. */
-const pastes = new WeakMap<Macro, boolean>();
-
-function pasting(m: Macro): boolean {
-  let p = pastes.get(m);
-  if (p === undefined) pastes.set(m, (p = m.body.some((t) => t.text === '##')));
-  return p;
 }
 
 /** Expands every macro in `input`, rescanning until nothing is left to expand. */
@@ -137,12 +121,6 @@ export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): 
     }
     const m = ex.lookup(t.text);
     if (!m) {
-      out.push(t);
-      i++;
-      continue;
-    }
-    const inert = ex.inert !== undefined && ex.inert(t.text) && !pasting(m);
-    if (inert && !m.params) {
       out.push(t);
       i++;
       continue;
@@ -169,11 +147,6 @@ export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): 
     } else if (args.length !== m.params.length && !(m.params.length === 1 && args.length === 0)) {
       throw new MacroSyntaxError(`macro "${m.name}" passed ${args.length} arguments, but takes ${m.params.length}`, t.line);
     }
-    if (inert && call.args.every((a) => a.every((x) => x.kind !== Kind.Identifier || ex.inert!(x.text)))) {
-      for (let k = i; k <= call.close; k++) out.push(work[k]);
-      i = call.close + 1;
-      continue;
-    }
     const rep = substitute(m, args, hide, t, ex, depth);
     work.splice(i, call.close - i + 1, ...rep);
   }
@@ -191,7 +164,6 @@ function joinWithCommas(args: ExpandToken[][], line: number): ExpandToken[] {
 
 function substitute(m: Macro, args: ExpandToken[][], hide: ReadonlySet<string>, site: Token, ex: Expander, depth: number): ExpandToken[] {
   const params = m.params ?? [];
-  const full: Expander = ex.inert ? { lookup: ex.lookup, stop: ex.stop } : ex;
   const expanded = new Map<number, ExpandToken[]>();
   const argOf = (name: string) => params.indexOf(name);
   const body = m.body;
@@ -230,7 +202,7 @@ function substitute(m: Macro, args: ExpandToken[][], hide: ReadonlySet<string>, 
       }
       let e = expanded.get(p);
       if (!e) {
-        e = expand(arg, full, depth + 1);
+        e = expand(arg, ex, depth + 1);
         expanded.set(p, e);
       }
       out.push(...e);
@@ -253,9 +225,14 @@ function substitute(m: Macro, args: ExpandToken[][], hide: ReadonlySet<string>, 
  * in every module) makes the same sets, so each is looked up from the one it extends or merges
  * rather than copied (copies were a sixth of what scanning a small module allocated).
  */
-const EMPTY_HIDE: ReadonlySet<string> = new Set();
+let EMPTY_HIDE: ReadonlySet<string> = new Set();
 const extended = new WeakMap<ReadonlySet<string>, Map<string, ReadonlySet<string>>>();
 const merged = new WeakMap<ReadonlySet<string>, WeakMap<ReadonlySet<string>, ReadonlySet<string>>>();
+
+/** Lets go of every hide set made (each is reachable from the empty one): before scanning a tree. */
+export function forgetHideSets(): void {
+  EMPTY_HIDE = new Set();
+}
 
 /** `set` with `name` added. */
 function withName(set: ReadonlySet<string> | undefined, name: string): ReadonlySet<string> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ExportOwners } from '../imports/predict';
 import { forgetIncludeFiles } from './include-files';
+import { forgetHideSets } from './macros';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
 import type { ScanDiagnostic, ScanEnvironment } from './source-scan';
 import {
@@ -232,6 +233,7 @@ export function assembleScan(groups: ReadonlyMap<string, unknown>, scans: Readon
 
 export async function scanTreeParallel(o: TreeScanOptions, threads = availableParallelism()): Promise<TreeScan> {
   forgetIncludeFiles(); // what this process read before may have changed
+  forgetHideSets();
   const compiler = treeCompilerMacros(o.objects);
   const env = scanEnvironment(o, compiler);
   const groups = objectsByModule(o.objects);

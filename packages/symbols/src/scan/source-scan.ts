@@ -158,7 +158,7 @@ interface ParsedDefine {
   refs: ReadonlySet<string>;
 }
 
-/** What a #define line's name stands for in a module: the names its body refers to. */
+/** The references of every definition that refers to nothing (one set, never changed). */
 const NO_REFS: ReadonlySet<string> = new Set();
 
 /**
@@ -401,8 +401,6 @@ class FileScope {
     return result;
   }
 
-  private readonly inert = (name: string): boolean => !this.relevant(name);
-
   /** Whether expanding `name` here can produce an export or a .modinfo entry. */
   private relevant(name: string): boolean {
     // Asked for every identifier of the code: the common answer (no) in as few lookups as may be.
@@ -580,9 +578,7 @@ class FileScope {
   private invocation(tokens: ExpandToken[], certain: boolean): void {
     let out: ExpandToken[];
     try {
-      // Only the primitives are read from what the invocation expands to: macros that cannot
-      // reach one (module_param's __module_param_call, THIS_MODULE, attributes) stay as written.
-      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES, inert: this.inert });
+      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES });
     } catch (e) {
       if (e instanceof MacroSyntaxError) {
         this.error(this.pendingFile, e.line, e.message);

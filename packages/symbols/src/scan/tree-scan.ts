@@ -149,7 +149,7 @@ export interface ModuleScan {
   errors: ScanDiagnostic[];
   unreadable: string[];
   observed?: Observed;
-  /** The kept form, when the scan came in it (from another thread or a kept file). */
+  /** The kept form: made as it was scanned (every thread makes it), or the form it came in (a kept file). */
   stored?: StoredModuleScan;
 }
 
