@@ -38,10 +38,13 @@ MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_int
 Imports are predicted from the sources (what they name, through header macros and inline
 functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
 
-/** With NX_KBUILD_STATS set, when each phase ended (seconds since the process started). */
-function phase(what: string): void {
-  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${what} at ${(performance.now() / 1000).toFixed(2)} s\n`);
+/** With NX_KBUILD_STATS set, a line of statistics on stderr. */
+function stats(line: string): void {
+  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${line}\n`);
 }
+
+/** When a phase ended (seconds since the process started), as a line of statistics. */
+const phase = (what: string) => stats(`${what} at ${(performance.now() / 1000).toFixed(2)} s`);
 
 function findModule(scan: TreeScan, name: string): ModuleSymbols {
   const norm = (s: string) => s.replace(/-/g, '_');
@@ -123,7 +126,7 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(tree.objects) };
   const { scan, observed, scanned, index, predictor, saved } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every);
   phase('scan done');
-  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${scanned.size} of ${scan.modules.size} modules scanned, the others kept\n`);
+  stats(`${scanned.size} of ${scan.modules.size} modules scanned, the others kept`);
   let headers: HeaderReferences | undefined;
   const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
   // Every module's imports will be asked for: the threads that scanned predict theirs meanwhile.
@@ -187,7 +190,7 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, 
   predictions.save();
   await saved; // the result is kept only with the scan it came from
   phase('scan and predictions kept');
-  if (process.env.NX_KBUILD_STATS) process.stderr.write(`nx-symbols: ${predictions.summary()}\n`);
+  stats(predictions.summary());
   const out = all.map((f) => `${f.file ? where(f, o.srctree) + ': ' : ''}${f.severity}: ${f.message}`);
   const errors = all.filter((f) => f.severity === 'error').length;
   out.push(`${scan.modules.size} modules checked (${dialect.description}): ${errors} errors, ${all.length - errors} warnings`);

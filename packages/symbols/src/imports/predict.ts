@@ -69,7 +69,7 @@ export class HeaderReferences {
   reaching(targets: Iterable<string>): Set<string> {
     const start = [...targets];
     // Many targets (the names of an edited shared header): every definition read once at once.
-    if (start.length > SEARCHES) this.allReferrers();
+    if (start.length > SEARCHES) return this.reachingAll(start);
     return closure(start, (name, found) => this.referrersOf(name, found));
   }
 
@@ -140,7 +140,7 @@ export class HeaderReferences {
     return this.exportReach.names;
   }
 
-  /** reaching(), every definition read (as many targets make it). */
+  /** reaching() with every definition read at once (what many targets need). */
   private reachingAll(targets: Iterable<string>): Set<string> {
     const referrers = this.allReferrers();
     return closure(targets, (name) => referrers.get(name) ?? []);
