@@ -24,8 +24,9 @@ export class MtimeCache {
   get(path: string): number | null {
     let t = this.times.get(path);
     if (t === undefined) {
+      // Before a build no object exists: no error thrown per missing one.
       try {
-        t = statSync(path).mtimeMs;
+        t = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? null;
       } catch {
         t = null;
       }
