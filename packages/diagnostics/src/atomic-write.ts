@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFile, writeFileSync, writeSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 
 /**
@@ -16,6 +17,13 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
 let asyncWrites = 0;
 
 /**
+ * fs's callback writeFile: the whole buffer in one request to libuv's threads (fs/promises'
+ * writeFile writes 512 KB at a time, each next piece started from this thread's event loop, so a
+ * large file was hardly written while this thread computed).
+ */
+const writeInOneRequest = promisify(writeFile);
+
+/**
  * writeFileAtomic on libuv's threads: a large kept file (the whole-tree scan, 130 MB) is written
  * while the process goes on computing. Each write has a temp file of its own.
  */
@@ -23,7 +31,7 @@ export async function writeFileAtomicAsync(path: string, content: Uint8Array): P
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp.${process.pid}.${asyncWrites++}`;
   try {
-    await writeFile(tmp, content);
+    await writeInOneRequest(tmp, content);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
