@@ -145,11 +145,13 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
     }
     return built;
   };
-  if (!indexObserved) env();
-  const index: string = indexObserved ? observationsDigest(indexObserved) : '';
+  // With nothing kept, every module is scanned: the index is built once the other threads are
+  // started (they build theirs meanwhile).
+  if (!indexObserved && kept) env();
+  const keptIndex: string | undefined = indexObserved && observationsDigest(indexObserved);
   // With another index (a shared header changed), a kept module stands while what its scan read of
   // the index (its facts, index-facts.ts) reads the same in the new one.
-  const sameIndex: boolean = kept?.index === index;
+  const sameIndex: boolean = kept !== undefined && kept.index === keptIndex;
   const groups = objectsByModule(o.objects);
 
   const scans = new Map<string, ModuleScan>();
@@ -166,11 +168,13 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const stale = new Map([...groups].filter(([name]) => !scans.has(name)));
   let predictor: RemotePredictor | undefined;
   if (stale.size > 0) {
-    const scanned = await scanModules(o, compiler, env(), stale, threads, true, hold);
+    const scanned = await scanModules(o, compiler, env, stale, threads, true, hold);
     for (const [name, s] of scanned.scans) scans.set(name, s);
     predictor = scanned.predictor;
   }
   const scan = assembleScan(groups, scans, env);
+  if (!indexObserved) env();
+  const index = keptIndex ?? observationsDigest(indexObserved!);
 
   // Every module's record, with what it observed; the result depends on all of it.
   const observed: Observed = new Map(indexObserved);

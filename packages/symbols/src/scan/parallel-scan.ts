@@ -157,14 +157,15 @@ const MODULES_PER_EXTRA_THREAD = 64;
 
 /**
  * Scans `groups` (module → its objects), this thread with `env`, other threads with their own
- * index when there are enough modules to share. With `observe`, each module's result carries what
- * its scan read or looked up. With `hold`, the other threads keep their modules and are returned
- * as a predictor (to be closed).
+ * index when there are enough modules to share. `env` may be a function: this thread's index is
+ * then built after the other threads are started, while they build theirs. With `observe`, each
+ * module's result carries what its scan read or looked up. With `hold`, the other threads keep
+ * their modules and are returned as a predictor (to be closed).
  */
 export async function scanModules(
   trees: ScanTrees,
   compiler: ReadonlyMap<string, string>,
-  env: ScanEnvironment,
+  environment: ScanEnvironment | (() => ScanEnvironment),
   groups: ReadonlyMap<string, readonly TreeObject[]>,
   threads: number,
   observe: boolean,
@@ -177,6 +178,7 @@ export async function scanModules(
   const plain = n > 1 ? modules.map(([name, l]): [string, PlainObject[]] => [name, l.map(plainObject)]) : [];
   const others = Array.from({ length: n - 1 }, () => runWorker({ options, compiler: [...compiler], modules: plain, next, observe, hold }));
   const out = new Map<string, ModuleScan>();
+  const env = typeof environment === 'function' ? environment() : environment;
   const received = others.map(() => 0);
   const receive = (w: number): boolean => {
     const m = receiveMessageOnPort(others[w].port);
