@@ -156,9 +156,9 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
 const MODULES_PER_EXTRA_THREAD = 64;
 
 /**
- * Scans `groups` (module → its objects), this thread with `env`, other threads with their own
- * index when there are enough modules to share. `env` may be a function: this thread's index is
- * then built after the other threads are started, while they build theirs. With `observe`, each
+ * Scans `groups` (module → its objects), this thread with `environment`, other threads with their
+ * own index when there are enough modules to share. `environment` may be a function: this thread's
+ * index is then built after the other threads are started, while they build theirs. With `observe`, each
  * module's result carries what its scan read or looked up. With `hold`, the other threads keep
  * their modules and are returned as a predictor (to be closed).
  */
