@@ -12,6 +12,8 @@ TREE_COPY_NAME=nx-kbuild-kept-check
 source "$(dirname "$0")/tree-copy.sh"
 CHECK=(node "$ROOT/packages/symbols/dist/cli.js" --srctree "$WORK/src" --objtree "$OUT" check)
 KEPT="$OUT/.nx-kbuild/symbols-check.json"
+# A run's output without its statistics lines (what was scanned and predicted, when each phase ended).
+findings() { grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$1"; }
 
 "${CHECK[@]}" > "$WORK/first.txt" 2>&1 || { tail -5 "$WORK/first.txt" >&2; exit 1; }
 echo "first check: $(tail -n 1 "$WORK/first.txt")"
@@ -42,7 +44,7 @@ echo "after the edit: $(tail -n 1 "$WORK/third.txt")"
 append drivers/net/ethernet/realtek/r8169_main.c '/* edited */'
 NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/third-again.txt" 2>&1 || true
 grep -q 'nx-symbols: 1 of [0-9]* modules scanned' "$WORK/third-again.txt" || { grep 'modules scanned' "$WORK/third-again.txt" >&2; echo 'expected one module scanned' >&2; exit 1; }
-cmp -s <(grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$WORK/third.txt") <(grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$WORK/third-again.txt") || { echo 'the kept scan read back with its changes gives another result' >&2; exit 1; }
+cmp -s <(findings "$WORK/third.txt") <(findings "$WORK/third-again.txt") || { echo 'the kept scan read back with its changes gives another result' >&2; exit 1; }
 echo "another source edited: $(grep 'modules scanned' "$WORK/third-again.txt" | sed 's/^nx-symbols: //'), the same findings"
 
 # A shared header edited: a line added at the top of include/linux/netdevice.h moves every
@@ -56,13 +58,13 @@ scanned=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules scanned.*/\1/p' "$
 predicted=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules predicted.*/\1/p' "$WORK/shared.txt")
 echo "shared header edited: $scanned modules scanned, $predicted predicted"
 [ "$scanned" -lt 1000 ] && [ "$predicted" -lt 2000 ] || { echo 'a shared header edit scanned or predicted (nearly) every module again' >&2; exit 1; }
-cmp -s <(grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$WORK/third.txt") <(grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$WORK/shared.txt") || { echo 'the shared header edit changed the findings' >&2; exit 1; }
+cmp -s <(findings "$WORK/third.txt") <(findings "$WORK/shared.txt") || { echo 'the shared header edit changed the findings' >&2; exit 1; }
 cp "$OUT/.nx-kbuild/symbols-imports.v8" "$WORK/kept-imports.v8"
 
 # The edited tree checked with nothing kept gives the same output.
 rm -f "$OUT"/.nx-kbuild/symbols-*
 "${CHECK[@]}" > "$WORK/fourth.txt" 2>&1 || true
-grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$WORK/shared.txt" | cmp -s - "$WORK/fourth.txt" || { echo 'the kept modules give another result than scanning everything:' >&2; diff <(grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$WORK/shared.txt") "$WORK/fourth.txt" | head >&2; exit 1; }
+findings "$WORK/shared.txt" | cmp -s - "$WORK/fourth.txt" || { echo 'the kept modules give another result than scanning everything:' >&2; diff <(findings "$WORK/shared.txt") "$WORK/fourth.txt" | head >&2; exit 1; }
 echo 'after the edit, checked with nothing kept: identical'
 # Every module's predicted imports, kept and predicted again where needed, against all predicted anew.
 node -e '
