@@ -128,7 +128,15 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
   phase('scan done');
   stats(`${scanned.size} of ${scan.modules.size} modules scanned, the others kept`);
   let headers: HeaderReferences | undefined;
-  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
+  // The threads that scanned have read the headers' references while this one finished: taken
+  // from them (the index is the same), not read again here.
+  const referrers = predictor
+    ? await predictor.referrers().catch((e: unknown) => {
+        predictor.close();
+        throw e;
+      })
+    : undefined;
+  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index, referrers)), (name) => !scanned.has(name));
   // Every module's imports will be asked for: the threads that scanned predict theirs meanwhile.
   if (predictor) {
     try {

@@ -28,8 +28,15 @@ try {
   done({ batches });
   if (hold) {
     const headers = new HeaderReferences(env.index);
+    // The main thread asks once it has every module and has kept them: until then this thread
+    // would wait idle, so it reads the headers' references now, which every prediction needs.
+    headers.prepare();
     results.on('message', (r: PredictRequest) => {
       let answer: PredictAnswer;
+      if ('referrers' in r) {
+        results.postMessage({ referrers: headers.referrerTable() } satisfies PredictAnswer);
+        return;
+      }
       try {
         const owners = new Map(r.owners);
         answer = { predicted: r.modules.map((name) => [name, predictedImports(held.get(name)!, owners, headers).symbols]) };

@@ -55,11 +55,9 @@ export interface WorkerInput {
   hold: boolean;
 }
 
-export interface PredictRequest {
-  owners: [string, string][];
-  modules: string[];
-}
-export type PredictAnswer = { predicted: [string, string[]][] } | { error: string };
+/** Predict these modules' imports (the thread holds them), or send the headers' references (HeaderReferences.referrerTable). */
+export type PredictRequest = { owners: [string, string][]; modules: string[] } | { referrers: true };
+export type PredictAnswer = { predicted: [string, string[]][] } | { referrers: Map<string, string[]> } | { error: string };
 
 /**
  * Threads that scanned modules and still hold them: they predict those modules' imports (as
@@ -69,6 +67,11 @@ export interface RemotePredictor {
   holds(module: string): boolean;
   /** Each module's predicted imports (sorted symbols), for modules some thread holds. */
   predict(owners: ExportOwners, modules: readonly string[]): Promise<Map<string, string[]>>;
+  /**
+   * The shared headers' references (HeaderReferences.referrerTable), which a thread reads while it
+   * waits for this one to finish scanning: this thread's own index is the same.
+   */
+  referrers(): Promise<Map<string, string[]>>;
   /** Ends the threads. */
   close(): void;
 }
@@ -125,13 +128,13 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
     t.port.unref();
   }
   const ask = (t: ScanThread, request: PredictRequest) =>
-    new Promise<[string, string[]][]>((resolve, reject) => {
+    new Promise<Exclude<PredictAnswer, { error: string }>>((resolve, reject) => {
       // Waiting for the answer keeps the process alive (a promise alone does not).
       t.port.ref();
       t.port.once('message', (a: PredictAnswer) => {
         t.port.unref();
         if ('error' in a) reject(new Error(a.error));
-        else resolve(a.predicted);
+        else resolve(a);
       });
       t.worker.once('error', reject);
       t.port.postMessage(request);
@@ -141,7 +144,12 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
     async predict(owners, modules) {
       const list = [...owners];
       const answers = await Promise.all(threads.map((t) => ask(t, { owners: list, modules: modules.filter((m) => t.modules.has(m)) })));
-      return new Map(answers.flat());
+      return new Map(answers.flatMap((a) => ('predicted' in a ? a.predicted : [])));
+    },
+    async referrers() {
+      const a = await ask(threads[0], { referrers: true });
+      if (!('referrers' in a)) throw new Error('a scan thread answered a request for references with predictions');
+      return a.referrers;
     },
     close() {
       for (const t of threads) void t.worker.terminate();
