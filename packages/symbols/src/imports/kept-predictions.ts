@@ -37,7 +37,7 @@ interface Kept {
  * references; not their lines), and the headers it #includes. Each list is one string (space-
  * separated; #includes NUL-separated): 200,000 names load as 6,000 strings, split when their header changes.
  */
-type HeaderNames = [file: string, names: string, digests: string, includes: string];
+export type HeaderNames = [file: string, names: string, digests: string, includes: string];
 
 /** The header index a prediction is made with: kept-scan's digest of its files, and those files ([path, signature]). */
 export interface IndexIdentity {
@@ -46,7 +46,7 @@ export interface IndexIdentity {
 }
 
 /** HeaderNames of the indexed headers (of those of `only`, when given). */
-function headersOf(index: HeaderIndex, only?: ReadonlySet<string>): HeaderNames[] {
+export function headersOf(index: HeaderIndex, only?: ReadonlySet<string>): HeaderNames[] {
   const byFile = new Map<string, Map<string, string[]>>();
   const add = (file: string, name: string, text: string) => {
     if (only && !only.has(file)) return;
@@ -164,6 +164,14 @@ export class KeptPredictions {
     return this.reusable(m.name) && !this.touched(m) ? this.old.get(m.name) : undefined;
   }
 
+  /** headersOf(the index), read by another thread (takeHeaderNames). */
+  private headerNames?: HeaderNames[];
+
+  /** Uses headersOf(the index) read by another thread with the same index, for save(). */
+  takeHeaderNames(names: HeaderNames[]): void {
+    this.headerNames = names;
+  }
+
   /** Predictions made ahead of imports(), by prefetch. */
   private readonly fresh = new Map<string, string[]>();
 
@@ -201,7 +209,7 @@ export class KeptPredictions {
   /** Writes what was predicted, when anything was. */
   save(): void {
     if (this.predicted === 0 && this.now.size === this.old.size && this.moved.size === 0 && !this.otherIndex) return;
-    const headers = this.keptHeaders ?? headersOf(this.headers().index);
+    const headers = this.keptHeaders ?? this.headerNames ?? headersOf(this.headers().index);
     writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now], index: this.index.digest, indexFiles: [...this.index.files], headers } satisfies Kept));
   }
 }

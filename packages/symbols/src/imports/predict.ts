@@ -49,13 +49,7 @@ export class HeaderReferences {
   /** Per name, built once: a prediction asks for the same names for every module. */
   private readonly byName = new Map<string, readonly HeaderReference[]>();
 
-  /** `referrers`: referrerTable() of the same index, read by another thread (it takes half a second to read). */
-  constructor(
-    readonly index: HeaderIndex,
-    referrers?: Map<string, string[]>,
-  ) {
-    this.referrers = referrers;
-  }
+  constructor(readonly index: HeaderIndex) {}
 
   /** The shared headers reached from `direct` through the headers' own #includes (any branch). */
   visible(direct: Iterable<string>): ReadonlySet<string> {
@@ -118,14 +112,14 @@ export class HeaderReferences {
     return out;
   }
 
-  /** Reads every definition's references now (what a thread that will predict does while it would wait). */
-  prepare(): void {
-    this.allReferrers();
-  }
-
   /** The names whose header definitions refer to each name (every definition read), for another thread's HeaderReferences of the same index. */
   referrerTable(): Map<string, string[]> {
     return this.allReferrers();
+  }
+
+  /** Uses referrerTable() of the same index, read by another thread (it takes half a second to read), unless read here already. */
+  takeReferrers(table: Map<string, string[]>): void {
+    this.referrers ??= table;
   }
 
   private allReferrers(): Map<string, string[]> {

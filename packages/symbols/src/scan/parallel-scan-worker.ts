@@ -1,14 +1,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { headersOf } from '../imports/kept-predictions';
 import { predictedImports } from '../imports/module-imports';
 import { HeaderReferences } from '../imports/predict';
-import { BATCH, toWorker, type PredictAnswer, type PredictRequest, type WorkerDone, type WorkerInput, type WorkerModuleScan } from './parallel-scan';
+import { BATCH, toWorker, type IndexTables, type PredictAnswer, type PredictRequest, type WorkerDone, type WorkerInput, type WorkerModuleScan } from './parallel-scan';
 import { plainToObject, scanEnvironment, scanModule, type ModuleSymbols } from './tree-scan';
 
-const { options, compiler, modules, next, results, observe, hold } = workerData as WorkerInput;
+const { options, compiler, modules, next, results, tables, observe, hold } = workerData as WorkerInput;
 const done = (m: WorkerDone) => parentPort!.postMessage(m);
 try {
   // The index is this thread's own: what it reads is the main thread's to record.
   const env = scanEnvironment({ ...options, config: new Map(options.config) }, new Map(compiler));
+  // A thread that will predict reads what the main thread would read of the same index once every
+  // module is scanned (see IndexTables), now: on a small heap, off the main thread's last phase.
+  const headers = hold ? new HeaderReferences(env.index) : undefined;
+  if (headers) tables.postMessage({ referrers: headers.referrerTable(), headerNames: headersOf(env.index) } satisfies IndexTables);
   const held = new Map<string, ModuleSymbols>();
   let batch: WorkerModuleScan[] = [];
   let batches = 0;
@@ -26,17 +31,9 @@ try {
   }
   if (batch.length > 0) send();
   done({ batches });
-  if (hold) {
-    const headers = new HeaderReferences(env.index);
-    // The main thread asks once it has every module and has kept them: until then this thread
-    // would wait idle, so it reads the headers' references now, which every prediction needs.
-    headers.prepare();
+  if (headers) {
     results.on('message', (r: PredictRequest) => {
       let answer: PredictAnswer;
-      if ('referrers' in r) {
-        results.postMessage({ referrers: headers.referrerTable() } satisfies PredictAnswer);
-        return;
-      }
       try {
         const owners = new Map(r.owners);
         answer = { predicted: r.modules.map((name) => [name, predictedImports(held.get(name)!, owners, headers).symbols]) };

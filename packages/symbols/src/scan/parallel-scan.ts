@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { HeaderNames } from '../imports/kept-predictions';
 import type { ExportOwners } from '../imports/predict';
 import { forgetIncludeFiles } from './include-files';
 import { forgetHideSets } from './macros';
@@ -47,6 +48,8 @@ export interface WorkerInput {
   next: Int32Array;
   /** Where the worker sends its modules (WorkerModuleScan[] batches). */
   results: MessagePort;
+  /** Where a worker that holds its modules sends its IndexTables, before it scans. */
+  tables: MessagePort;
   observe: boolean;
   /**
    * Whether the worker keeps its modules after scanning them, to predict their imports when asked
@@ -55,9 +58,22 @@ export interface WorkerInput {
   hold: boolean;
 }
 
-/** Predict these modules' imports (the thread holds them), or send the headers' references (HeaderReferences.referrerTable). */
-export type PredictRequest = { owners: [string, string][]; modules: string[] } | { referrers: true };
-export type PredictAnswer = { predicted: [string, string[]][] } | { referrers: Map<string, string[]> } | { error: string };
+/**
+ * What the main thread reads of its header index once every module is scanned, read by a thread
+ * that will predict before it scans (the index is the same) and sent then: the headers'
+ * references (HeaderReferences.referrerTable) and names (headersOf). On the main thread, holding
+ * every module, they took two seconds; sent at the end, half a second.
+ */
+export interface IndexTables {
+  referrers: Map<string, string[]>;
+  headerNames: HeaderNames[];
+}
+
+export interface PredictRequest {
+  owners: [string, string][];
+  modules: string[];
+}
+export type PredictAnswer = { predicted: [string, string[]][] } | { error: string };
 
 /**
  * Threads that scanned modules and still hold them: they predict those modules' imports (as
@@ -67,11 +83,8 @@ export interface RemotePredictor {
   holds(module: string): boolean;
   /** Each module's predicted imports (sorted symbols), for modules some thread holds. */
   predict(owners: ExportOwners, modules: readonly string[]): Promise<Map<string, string[]>>;
-  /**
-   * The shared headers' references (HeaderReferences.referrerTable), which a thread reads while it
-   * waits for this one to finish scanning: this thread's own index is the same.
-   */
-  referrers(): Promise<Map<string, string[]>>;
+  /** The IndexTables a thread read. */
+  tables(): IndexTables;
   /** Ends the threads. */
   close(): void;
 }
@@ -104,21 +117,23 @@ function largestFirst(groups: ReadonlyMap<string, readonly TreeObject[]>): [stri
 
 interface ScanThread {
   port: MessagePort;
+  tables: MessagePort;
   done: Promise<number>;
   worker: Worker;
   /** The modules it scanned (filled as its batches arrive). */
   modules: Set<string>;
 }
 
-function runWorker(input: Omit<WorkerInput, 'results'>): ScanThread {
+function runWorker(input: Omit<WorkerInput, 'results' | 'tables'>): ScanThread {
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(WORKER, { workerData: { ...input, results: port2 }, transferList: [port2] });
+  const tables = new MessageChannel();
+  const worker = new Worker(WORKER, { workerData: { ...input, results: port2, tables: tables.port2 }, transferList: [port2, tables.port2] });
   const done = new Promise<number>((resolve, reject) => {
     worker.once('message', (m: WorkerDone) => ('error' in m ? reject(new Error(m.error)) : resolve(m.batches)));
     worker.once('error', reject);
   });
   done.catch(() => undefined); // reported when awaited
-  return { port: port1, done, worker, modules: new Set() };
+  return { port: port1, tables: tables.port1, done, worker, modules: new Set() };
 }
 
 function remotePredictor(threads: ScanThread[]): RemotePredictor {
@@ -128,13 +143,13 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
     t.port.unref();
   }
   const ask = (t: ScanThread, request: PredictRequest) =>
-    new Promise<Exclude<PredictAnswer, { error: string }>>((resolve, reject) => {
+    new Promise<[string, string[]][]>((resolve, reject) => {
       // Waiting for the answer keeps the process alive (a promise alone does not).
       t.port.ref();
       t.port.once('message', (a: PredictAnswer) => {
         t.port.unref();
         if ('error' in a) reject(new Error(a.error));
-        else resolve(a);
+        else resolve(a.predicted);
       });
       t.worker.once('error', reject);
       t.port.postMessage(request);
@@ -144,15 +159,19 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
     async predict(owners, modules) {
       const list = [...owners];
       const answers = await Promise.all(threads.map((t) => ask(t, { owners: list, modules: modules.filter((m) => t.modules.has(m)) })));
-      return new Map(answers.flatMap((a) => ('predicted' in a ? a.predicted : [])));
+      return new Map(answers.flat());
     },
-    async referrers() {
-      const a = await ask(threads[0], { referrers: true });
-      if (!('referrers' in a)) throw new Error('a scan thread answered a request for references with predictions');
-      return a.referrers;
+    tables() {
+      // Sent before the thread scanned anything: here long since.
+      const m = receiveMessageOnPort(threads[0].tables);
+      if (m === undefined) throw new Error('a scan thread that predicts sent no index tables');
+      return m.message as IndexTables;
     },
     close() {
-      for (const t of threads) void t.worker.terminate();
+      for (const t of threads) {
+        t.tables.close();
+        void t.worker.terminate();
+      }
     },
   };
 }
@@ -211,7 +230,10 @@ export async function scanModules(
   // A worker's batches were sent before its last message, on its own port: each is there by now.
   batches.forEach((b, w) => {
     while (received[w] < b) if (!receive(w)) throw new Error(`a scan thread sent ${b} batches, ${received[w]} arrived`);
-    if (!hold) others[w].port.close();
+    if (!hold) {
+      others[w].port.close();
+      others[w].tables.close();
+    }
   });
   return { scans: out, predictor: hold && others.length > 0 ? remotePredictor(others) : undefined };
 }
