@@ -3,6 +3,7 @@ import { headersOf } from '../imports/kept-predictions';
 import { predictedImports } from '../imports/module-imports';
 import { HeaderReferences } from '../imports/predict';
 import { BATCH, toWorker, type IndexTables, type PredictAnswer, type PredictRequest, type WorkerDone, type WorkerInput, type WorkerModuleScan } from './parallel-scan';
+import { forgetIncludeFiles } from './include-files';
 import { plainToObject, scanEnvironment, scanModule, type ModuleSymbols } from './tree-scan';
 
 const { options, compiler, modules, next, results, tables, observe, hold } = workerData as WorkerInput;
@@ -30,6 +31,7 @@ try {
     if (batch.length === BATCH) send();
   }
   if (batch.length > 0) send();
+  forgetIncludeFiles();
   done({ batches });
   if (headers) {
     results.on('message', (r: PredictRequest) => {

@@ -226,6 +226,8 @@ export async function scanModules(
     out.set(name, s);
     for (let w = 0; w < others.length; w++) while (receive(w));
   }
+  // What the scan read of headers is not read again (what follows reads the index): let go.
+  forgetIncludeFiles();
   const batches = await Promise.all(others.map((o) => o.done));
   // A worker's batches were sent before its last message, on its own port: each is there by now.
   batches.forEach((b, w) => {
