@@ -29,6 +29,12 @@ interface Kept {
   index: string;
   indexFiles: [string, string][];
   headers: HeaderNames[];
+  /**
+   * HeaderReferences.referrerTable() of that index (each name's referrers space-separated), when it
+   * was read: with the same index, a run that predicts a few modules takes it instead of reading
+   * every definition again (half a second).
+   */
+  referrers?: [string, string][];
 }
 
 /**
@@ -91,6 +97,7 @@ export class KeptPredictions {
     this.key = createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0`).digest('hex');
     try {
       const kept = deserialize(readFileSync(file)) as Kept;
+      if (kept.key === this.key && kept.index === this.index.digest) this.keptReferrers = kept.referrers;
       if (kept.key === this.key && this.sameHeadersBut(kept)) {
         this.changedNames = this.moved.size;
         for (const [name, symbols] of kept.modules) this.old.set(name, symbols);
@@ -102,6 +109,20 @@ export class KeptPredictions {
       // nothing kept yet, or unreadable: predict every module
     }
     if (this.old.size === 0) this.moved.clear();
+  }
+
+  /** The kept referrers table, when the kept predictions were made with this index. */
+  private keptReferrers?: [string, string][];
+  /** The header references once this asked for them (with the kept referrers given to them). */
+  private references?: HeaderReferences;
+
+  /** The header references, given the kept referrers table the first time (unless they have read theirs). */
+  private referencesHere(): HeaderReferences {
+    if (!this.references) {
+      this.references = this.headers();
+      if (this.keptReferrers) this.references.takeReferrers(new Map(this.keptReferrers.map(([name, list]) => [name, list.split(' ')])));
+    }
+    return this.references;
   }
 
   /** How many names of changed shared headers `moved` holds (the rest are exports that moved). */
@@ -153,7 +174,7 @@ export class KeptPredictions {
     if (this.moved.size === 0) return false;
     let r = this.reaches.get(m.name);
     if (r === undefined) {
-      this.reach ??= this.headers().reaching(this.moved);
+      this.reach ??= this.referencesHere().reaching(this.moved);
       this.reaches.set(m.name, (r = mayReach(m, this.reach)));
     }
     return r;
@@ -184,7 +205,7 @@ export class KeptPredictions {
     const theirs = stale.filter((m) => remote.holds(m.name));
     const answer = theirs.length > 0 ? remote.predict(this.owners, theirs.map((m) => m.name)) : undefined;
     answer?.catch(() => undefined); // reported when awaited
-    for (const m of stale) if (!remote.holds(m.name)) this.fresh.set(m.name, predictedImports(m, this.owners, this.headers()).symbols);
+    for (const m of stale) if (!remote.holds(m.name)) this.fresh.set(m.name, predictedImports(m, this.owners, this.referencesHere()).symbols);
     if (answer) for (const [name, symbols] of await answer) this.fresh.set(name, symbols);
   }
 
@@ -193,7 +214,7 @@ export class KeptPredictions {
     if (symbols) this.predicted++;
     else symbols = this.kept(m);
     if (!symbols) {
-      symbols = predictedImports(m, this.owners, this.headers()).symbols;
+      symbols = predictedImports(m, this.owners, this.referencesHere()).symbols;
       this.predicted++;
     }
     this.now.set(m.name, symbols);
@@ -210,6 +231,9 @@ export class KeptPredictions {
   save(): void {
     if (this.predicted === 0 && this.now.size === this.old.size && this.moved.size === 0 && !this.otherIndex) return;
     const headers = this.keptHeaders ?? this.headerNames ?? headersOf(this.headers().index);
-    writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now], index: this.index.digest, indexFiles: [...this.index.files], headers } satisfies Kept));
+    // The referrers as read this time, or as kept with this index (not read only to be kept).
+    const table = this.references?.knownReferrers();
+    const referrers = table ? [...table].map(([name, list]): [string, string] => [name, list.join(' ')]) : this.keptReferrers;
+    writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now], index: this.index.digest, indexFiles: [...this.index.files], headers, referrers } satisfies Kept));
   }
 }

@@ -117,6 +117,11 @@ export class HeaderReferences {
     return this.allReferrers();
   }
 
+  /** referrerTable() if it has been read or given (undefined otherwise: not read only to be asked). */
+  knownReferrers(): Map<string, string[]> | undefined {
+    return this.referrers;
+  }
+
   /** Uses referrerTable() of the same index, read by another thread (it takes half a second to read), unless read here already. */
   takeReferrers(table: Map<string, string[]>): void {
     this.referrers ??= table;
