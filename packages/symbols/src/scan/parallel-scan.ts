@@ -62,7 +62,8 @@ export interface WorkerInput {
  * What the main thread reads of its header index once every module is scanned, read by a thread
  * that will predict before it scans (the index is the same) and sent then: the headers'
  * references (HeaderReferences.referrerTable) and names (headersOf). On the main thread, holding
- * every module, they took two seconds; sent at the end, half a second.
+ * every module, the names alone took 0.94 s (0.3 s in a fresh process); read by the other thread
+ * at the end and asked for, they took 0.5 s to arrive.
  */
 export interface IndexTables {
   referrers: Map<string, string[]>;
