@@ -128,15 +128,12 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
   phase('scan done');
   stats(`${scanned.size} of ${scan.modules.size} modules scanned, the others kept`);
   let headers: HeaderReferences | undefined;
-  const headersNow = () => (headers ??= new HeaderReferences(scan.index));
-  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), headersNow, (name) => !scanned.has(name));
+  const predictions = new KeptPredictions(join(trees.objtree, '.nx-kbuild', 'symbols-imports.v8'), index, exportOwners(scan.modules.values()), () => (headers ??= new HeaderReferences(scan.index)), (name) => !scanned.has(name));
   // Every module's imports will be asked for: the threads that scanned predict theirs meanwhile.
   if (predictor) {
     try {
       // What this thread would read of the index now, read by the threads that scanned (the index is the same).
-      const tables = predictor.tables();
-      headersNow().takeReferrers(tables.referrers);
-      predictions.takeHeaderNames(tables.headerNames);
+      predictions.takeIndexTables(predictor.tables());
       phase("the scan threads' index tables taken");
       await predictions.prefetch(scan.modules.values(), predictor);
     } finally {

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
-import type { RemotePredictor } from '../scan/parallel-scan';
+import type { IndexTables, RemotePredictor } from '../scan/parallel-scan';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import type { ModuleImports } from './module-imports';
 import { predictedImports } from './module-imports';
@@ -120,7 +120,7 @@ export class KeptPredictions {
   private referencesHere(): HeaderReferences {
     if (!this.references) {
       this.references = this.headers();
-      if (this.keptReferrers) this.references.takeReferrers(new Map(this.keptReferrers.map(([name, list]) => [name, list.split(' ')])));
+      if (this.keptReferrers && !this.references.knownReferrers()) this.references.takeReferrers(new Map(this.keptReferrers.map(([name, list]) => [name, list.split(' ')])));
     }
     return this.references;
   }
@@ -185,12 +185,13 @@ export class KeptPredictions {
     return this.reusable(m.name) && !this.touched(m) ? this.old.get(m.name) : undefined;
   }
 
-  /** headersOf(the index), read by another thread (takeHeaderNames). */
+  /** headersOf(the index), read by another thread (takeIndexTables). */
   private headerNames?: HeaderNames[];
 
-  /** Uses headersOf(the index) read by another thread with the same index, for save(). */
-  takeHeaderNames(names: HeaderNames[]): void {
-    this.headerNames = names;
+  /** Uses what another thread read of the same index: its references to predict, its header names for save(). */
+  takeIndexTables(tables: IndexTables): void {
+    this.headers().takeReferrers(tables.referrers);
+    this.headerNames = tables.headerNames;
   }
 
   /** Predictions made ahead of imports(), by prefetch. */

@@ -14,7 +14,7 @@ try {
   // A thread that will predict reads what the main thread would read of the same index once every
   // module is scanned (see IndexTables), now: on a small heap, off the main thread's last phase.
   const headers = hold ? new HeaderReferences(env.index) : undefined;
-  if (headers) tables.postMessage({ referrers: headers.referrerTable(), headerNames: headersOf(env.index) } satisfies IndexTables);
+  if (headers && tables) tables.postMessage({ referrers: headers.referrerTable(), headerNames: headersOf(env.index) } satisfies IndexTables);
   const held = new Map<string, ModuleSymbols>();
   let batch: WorkerModuleScan[] = [];
   let batches = 0;

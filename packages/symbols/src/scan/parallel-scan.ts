@@ -48,8 +48,8 @@ export interface WorkerInput {
   next: Int32Array;
   /** Where the worker sends its modules (WorkerModuleScan[] batches). */
   results: MessagePort;
-  /** Where a worker that holds its modules sends its IndexTables, before it scans. */
-  tables: MessagePort;
+  /** Where the first worker that holds its modules sends its IndexTables, before it scans (one is enough). */
+  tables?: MessagePort;
   observe: boolean;
   /**
    * Whether the worker keeps its modules after scanning them, to predict their imports when asked
@@ -118,23 +118,25 @@ function largestFirst(groups: ReadonlyMap<string, readonly TreeObject[]>): [stri
 
 interface ScanThread {
   port: MessagePort;
-  tables: MessagePort;
+  /** Where its IndexTables come, when it reads them. */
+  tables?: MessagePort;
   done: Promise<number>;
   worker: Worker;
   /** The modules it scanned (filled as its batches arrive). */
   modules: Set<string>;
 }
 
-function runWorker(input: Omit<WorkerInput, 'results' | 'tables'>): ScanThread {
+function runWorker(input: Omit<WorkerInput, 'results' | 'tables'>, readTables: boolean): ScanThread {
   const { port1, port2 } = new MessageChannel();
-  const tables = new MessageChannel();
-  const worker = new Worker(WORKER, { workerData: { ...input, results: port2, tables: tables.port2 }, transferList: [port2, tables.port2] });
+  const tables = readTables ? new MessageChannel() : undefined;
+  const transferList = tables ? [port2, tables.port2] : [port2];
+  const worker = new Worker(WORKER, { workerData: { ...input, results: port2, tables: tables?.port2 }, transferList });
   const done = new Promise<number>((resolve, reject) => {
     worker.once('message', (m: WorkerDone) => ('error' in m ? reject(new Error(m.error)) : resolve(m.batches)));
     worker.once('error', reject);
   });
   done.catch(() => undefined); // reported when awaited
-  return { port: port1, tables: tables.port1, done, worker, modules: new Set() };
+  return { port: port1, tables: tables?.port1, done, worker, modules: new Set() };
 }
 
 function remotePredictor(threads: ScanThread[]): RemotePredictor {
@@ -164,13 +166,13 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
     },
     tables() {
       // Sent before the thread scanned anything: here long since.
-      const m = receiveMessageOnPort(threads[0].tables);
+      const m = threads[0].tables && receiveMessageOnPort(threads[0].tables);
       if (m === undefined) throw new Error('a scan thread that predicts sent no index tables');
       return m.message as IndexTables;
     },
     close() {
       for (const t of threads) {
-        t.tables.close();
+        t.tables?.close();
         void t.worker.terminate();
       }
     },
@@ -204,7 +206,7 @@ export async function scanModules(
   const next = new Int32Array(new SharedArrayBuffer(4));
   const options = { srctree: trees.srctree, objtree: trees.objtree, srcarch: trees.srcarch, config: [...trees.config] };
   const plain = n > 1 ? modules.map(([name, l]): [string, PlainObject[]] => [name, l.map(plainObject)]) : [];
-  const others = Array.from({ length: n - 1 }, () => runWorker({ options, compiler: [...compiler], modules: plain, next, observe, hold }));
+  const others = Array.from({ length: n - 1 }, (_, w) => runWorker({ options, compiler: [...compiler], modules: plain, next, observe, hold }, hold && w === 0));
   const out = new Map<string, ModuleScan>();
   const env = typeof environment === 'function' ? environment() : environment;
   const received = others.map(() => 0);
@@ -233,10 +235,7 @@ export async function scanModules(
   // A worker's batches were sent before its last message, on its own port: each is there by now.
   batches.forEach((b, w) => {
     while (received[w] < b) if (!receive(w)) throw new Error(`a scan thread sent ${b} batches, ${received[w]} arrived`);
-    if (!hold) {
-      others[w].port.close();
-      others[w].tables.close();
-    }
+    if (!hold) others[w].port.close();
   });
   return { scans: out, predictor: hold && others.length > 0 ? remotePredictor(others) : undefined };
 }
