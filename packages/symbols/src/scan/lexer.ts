@@ -1,8 +1,9 @@
 /**
  * The C lexer of the symbol scanner. A file is split into directive lines (`#if …`, with
  * backslash continuations joined and comments removed, tokenized) and the code spans between
- * them, which are kept as offsets: most code is only searched for identifiers (scanIdentifiers)
- * and tokenized (lexTokens) from the point where a macro of interest is invoked. Numbers,
+ * them, which are kept as offsets (lex: headers, read by many sources); a source, read once, is
+ * read directive by directive instead (SourceReader). Most code is only searched for identifiers
+ * (scanIdentifiers) and tokenized (lexTokens) from the point where a macro of interest is invoked. Numbers,
  * strings and character literals are single tokens (string values matter: namespaces are strings).
  */
 export const enum Kind {
@@ -221,30 +222,104 @@ export function lex(text: string, tokenize = true): LexLine[] {
   for (;;) {
     const span = skipCode(cur, lineStart);
     if (span) out.push(span);
-    if (!cur.next()) break; // the "#" of a directive
-    const directive: DirectiveLine = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop, memo: undefined };
+    const directive = readDirective(cur, tokenize);
+    if (!directive) break;
     out.push(directive);
-    for (;;) {
-      const pos = cur.pos;
-      const line = cur.line;
-      if (!cur.next()) break;
-      if (cur.newline) {
-        // The directive ended at the newline: the code scan starts again from there.
-        cur.pos = pos;
-        cur.line = line;
-        break;
-      }
-      if (directive.directive === '' && directive.start === directive.end && cur.kind === Kind.Identifier) {
-        directive.directive = text.slice(cur.start, cur.stop);
-        directive.start = directive.end = cur.stop;
-        continue;
-      }
-      if (tokenize) directive.tokens.push(cur.token());
-      directive.end = cur.stop;
-    }
     lineStart = false;
   }
   return out;
+}
+
+/** The directive line whose "#" is the cursor's next token (undefined at the end of the text). */
+function readDirective(cur: Cursor, tokenize: boolean): DirectiveLine | undefined {
+  if (!cur.next()) return undefined; // the "#" of a directive
+  const text = cur.text;
+  const directive: DirectiveLine = { directive: '', tokens: [], line: cur.tokenLine, start: cur.stop, end: cur.stop, memo: undefined };
+  for (;;) {
+    const pos = cur.pos;
+    const line = cur.line;
+    if (!cur.next()) break;
+    if (cur.newline) {
+      // The directive ended at the newline: the code scan starts again from there.
+      cur.pos = pos;
+      cur.line = line;
+      break;
+    }
+    if (directive.directive === '' && directive.start === directive.end && cur.kind === Kind.Identifier) {
+      directive.directive = text.slice(cur.start, cur.stop);
+      directive.start = directive.end = cur.stop;
+      continue;
+    }
+    if (tokenize) directive.tokens.push(cur.token());
+    directive.end = cur.stop;
+  }
+  return directive;
+}
+
+/**
+ * A source file read in one pass, directive by directive: the code before each directive is
+ * either skipped (a branch not compiled) or scanned for identifiers by the reader's user, which
+ * stops at the directive's "#" (scanIdentifiers with a DirectiveStop) and moves the reader there.
+ * lex() delimits all code first and the scan then reads most of it again: for sources, read
+ * once, that was a tenth of the scan.
+ */
+export class SourceReader {
+  private readonly cur: Cursor;
+  /** Nothing but blanks and comments since the start of the line (only at the start of the file). */
+  private lineStart = true;
+
+  constructor(readonly text: string) {
+    this.cur = new Cursor(text, 0, text.length, 1);
+  }
+
+  /** Where the code after the last directive starts (offset, line, and whether a "#" there is a directive). */
+  get pos(): number {
+    return this.cur.pos;
+  }
+  get line(): number {
+    return this.cur.line;
+  }
+  get atLineStart(): boolean {
+    return this.lineStart;
+  }
+
+  /** Skips the code before the next directive; returns the directive (undefined at the end). */
+  skip(): DirectiveLine | undefined {
+    skipCode(this.cur, this.lineStart);
+    return this.directive();
+  }
+
+  /**
+   * The code from `start` (on `line`, after the start of a line) to the next directive, as lex()
+   * delimits it; the reader is left at the directive.
+   */
+  spanFrom(start: number, line: number): CodeSpan | undefined {
+    this.cur.pos = start;
+    this.cur.line = line;
+    return skipCode(this.cur, false);
+  }
+
+  /** The directive whose "#" is at `pos` (on `line`), or the end of the text when `pos` is there. */
+  directiveAt(pos: number, line: number): DirectiveLine | undefined {
+    this.cur.pos = pos;
+    this.cur.line = line;
+    return this.directive();
+  }
+
+  /** The directive at the reader's position. */
+  directive(): DirectiveLine | undefined {
+    this.lineStart = false;
+    return readDirective(this.cur, true);
+  }
+}
+
+/** Where scanIdentifiers stopped at a directive: set when it returns at a directive's "#". */
+export interface DirectiveStop {
+  /** In: the scan starts at the start of a line (a "#" before any other token starts a directive). */
+  lineStart: boolean;
+  /** Out: it stopped at a directive (the offset returned is its "#"), on `line`. */
+  found: boolean;
+  line: number;
 }
 
 /**
@@ -373,9 +448,10 @@ const BY_NAME = new Set(['symbol_get', 'symbol_put', 'symbol_request', 'dvb_atta
 
 /**
  * The tokens of a macro invocation at `start`: the name and, when "(" follows, its arguments up
- * to the matching ")" (or the end of text[start, end)). Returns where the code after it starts.
+ * to the matching ")" (or the end of text[start, end), or with `stopAtDirective` the next directive
+ * line). Returns where the code after it starts.
  */
-export function lexInvocation(text: string, start: number, end: number, line: number): { tokens: Token[]; next: number; line: number } {
+export function lexInvocation(text: string, start: number, end: number, line: number, stopAtDirective = false): { tokens: Token[]; next: number; line: number } {
   const cur = new Cursor(text, start, end, line);
   const tokens: Token[] = [];
   if (!cur.next()) return { tokens, next: end, line };
@@ -386,6 +462,7 @@ export function lexInvocation(text: string, start: number, end: number, line: nu
   while (cur.next()) {
     const c = cur.kind === Kind.Punct && cur.stop - cur.start === 1 ? text.charCodeAt(cur.start) : 0;
     if (depth === 0 && c !== 40) break;
+    if (c === 35 && cur.newline && stopAtDirective) break;
     tokens.push(cur.token());
     if (c === 40) depth++;
     else if (c === 41 && --depth === 0) {
@@ -418,8 +495,11 @@ export function scanIdentifiers(
   line: number,
   visit: (name: string, offset: number, line: number, reference: boolean) => boolean,
   declared?: (name: string) => void,
+  directives?: DirectiveStop,
 ): number {
   const cur = new Cursor(text, start, end, line);
+  // The first token is on a new line when the scan starts at one (the start of a file).
+  let firstOnLine = directives?.lineStart ?? false;
   let notReference = false;
   let byName = false;
   let byNameArgument = false;
@@ -436,6 +516,8 @@ export function scanIdentifiers(
   let pointerStage = 0;
   let pointerName: string | undefined;
   while (cur.next()) {
+    const lineStarts = firstOnLine || cur.newline;
+    firstOnLine = false;
     if (definedAfterParams !== undefined) {
       // `static int acp_init(struct acp *a) {`: the module defines a function of that name.
       if (declared && cur.kind === Kind.Punct && text.charCodeAt(cur.start) === 123) declared(definedAfterParams);
@@ -458,6 +540,11 @@ export function scanIdentifiers(
     } else if (cur.kind === Kind.Punct) {
       const c = text.charCodeAt(cur.start);
       const one = cur.stop - cur.start === 1;
+      if (c === 35 && one && lineStarts && directives !== undefined) {
+        directives.found = true;
+        directives.line = cur.tokenLine;
+        return cur.start;
+      }
       if (candidate !== undefined && declared && one && (c === 59 || c === 61 || c === 44 || c === 91 || c === 41 || c === 58)) declared(candidate);
       if (pointerStage === 5 && one && (c === 40 || c === 91) && declared) declared(pointerName!);
       pointerStage = !one ? 0 : pointerStage === 1 && c === 40 ? 2 : pointerStage === 2 && c === 42 ? 3 : pointerStage === 4 && c === 41 ? 5 : 0;

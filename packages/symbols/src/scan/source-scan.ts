@@ -15,7 +15,7 @@ import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from 
 import { noteDefinitions, noteFollowed, noteIncludedBy, noteRelevant } from './index-facts';
 import type { DefinedNames } from './defined-names';
 import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
-import { isReferencePosition, Kind, lex, lexInvocation, lexTokens, scanIdentifiers, type CodeSpan, type DirectiveLine, type LexLine, type Token } from './lexer';
+import { isReferencePosition, Kind, lexInvocation, lexTokens, scanIdentifiers, SourceReader, type CodeSpan, type DirectiveLine, type DirectiveStop, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
 
 /** What export.h and moduleparam.h reduce every export and .modinfo macro to. */
@@ -481,28 +481,15 @@ class FileScope {
       this.feed(lexTokens(text, span.start, span.end, span.line), certain, collectIds);
       return;
     }
-    const ids = this.result.identifiers;
+    const visit = this.visitor(collectIds);
     const declared = collectIds ? (name: string) => this.result.declared.add(name) : undefined;
     let pos = span.start;
     let line = span.line;
     while (pos < span.end) {
-      let at = line;
-      const stop = scanIdentifiers(
-        text,
-        pos,
-        span.end,
-        line,
-        (name, _offset, l, reference) => {
-          if (reference && collectIds) ids.add(name);
-          if (!this.relevant(name)) return false;
-          at = l;
-          return true;
-        },
-        declared,
-      );
+      const stop = scanIdentifiers(text, pos, span.end, line, visit, declared);
       if (stop >= span.end) return;
       // Only the invocation is read as tokens; the code after it is scanned lightly again.
-      const call = lexInvocation(text, stop, span.end, at);
+      const call = lexInvocation(text, stop, span.end, this.stopLine);
       this.feed(call.tokens, certain, collectIds);
       if (this.cursor < this.pending.length) {
         // Still open at the end of the span: the rest waits for the next lines.
@@ -514,6 +501,66 @@ class FileScope {
     }
   }
 
+  private readonly directiveStop: DirectiveStop = { lineStart: false, found: false, line: 0 };
+
+  /** The line of the relevant name the last scan of code stopped at (see visitor). */
+  private stopLine = 0;
+
+  /**
+   * What a scan of code does with each identifier: collects it (a source's, where it is a
+   * reference), and stops at one whose expansion can export or add .modinfo.
+   */
+  private visitor(collectIds: boolean): (name: string, offset: number, line: number, reference: boolean) => boolean {
+    const ids = this.result.identifiers;
+    return (name, _offset, line, reference) => {
+      if (reference && collectIds) ids.add(name);
+      if (!this.relevant(name)) return false;
+      this.stopLine = line;
+      return true;
+    };
+  }
+
+  /**
+   * A source's code from where `reader` is to its next directive, read as code() reads a span
+   * (compiled, or maybe: `certain`), in one pass with finding where it ends; returns that directive.
+   */
+  private sourceCode(reader: SourceReader, file: string, certain: boolean, collectIds: boolean): DirectiveLine | undefined {
+    const text = reader.text;
+    if (this.pendingFile !== file) {
+      this.flushEnd();
+      this.pendingFile = file;
+    }
+    if (this.cursor < this.pending.length) {
+      // An invocation left open before the last directive goes on here: the code is read as tokens.
+      const span = reader.spanFrom(reader.pos, reader.line);
+      if (span) this.code(text, span, file, certain, collectIds);
+      return reader.directive();
+    }
+    const visit = this.visitor(collectIds);
+    const declared = collectIds ? (name: string) => this.result.declared.add(name) : undefined;
+    const stop = this.directiveStop;
+    stop.lineStart = reader.atLineStart;
+    let pos = reader.pos;
+    let line = reader.line;
+    for (;;) {
+      stop.found = false;
+      const s = scanIdentifiers(text, pos, text.length, line, visit, declared, stop);
+      if (stop.found) return reader.directiveAt(s, stop.line);
+      if (s >= text.length) return undefined;
+      // A relevant macro invoked at s: its invocation is read as tokens, up to the next directive at most.
+      const call = lexInvocation(text, s, text.length, this.stopLine, true);
+      this.feed(call.tokens, certain, collectIds);
+      if (this.cursor < this.pending.length) {
+        // Still open: the rest of the code before the directive goes to it as tokens.
+        const span = reader.spanFrom(call.next, call.line);
+        if (span) this.feed(lexTokens(text, call.next, span.end, call.line), certain, collectIds);
+        return reader.directive();
+      }
+      pos = call.next;
+      line = call.line;
+      stop.lineStart = false;
+    }
+  }
 
   private feed(tokens: Token[], certain: boolean, collectIds: boolean): void {
     for (const t of tokens) {
@@ -636,7 +683,7 @@ class FileScope {
   processFile(
     file: string,
     text: string | undefined,
-    lines: readonly LexLine[],
+    lines: readonly LexLine[] | SourceReader,
     base: Region,
     depth: number,
     isHeader = false,
@@ -656,7 +703,14 @@ class FileScope {
         throw e;
       }
     };
-    for (const l of lines) {
+    const reader = lines instanceof SourceReader ? lines : undefined;
+    const list = lines as readonly LexLine[];
+    for (let k = 0; ; ) {
+      let l: LexLine | undefined;
+      // A source's code is read as its directives are found (SourceReader); a header's is lexed.
+      if (reader !== undefined) l = region === 'inactive' ? reader.skip() : this.sourceCode(reader, file, region === 'active', !isHeader);
+      else l = list[k++];
+      if (l === undefined) break;
       if (l.directive === undefined) {
         // A local header's inline function is the module's own only where it is compiled
         // (`#if IS_ENABLED(CONFIG_BT_BCM) int btbcm_setup(...); #else static inline ... #endif`).
@@ -808,7 +862,7 @@ class FileScope {
     if (source) noteContent(found);
     const text = source ? readFileSync(found, 'latin1') : invokes ? h.text : undefined;
     this.includeStack.add(found);
-    this.processFile(found, text, source ? lex(text!) : h.lines, region, depth + 1, !source, indexed ? undefined : h.functionsAt);
+    this.processFile(found, text, source ? new SourceReader(text!) : h.lines, region, depth + 1, !source, indexed ? undefined : h.functionsAt);
     this.includeStack.delete(found);
     this.flushEnd();
     this.pendingFile = from;
@@ -833,6 +887,6 @@ const newNames = (): SourceNames => ({ identifiers: new Set(), declared: new Set
  */
 export function scanSource(file: string, text: string, flags: CompileFlags, env: ScanEnvironment, names: SourceNames = newNames()): SourceScan {
   const scope = new FileScope(env, flags, names);
-  scope.processFile(file, text, lex(text), 'active', 0);
+  scope.processFile(file, text, new SourceReader(text), 'active', 0);
   return scope.finish();
 }
