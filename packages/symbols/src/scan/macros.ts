@@ -104,6 +104,21 @@ export interface Expander {
   lookup: Lookup;
   /** Names left alone even when defined (the scanner reads their invocations). */
   stop?: ReadonlySet<string>;
+  /**
+   * Macros whose expansion cannot contain a `stop` name (`module_param`'s VERIFY_OCTAL_PERMISSIONS,
+   * THIS_MODULE, __aligned): left unexpanded where what they expand to cannot matter to an
+   * invocation of a stop name, so only at the top of the expansion (not in an argument being
+   * expanded first), outside every parenthesis, not after a name (a "(" it expands to could start
+   * a call), and not with an argument that names a macro that is not opaque (the body may pass it on).
+   * Expanding them was most of the time the scanner spent expanding.
+   */
+  opaque?: (name: string) => boolean;
+}
+
+/** Whether a call's arguments name only opaque macros (or none). */
+function onlyOpaque(args: readonly ExpandToken[][], opaque: (name: string) => boolean): boolean {
+  for (const a of args) for (const t of a) if (t.kind === Kind.Identifier && !opaque(t.text)) return false;
+  return true;
 }
 
 /** Expands every macro in `input`, rescanning until nothing is left to expand. */
@@ -111,10 +126,14 @@ export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): 
   if (depth > 200) throw new MacroSyntaxError('macro expansion too deep', input[0]?.line ?? 0);
   const work: ExpandToken[] = input.slice();
   const out: ExpandToken[] = [];
+  // Parentheses open in `out` (for opaque macros, at the top only).
+  const opaque = depth === 0 ? ex.opaque : undefined;
+  let open = 0;
   let i = 0;
   while (i < work.length) {
     const t = work[i];
     if (t.kind !== Kind.Identifier || t.hide?.has(t.text) || ex.stop?.has(t.text)) {
+      if (opaque !== undefined && t.kind === Kind.Punct) open += t.text === '(' ? 1 : t.text === ')' ? -1 : 0;
       out.push(t);
       i++;
       continue;
@@ -124,6 +143,15 @@ export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): 
       out.push(t);
       i++;
       continue;
+    }
+    if (opaque !== undefined && open === 0 && out[out.length - 1]?.kind !== Kind.Identifier && opaque(t.text)) {
+      const call = m.params && work[i + 1]?.text === '(' ? collectArguments(work, i + 1) : undefined;
+      const last = call === undefined ? i : call.close;
+      if (call === undefined || onlyOpaque(call.args, opaque)) {
+        for (let k = i; k <= last; k++) out.push(work[k]);
+        i = last + 1;
+        continue;
+      }
     }
     const hide = withName(t.hide, m.name);
     if (!m.params) {

@@ -175,6 +175,29 @@ EXPORT_SYMBOL(
     expect(brief(scan(files, 'drv/w.c')).map((e) => e[0])).toEqual(['iwl_opmode_register', 'clk_get', 'clk_put', 'spread_over_lines']);
   });
 
+  it('leaves unexpanded only the macros of an expansion that cannot matter to an export or .modinfo', () => {
+    const r = scan(
+      {
+        'drv/p.c': `#include <linux/export.h>
+#define CHECK(perm) (sizeof(struct { int:(-!!((perm) > 0777)); }) + (perm))
+#define DROP(x)
+#define KEEP(x) x
+#define param(name, perm) static int name##_perm = CHECK(perm); MODULE_INFO(parm, #name)
+#define both(n) DROP(MODULE_INFO(dropped, #n)) KEEP(MODULE_INFO(kept, #n)) KEEP(CHECK(1))
+param(debug, 0644);
+both(x);
+`,
+      },
+      'drv/p.c',
+    );
+    // CHECK is left as it is; DROP and KEEP, whose arguments invoke MODULE_INFO, are expanded (as cpp would).
+    expect(r.modinfo.map((m) => [m.tag, m.value, m.line])).toEqual([
+      ['parm', 'debug', 7],
+      ['kept', 'x', 8],
+    ]);
+    expect(r.errors).toEqual([]);
+  });
+
   it('reads exports an X-macro header expands, and no export where exports are disabled', () => {
     const files = {
       'include/asm/GEN-for-each-reg.h': 'GEN(rax)\nGEN(rbx)\n',

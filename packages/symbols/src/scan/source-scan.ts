@@ -622,10 +622,13 @@ class FileScope {
     this.cursor = 0;
   }
 
+  /** Macros whose expansion cannot export or add .modinfo (see Expander.opaque). */
+  private readonly opaque = (name: string): boolean => !this.relevant(name);
+
   private invocation(tokens: ExpandToken[], certain: boolean): void {
     let out: ExpandToken[];
     try {
-      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES });
+      out = PRIMITIVES.has(tokens[0].text) ? tokens : expand(tokens, { lookup: this.lookup, stop: PRIMITIVES, opaque: this.opaque });
     } catch (e) {
       if (e instanceof MacroSyntaxError) {
         this.error(this.pendingFile, e.line, e.message);
