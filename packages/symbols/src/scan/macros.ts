@@ -105,12 +105,15 @@ export interface Expander {
   /** Names left alone even when defined (the scanner reads their invocations). */
   stop?: ReadonlySet<string>;
   /**
-   * Macros whose expansion cannot contain a `stop` name (`module_param`'s VERIFY_OCTAL_PERMISSIONS,
-   * THIS_MODULE, __aligned): left unexpanded where what they expand to cannot matter to an
-   * invocation of a stop name, so only at the top of the expansion (not in an argument being
-   * expanded first), outside every parenthesis, not after a name (a "(" it expands to could start
-   * a call), and not with an argument that names a macro that is not opaque (the body may pass it on).
-   * Expanding them was most of the time the scanner spent expanding.
+   * Macros whose expansion, with opaque arguments, cannot contain a `stop` name (`module_param`'s
+   * VERIFY_OCTAL_PERMISSIONS, THIS_MODULE, __aligned): left unexpanded where what they expand to
+   * cannot matter to an invocation of a stop name. So only at the top of the expansion (not in an
+   * argument being expanded first), outside every parenthesis (not in a call's arguments), not
+   * after a name (a "(" it expands to could start a call), not before a "(" (a name it expands to
+   * could take it), with its arguments well formed (an error is reported as before) and naming
+   * opaque macros only (the body may pass them on). Expanding them was most of the time the
+   * scanner spent expanding. A malformed invocation inside their definitions goes unreported, as
+   * at the top of a file's code, where they are not expanded either.
    */
   opaque?: (name: string) => boolean;
 }
@@ -119,6 +122,13 @@ export interface Expander {
 function onlyOpaque(args: readonly ExpandToken[][], opaque: (name: string) => boolean): boolean {
   for (const a of args) for (const t of a) if (t.kind === Kind.Identifier && !opaque(t.text)) return false;
   return true;
+}
+
+/** Whether `m` can be invoked with `args` (what expand() would otherwise report). */
+function takes(m: Macro, args: readonly ExpandToken[][]): boolean {
+  const params = m.params!;
+  const n = params.length === 0 && args.length === 1 && args[0].length === 0 ? 0 : args.length;
+  return m.variadic === true || n === params.length || (params.length === 1 && n === 0);
 }
 
 /** Expands every macro in `input`, rescanning until nothing is left to expand. */
@@ -145,9 +155,10 @@ export function expand(input: readonly ExpandToken[], ex: Expander, depth = 0): 
       continue;
     }
     if (opaque !== undefined && open === 0 && out[out.length - 1]?.kind !== Kind.Identifier && opaque(t.text)) {
-      const call = m.params && work[i + 1]?.text === '(' ? collectArguments(work, i + 1) : undefined;
+      const invoked = m.params !== undefined && work[i + 1]?.text === '(';
+      const call = invoked ? collectArguments(work, i + 1) : undefined;
       const last = call === undefined ? i : call.close;
-      if (call === undefined || onlyOpaque(call.args, opaque)) {
+      if ((!invoked || (call !== undefined && takes(m, call.args) && onlyOpaque(call.args, opaque))) && work[last + 1]?.text !== '(') {
         for (let k = i; k <= last; k++) out.push(work[k]);
         i = last + 1;
         continue;

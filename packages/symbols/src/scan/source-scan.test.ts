@@ -198,6 +198,41 @@ both(x);
     expect(r.errors).toEqual([]);
   });
 
+  it('expands what only looks inert: a paste one level down, a header macro through a local one, a name that takes the next "("', () => {
+    const r = scan(
+      {
+        'include/linux/wrap.h': '#define HDR_WRAP(x) LOCAL_INFO(x)\n',
+        'drv/q.c': `#include <linux/export.h>
+#include <linux/wrap.h>
+#define CAT(a, b) a##b
+#define MAKE(t) CAT(MODULE_, INFO)(t, "pasted")
+#define LOCAL_INFO(x) MODULE_INFO(local, #x)
+#define DROP(x)
+#define PICK DROP
+#define TWO(a, b) a b
+#define pasted(n) MODULE_LICENSE("GPL"); MAKE(n)
+#define through_header(n) MODULE_LICENSE("GPL"); HDR_WRAP(n)
+#define taken(n) MODULE_LICENSE("GPL"); PICK(MODULE_INFO(dropped, #n))
+#define wrong(n) MODULE_LICENSE("GPL"); TWO(n)
+pasted(p1);
+through_header(h1);
+taken(t1);
+wrong(w1);
+`,
+      },
+      'drv/q.c',
+    );
+    expect(r.modinfo.map((m) => [m.tag, m.value, m.line])).toEqual([
+      ['license', 'GPL', 13],
+      ['p1', 'pasted', 13],
+      ['license', 'GPL', 14],
+      ['local', 'h1', 14],
+      ['license', 'GPL', 15],
+    ]);
+    // An invocation the expansion reads is still checked as cpp would check it.
+    expect(r.errors.map((e) => [e.line, e.message])).toEqual([[16, 'macro "TWO" passed 1 arguments, but takes 2']]);
+  });
+
   it('reads exports an X-macro header expands, and no export where exports are disabled', () => {
     const files = {
       'include/asm/GEN-for-each-reg.h': 'GEN(rax)\nGEN(rbx)\n',

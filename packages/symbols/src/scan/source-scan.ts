@@ -317,6 +317,7 @@ class FileScope {
     this.headerView = this.macros.copy();
     this.headerMemo.clear();
     this.reachMemo.clear();
+    this.inertMemo.clear();
   }
 
   /** Chooses among the index's definitions of `name` by evaluating their conditions here. */
@@ -447,6 +448,7 @@ class FileScope {
     // sources each define the thousands of macros of its headers).
     if (undefinedNames.size !== 0) undefinedNames.delete(m.name);
     if (this.relevantLocal.size !== 0) this.relevantLocal.clear();
+    if (this.inertMemo.size !== 0) this.inertMemo.clear();
     if (!certain) maybe.add(m.name);
     else if (maybe.size !== 0) maybe.delete(m.name);
   }
@@ -456,6 +458,7 @@ class FileScope {
     local.delete(name);
     undefinedNames.add(name);
     this.relevantLocal.clear();
+    this.inertMemo.clear();
     if (certain) maybe.delete(name);
     else maybe.add(name);
   }
@@ -623,7 +626,35 @@ class FileScope {
   }
 
   /** Macros whose expansion cannot export or add .modinfo (see Expander.opaque). */
-  private readonly opaque = (name: string): boolean => !this.relevant(name);
+  private readonly opaque = (name: string): boolean => this.inert(name);
+
+  /** Per name, inert()'s answer until the next #define or #undef (or the headers' snapshot). */
+  private readonly inertMemo = new Map<string, boolean>();
+
+  /**
+   * Whether expanding `name` as defined here (with arguments that are inert themselves) cannot
+   * produce a primitive: no primitive and no `##` (what pasting makes cannot be told from the
+   * names) in its definition, nor in that of any macro its definition names, looked up as the
+   * expansion would look them up. Not relevant()'s question, which follows header macros through
+   * header macros only and guesses what a local paste makes: this answer is what leaves a macro
+   * unexpanded, so it must not be wrong. A macro met again inside its own definitions is not inert.
+   */
+  private inert(name: string): boolean {
+    if (PRIMITIVES.has(name)) return false;
+    const known = this.inertMemo.get(name);
+    if (known !== undefined) return known;
+    const m = this.lookup(name);
+    if (m === undefined) return true;
+    this.inertMemo.set(name, false);
+    let r = true;
+    for (const t of m.body)
+      if (t.text === '##' || (t.kind === Kind.Identifier && !m.params?.includes(t.text) && !this.inert(t.text))) {
+        r = false;
+        break;
+      }
+    this.inertMemo.set(name, r);
+    return r;
+  }
 
   private invocation(tokens: ExpandToken[], certain: boolean): void {
     let out: ExpandToken[];
