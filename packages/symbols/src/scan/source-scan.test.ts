@@ -198,7 +198,7 @@ both(x);
     expect(r.errors).toEqual([]);
   });
 
-  it('expands what only looks inert: a paste one level down, a header macro through a local one, a name that takes the next "("', () => {
+  it('expands what only looks inert: a paste one level down or from a name as written, a header macro through a local one, a name that takes the next "("', () => {
     const r = scan(
       {
         'include/linux/wrap.h': '#define HDR_WRAP(x) LOCAL_INFO(x)\n',
@@ -214,23 +214,29 @@ both(x);
 #define through_header(n) MODULE_LICENSE("GPL"); HDR_WRAP(n)
 #define taken(n) MODULE_LICENSE("GPL"); PICK(MODULE_INFO(dropped, #n))
 #define wrong(n) MODULE_LICENSE("GPL"); TWO(n)
+#define LIT(t) MODULE_##INFO(t, "literal")
+#define STR(t) __str_##t
+#define literal(n) MODULE_LICENSE("GPL"); LIT(n) STR(n)
 pasted(p1);
 through_header(h1);
 taken(t1);
 wrong(w1);
+literal(l1);
 `,
       },
       'drv/q.c',
     );
     expect(r.modinfo.map((m) => [m.tag, m.value, m.line])).toEqual([
-      ['license', 'GPL', 13],
-      ['p1', 'pasted', 13],
-      ['license', 'GPL', 14],
-      ['local', 'h1', 14],
-      ['license', 'GPL', 15],
+      ['license', 'GPL', 16],
+      ['p1', 'pasted', 16],
+      ['license', 'GPL', 17],
+      ['local', 'h1', 17],
+      ['license', 'GPL', 18],
+      ['license', 'GPL', 20],
+      ['l1', 'literal', 20],
     ]);
     // An invocation the expansion reads is still checked as cpp would check it.
-    expect(r.errors.map((e) => [e.line, e.message])).toEqual([[16, 'macro "TWO" passed 1 arguments, but takes 2']]);
+    expect(r.errors.map((e) => [e.line, e.message])).toEqual([[19, 'macro "TWO" passed 1 arguments, but takes 2']]);
   });
 
   it('reads exports an X-macro header expands, and no export where exports are disabled', () => {

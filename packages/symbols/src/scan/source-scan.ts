@@ -152,6 +152,22 @@ export function relevantHeaderMacros(index: HeaderIndex): Set<string> {
   return relevant;
 }
 
+/** Per environment and prefix, the header index's and the predefined macros' names that start with it. */
+const sharedStarts = new WeakMap<ScanEnvironment, Map<string, string[]>>();
+
+function sharedNamesStarting(env: ScanEnvironment, prefix: string): readonly string[] {
+  let byPrefix = sharedStarts.get(env);
+  if (!byPrefix) sharedStarts.set(env, (byPrefix = new Map()));
+  let names = byPrefix.get(prefix);
+  if (!names) {
+    names = [];
+    for (const n of env.index.definitions.keys()) if (n.startsWith(prefix)) names.push(n);
+    for (const n of env.predefined.keys()) if (n.startsWith(prefix)) names.push(n);
+    byPrefix.set(prefix, names);
+  }
+  return names;
+}
+
 /** A #define line parsed, with the names its body refers to (what the name stands for in a module). */
 interface ParsedDefine {
   macro: Macro;
@@ -638,6 +654,9 @@ class FileScope {
    * expansion would look them up. Not relevant()'s question, which follows header macros through
    * header macros only and guesses what a local paste makes: this answer is what leaves a macro
    * unexpanded, so it must not be wrong. A macro met again inside its own definitions is not inert.
+   * A paste whose first operand is a name as written (`__param_str_##name`) makes a name that
+   * starts with it: inert when every macro defined here with that start is; one whose first
+   * operand is a parameter can make any name.
    */
   private inert(name: string): boolean {
     if (PRIMITIVES.has(name)) return false;
@@ -646,13 +665,37 @@ class FileScope {
     const m = this.lookup(name);
     if (m === undefined) return true;
     this.inertMemo.set(name, false);
+    const body = m.body;
     let r = true;
-    for (const t of m.body)
-      if (t.text === '##' || (t.kind === Kind.Identifier && !m.params?.includes(t.text) && !this.inert(t.text))) {
+    for (let k = 0; k < body.length && r; k++) {
+      const t = body[k];
+      if (t.text === '##') {
+        let first = k - 1;
+        while (first >= 2 && body[first - 1].text === '##') first -= 2;
+        const start = body[first];
+        // A paste that starts with punctuation or a number (`, ##__VA_ARGS__`) makes no name.
+        if (start === undefined || m.params?.includes(start.text)) r = false;
+        else if (start.kind === Kind.Identifier) r = this.inertStart(start.text);
+      } else if (t.kind === Kind.Identifier && !m.params?.includes(t.text)) r = this.inert(t.text);
+    }
+    this.inertMemo.set(name, r);
+    return r;
+  }
+
+  /** Whether every name a paste starting with `prefix` can make is inert here. */
+  private inertStart(prefix: string): boolean {
+    const key = `\0${prefix}`;
+    const known = this.inertMemo.get(key);
+    if (known !== undefined) return known;
+    this.inertMemo.set(key, false);
+    let r = !EXPORT_PRIMITIVE.startsWith(prefix) && !MODINFO_PRIMITIVE.startsWith(prefix);
+    for (const n of r ? this.macros.local.keys() : [])
+      if (n.startsWith(prefix) && !this.inert(n)) {
         r = false;
         break;
       }
-    this.inertMemo.set(name, r);
+    if (r) r = sharedNamesStarting(this.env, prefix).every((n) => this.inert(n));
+    this.inertMemo.set(key, r);
     return r;
   }
 
