@@ -649,14 +649,14 @@ class FileScope {
 
   /**
    * Whether expanding `name` as defined here (with arguments that are inert themselves) cannot
-   * produce a primitive: no primitive and no `##` (what pasting makes cannot be told from the
-   * names) in its definition, nor in that of any macro its definition names, looked up as the
-   * expansion would look them up. Not relevant()'s question, which follows header macros through
-   * header macros only and guesses what a local paste makes: this answer is what leaves a macro
-   * unexpanded, so it must not be wrong. A macro met again inside its own definitions is not inert.
-   * A paste whose first operand is a name as written (`__param_str_##name`) makes a name that
-   * starts with it: inert when every macro defined here with that start is; one whose first
-   * operand is a parameter can make any name.
+   * produce a primitive: no primitive in its definition, nor in that of any macro its definition
+   * names, looked up as the expansion would look them up, and no paste that can make a name that
+   * is not inert. Not relevant()'s question, which follows header macros through header macros
+   * only and guesses what a local paste makes: this answer is what leaves a macro unexpanded, so
+   * it must not be wrong. A macro met again inside its own definitions is not inert. A paste whose
+   * first operand is a parameter can make any name; one whose first operand is a name as written
+   * (`__param_str_##name`) makes a name with that start, inert when every macro defined here with
+   * that start is; one that starts with punctuation or a number makes no name.
    */
   private inert(name: string): boolean {
     if (PRIMITIVES.has(name)) return false;
@@ -673,7 +673,7 @@ class FileScope {
         let first = k - 1;
         while (first >= 2 && body[first - 1].text === '##') first -= 2;
         const start = body[first];
-        // A paste that starts with punctuation or a number (`, ##__VA_ARGS__`) makes no name.
+        // `, ##__VA_ARGS__` makes no name.
         if (start === undefined || m.params?.includes(start.text)) r = false;
         else if (start.kind === Kind.Identifier) r = this.inertStart(start.text);
       } else if (t.kind === Kind.Identifier && !m.params?.includes(t.text)) r = this.inert(t.text);
