@@ -80,6 +80,28 @@ export function searchPathId(quoteDirs: readonly string[], includeDirs: readonly
   return id;
 }
 
+/**
+ * Each file's directory, and path.resolve(dir, name) per pair: an include directory's candidate for
+ * each name (modules with a search path of their own look up the same pairs), an object's -I
+ * directories against the build directory.
+ */
+const directories = new Map<string, string>();
+const resolvedPaths = new Map<string, Map<string, string>>();
+
+function directoryOf(file: string): string {
+  let d = directories.get(file);
+  if (d === undefined) directories.set(file, (d = dirname(file)));
+  return d;
+}
+
+export function resolvedPath(dir: string, name: string): string {
+  let byName = resolvedPaths.get(dir);
+  if (!byName) resolvedPaths.set(dir, (byName = new Map()));
+  let p = byName.get(name);
+  if (p === undefined) byName.set(name, (p = resolve(dir, name)));
+  return p;
+}
+
 /** Where cpp finds `name` (#include "name" when quoted, <name> otherwise; #include_next after `from`). */
 export function resolveInclude(
   name: string,
@@ -88,7 +110,7 @@ export function resolveInclude(
   next: boolean,
   path: { id: number; quoteDirs: readonly string[]; includeDirs: readonly string[] },
 ): string | undefined {
-  const fromDir = dirname(from);
+  const fromDir = directoryOf(from);
   const key = `${path.id}\0${quoted ? fromDir : ''}\0${next ? from : ''}\0${name}`;
   const hit = resolved.get(key);
   if (hit !== undefined) {
@@ -103,7 +125,7 @@ export function resolveInclude(
   let found: string | null = null;
   const looked: string[] = [];
   for (const d of next ? dirs.filter((x) => !from.startsWith(x + '/')) : dirs) {
-    const candidate = resolve(d, name);
+    const candidate = resolvedPath(d, name);
     looked.push(candidate);
     if (isIncludable(candidate)) {
       found = candidate;
@@ -169,6 +191,8 @@ export function namesDefinedIn(file: string): DefinedNames {
 
 /** Forgets everything read (before scanning a tree that may have changed). */
 export function forgetIncludeFiles(): void {
+  directories.clear();
+  resolvedPaths.clear();
   sizes.clear();
   resolved.clear();
   headers.clear();

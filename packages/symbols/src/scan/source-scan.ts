@@ -9,12 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { noteContent } from '@nx-kbuild/kbuild-make';
-import { resolve } from 'node:path';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
 import { noteDefinitions, noteFollowed, noteIncludedBy, noteRelevant } from './index-facts';
 import type { DefinedNames } from './defined-names';
-import { fileSize, headerFile, namesDefinedIn, resolveInclude, searchPathId, type HeaderFile } from './include-files';
+import { fileSize, headerFile, namesDefinedIn, resolvedPath, resolveInclude, searchPathId, type HeaderFile } from './include-files';
 import { isReferencePosition, Kind, lexInvocation, lexTokens, scanIdentifiers, SourceReader, type CodeSpan, type DirectiveLine, type DirectiveStop, type LexLine, type Token } from './lexer';
 import { collectArguments, expand, MacroSyntaxError, parseDefine, stringValue, type ExpandToken, type Macro } from './macros';
 
@@ -92,18 +91,7 @@ export interface CompileFlags {
   quoteDirs: string[];
 }
 
-/** Include directories resolved, per working directory and directory as written (objects repeat the same twenty -I). */
-const resolvedDirs = new Map<string, Map<string, string>>();
-
-function resolveDir(cwd: string, dir: string): string {
-  let byDir = resolvedDirs.get(cwd);
-  if (!byDir) resolvedDirs.set(cwd, (byDir = new Map()));
-  let out = byDir.get(dir);
-  if (out === undefined) byDir.set(dir, (out = resolve(cwd, dir)));
-  return out;
-}
-
-/** Parses the preprocessor flags of a gcc argument vector; relative dirs are resolved against cwd. */
+/** Parses the preprocessor flags of a gcc argument vector; relative dirs are resolved against cwd (objects repeat the same twenty -I). */
 export function compileFlags(argv: readonly string[], cwd: string): CompileFlags {
   const defines: [string, string | undefined][] = [];
   const includeDirs: string[] = [];
@@ -116,8 +104,8 @@ export function compileFlags(argv: readonly string[], cwd: string): CompileFlags
       const eq = d.indexOf('=');
       defines.push(eq < 0 ? [d, '1'] : [d.slice(0, eq), d.slice(eq + 1)]);
     } else if (a.startsWith('-U')) defines.push([value('-U'), undefined]);
-    else if (a.startsWith('-iquote')) quoteDirs.push(resolveDir(cwd, value('-iquote')));
-    else if (a.startsWith('-I')) includeDirs.push(resolveDir(cwd, value('-I')));
+    else if (a.startsWith('-iquote')) quoteDirs.push(resolvedPath(cwd, value('-iquote')));
+    else if (a.startsWith('-I')) includeDirs.push(resolvedPath(cwd, value('-I')));
   }
   return { defines, includeDirs, quoteDirs };
 }
