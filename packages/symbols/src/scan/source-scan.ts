@@ -677,11 +677,12 @@ class FileScope {
     if (known !== undefined) return known;
     this.inertMemo.set(key, false);
     let r = !EXPORT_PRIMITIVE.startsWith(prefix) && !MODINFO_PRIMITIVE.startsWith(prefix);
-    for (const n of r ? this.macros.local.keys() : [])
-      if (n.startsWith(prefix) && !this.inert(n)) {
-        r = false;
-        break;
-      }
+    if (r)
+      for (const n of this.macros.local.keys())
+        if (n.startsWith(prefix) && !this.inert(n)) {
+          r = false;
+          break;
+        }
     if (r) r = sharedNamesStarting(this.env, prefix).every((n) => this.inert(n));
     this.inertMemo.set(key, r);
     return r;
@@ -768,14 +769,13 @@ class FileScope {
         throw e;
       }
     };
-    const reader = lines instanceof SourceReader ? lines : undefined;
-    const list = lines as readonly LexLine[];
-    for (let k = 0; ; ) {
-      let l: LexLine | undefined;
-      // A source's code is read as its directives are found (SourceReader); a header's is lexed.
-      if (reader !== undefined) l = region === 'inactive' ? reader.skip() : this.sourceCode(reader, file, region === 'active', !isHeader);
-      else l = list[k++];
-      if (l === undefined) break;
+    // A source's code is read as its directives are found (SourceReader); a header's is lexed.
+    let k = 0;
+    const nextLine =
+      lines instanceof SourceReader
+        ? (): LexLine | undefined => (region === 'inactive' ? lines.skip() : this.sourceCode(lines, file, region === 'active', !isHeader))
+        : (): LexLine | undefined => lines[k++];
+    for (let l = nextLine(); l !== undefined; l = nextLine()) {
       if (l.directive === undefined) {
         // A local header's inline function is the module's own only where it is compiled
         // (`#if IS_ENABLED(CONFIG_BT_BCM) int btbcm_setup(...); #else static inline ... #endif`).
