@@ -239,6 +239,33 @@ literal(l1);
     expect(r.errors.map((e) => [e.line, e.message])).toEqual([[19, 'macro "TWO" passed 1 arguments, but takes 2']]);
   });
 
+  it('finds the macro a paste names among a register map\'s, as each is defined at that point, -D ones too', () => {
+    const r = scan(
+      {
+        'drv/regs.h': `#define REG_CTRL 0x10\n#define REG_STATUS 0x14\n#define REG_EXPORT(s) EXPORT_SYMBOL(s)\n${Array.from({ length: 50 }, (_, k) => `#define REG_R${k} 0x${k}`).join('\n')}\n`,
+        'drv/r.c': `#include <linux/export.h>
+#include "regs.h"
+#define REG_OF(n, s) REG_##n(s)
+#define CMD_OF(n, s) CMD_##n(s)
+int first, second, third;
+REG_OF(EXPORT, first);
+#undef REG_EXPORT
+#define REG_EXPORT(s) 0
+REG_OF(EXPORT, second);
+CMD_OF(EXPORT, third);
+`,
+      },
+      'drv/r.c',
+      {},
+      ['-DCMD_EXPORT=EXPORT_SYMBOL'],
+    );
+    expect(brief(r)).toEqual([
+      ['first', '', '', 6, true],
+      ['third', '', '', 10, true],
+    ]);
+    expect(r.errors).toEqual([]);
+  });
+
   it('reads exports an X-macro header expands, and no export where exports are disabled', () => {
     const files = {
       'include/asm/GEN-for-each-reg.h': 'GEN(rax)\nGEN(rbx)\n',

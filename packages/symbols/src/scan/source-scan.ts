@@ -190,6 +190,12 @@ function parsedDefine(d: DirectiveLine, file: string): ParsedDefine {
   return p;
 }
 
+/** Whether a macro's body holds a name (one that does not cannot expand to anything but itself). */
+function namesSomething(m: Macro): boolean {
+  for (const t of m.body) if (t.kind === Kind.Identifier) return true;
+  return false;
+}
+
 type Region = 'active' | 'inactive' | 'unknown';
 
 interface CondFrame {
@@ -240,6 +246,18 @@ class MacroState implements ConditionContext {
     private readonly skippedNames: SkippedNames,
   ) {}
 
+  /**
+   * The local names whose macro, when it was set, named something or was a primitive, in the
+   * order they were set (repeated when set again, kept when undefined): the only local names
+   * relevant() can answer yes for.
+   */
+  readonly naming: string[] = [];
+
+  set(name: string, macro: Macro): void {
+    this.local.set(name, macro);
+    if (isPrimitive(name) || namesSomething(macro)) this.naming.push(name);
+  }
+
   lookup = (name: string): Macro | undefined => {
     const m = this.local.get(name);
     if (m) return m;
@@ -247,7 +265,7 @@ class MacroState implements ConditionContext {
     const pre = this.predefined.get(name);
     if (pre !== undefined) {
       const macro = { name, body: tokensOf(pre), file: '<predefined>', line: 0 };
-      this.local.set(name, macro);
+      this.set(name, macro);
       return macro;
     }
     return this.headers(name).macro;
@@ -304,7 +322,7 @@ class FileScope {
       if (value === undefined) {
         this.macros.local.delete(name);
         this.macros.undefinedNames.add(name);
-      } else this.macros.local.set(name, { name, body: tokensOf(value), file: '<command line>', line: 0 });
+      } else this.macros.set(name, { name, body: tokensOf(value), file: '<command line>', line: 0 });
     }
   }
 
@@ -434,19 +452,25 @@ class FileScope {
     const known = this.relevantLocal.get(key);
     if (known !== undefined) return known;
     let r = false;
-    for (const n of this.macros.local.keys())
-      if (n !== except && n.startsWith(prefix) && this.relevant(n)) {
+    const { local, naming } = this.macros;
+    // Only the names in `naming` can be relevant: a macro whose body names nothing is not (and
+    // register maps, most of a driver's macros, are such; a paste like `mm ## reg` starts thousands).
+    for (const n of naming) {
+      if (n === except || !n.startsWith(prefix)) continue;
+      const m = local.get(n);
+      if (m !== undefined && (isPrimitive(n) || namesSomething(m)) && this.relevant(n)) {
         r = true;
         break;
       }
+    }
     this.relevantLocal.set(key, r);
     return r;
   }
 
   private define(d: DirectiveLine, file: string, certain: boolean): void {
     const { macro: m, refs } = parsedDefine(d, file);
-    const { local, undefinedNames, maybe } = this.macros;
-    local.set(m.name, m);
+    const { undefinedNames, maybe } = this.macros;
+    this.macros.set(m.name, m);
     this.result.functions.set(m.name, refs);
     // Most files #undef nothing and decide every branch: the sets stay empty (a driver's
     // sources each define the thousands of macros of its headers).
