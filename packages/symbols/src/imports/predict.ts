@@ -53,12 +53,12 @@ export class HeaderReferences {
 
   /** Each header's number, and the headers each #includes by number (see visible); numbered once. */
   private headerIds?: Map<string, number>;
-  private includesById: number[][] = [];
+  private readonly includesById: number[][] = [];
 
+  /** The number of `file` (a header the index does not know includes nothing the walk can follow). */
   private headerId(ids: Map<string, number>, file: string): number {
     let id = ids.get(file);
     if (id === undefined) {
-      // A header the index does not know includes nothing the walk can follow.
       ids.set(file, (id = this.includesById.length));
       this.includesById.push([]);
     }
@@ -67,16 +67,7 @@ export class HeaderReferences {
 
   private numberHeaders(): Map<string, number> {
     const ids = new Map<string, number>();
-    const idOf = (f: string) => {
-      let id = ids.get(f);
-      if (id === undefined) ids.set(f, (id = ids.size));
-      return id;
-    };
-    const edges: [number, string[]][] = [];
-    for (const [from, to] of this.index.includes) edges.push([idOf(from), to]);
-    for (const [, to] of edges) for (const f of to) idOf(f);
-    this.includesById = Array.from({ length: ids.size }, (): number[] => []);
-    for (const [from, to] of edges) this.includesById[from] = to.map(idOf);
+    for (const [from, to] of this.index.includes) this.includesById[this.headerId(ids, from)] = to.map((f) => this.headerId(ids, f));
     return ids;
   }
 
