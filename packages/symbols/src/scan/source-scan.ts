@@ -455,14 +455,11 @@ class FileScope {
     const { local, naming } = this.macros;
     // Only the names in `naming` can be relevant: a macro whose body names nothing is not (and
     // register maps, most of a driver's macros, are such; a paste like `mm ## reg` starts thousands).
-    for (const n of naming) {
-      if (n === except || !n.startsWith(prefix)) continue;
-      const m = local.get(n);
-      if (m !== undefined && (isPrimitive(n) || namesSomething(m)) && this.relevant(n)) {
+    for (const n of naming)
+      if (n !== except && n.startsWith(prefix) && local.has(n) && this.relevant(n)) {
         r = true;
         break;
       }
-    }
     this.relevantLocal.set(key, r);
     return r;
   }
