@@ -71,7 +71,11 @@ node - "$WORK" <<'JS'
 const fs = require('fs'), path = require('path');
 const dir = process.argv[2];
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const result = (f, c) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).results.find((r) => r.command === c);
+const files = new Map();
+const result = (f, c) => {
+  if (!files.has(f)) files.set(f, JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+  return files.get(f).results.find((r) => r.command === c);
+};
 const get = (f, c) => median(result(f, c).times);
 // hyperfine keeps each command's mean CPU time (user and system, all threads), not each run's.
 const cpu = (f, c) => result(f, c).user + result(f, c).system;
