@@ -4,8 +4,9 @@
 # edits, only the modules that read the edited files are scanned again (written next to the kept
 # scan, not the whole file again) and the new finding is reported; a fourth edit reads the kept scan
 # back with those changes; a shared header's edit scans and predicts again only the modules that
-# can depend on what it defines; the output equals a check with nothing kept. The tree is a
-# hard-linked copy; an edit replaces the file.
+# can depend on what it defines, and an #include added to it predicts again only the modules that
+# include it; the output equals a check with nothing kept. The tree is a hard-linked copy; an edit
+# replaces the file.
 # Usage: tools/symbols-check-kept.sh
 set -euo pipefail
 TREE_COPY_NAME=nx-kbuild-kept-check
@@ -59,6 +60,19 @@ predicted=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules predicted.*/\1/p
 echo "shared header edited: $scanned modules scanned, $predicted predicted"
 [ "$scanned" -lt 1000 ] && [ "$predicted" -lt 2000 ] || { echo 'a shared header edit scanned or predicted (nearly) every module again' >&2; exit 1; }
 cmp -s <(findings "$WORK/third.txt") <(findings "$WORK/shared.txt") || { echo 'the shared header edit changed the findings' >&2; exit 1; }
+
+# A shared header's #includes edited: include/linux/netdevice.h includes <linux/mii.h> too, whose
+# names become visible to every module that includes netdevice.h, directly or through other
+# headers. Only those modules are predicted again (the others see the same headers as before), and
+# the findings stay.
+{ printf '%s\n' '#include <linux/mii.h>'; cat "$WORK/src/include/linux/netdevice.h"; } > "$WORK/src/include/linux/netdevice.h.new"
+mv "$WORK/src/include/linux/netdevice.h.new" "$WORK/src/include/linux/netdevice.h"
+NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/includes.txt" 2>&1 || true
+predicted=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules predicted.*/\1/p' "$WORK/includes.txt")
+modules=$(sed -n 's/^nx-symbols: [0-9]* of \([0-9]*\) modules predicted.*/\1/p' "$WORK/includes.txt")
+echo "a shared header's #includes edited: $(grep 'modules scanned' "$WORK/includes.txt" | sed 's/^nx-symbols: //'); $predicted of $modules predicted"
+[ "$predicted" -lt "$modules" ] || { echo "an #include added to a shared header predicted every module again" >&2; exit 1; }
+cmp -s <(findings "$WORK/third.txt") <(findings "$WORK/includes.txt") || { echo "the shared header's #include changed the findings" >&2; exit 1; }
 cp "$OUT/.nx-kbuild/symbols-imports.v8" "$WORK/kept-imports.v8"
 
 # The edited tree checked with nothing kept gives the same output.

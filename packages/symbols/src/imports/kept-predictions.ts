@@ -5,8 +5,9 @@
  * added, removed or moved) can be met from its code (HeaderReferences.reaching): a source edit
  * re-predicts the edited module, and the modules that can reach an export it changed. After a
  * shared header changes, the names whose definitions in it changed (their text, not their line)
- * count as moved: a prediction that can meet none of them is the same with the new index (unless a
- * header's #includes changed: then every module is predicted again).
+ * count as moved: a prediction that can meet none of them is the same with the new index. A header
+ * whose #includes changed changes what is visible only to the modules that include it, directly or
+ * through other headers: those are predicted again.
  */
 import { createHash, hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -98,7 +99,8 @@ export class KeptPredictions {
     try {
       const kept = deserialize(readFileSync(file)) as Kept;
       if (kept.key === this.key && kept.index === this.index.digest) this.keptReferrers = kept.referrers;
-      if (kept.key === this.key && this.sameHeadersBut(kept)) {
+      if (kept.key === this.key) {
+        this.compareHeaders(kept);
         this.changedNames = this.moved.size;
         for (const [name, symbols] of kept.modules) this.old.set(name, symbols);
         const before = new Map(kept.owners);
@@ -108,7 +110,10 @@ export class KeptPredictions {
     } catch {
       // nothing kept yet, or unreadable: predict every module
     }
-    if (this.old.size === 0) this.moved.clear();
+    if (this.old.size === 0) {
+      this.moved.clear();
+      this.includesChanged.clear();
+    }
   }
 
   /** The kept referrers table, when the kept predictions were made with this index. */
@@ -132,52 +137,96 @@ export class KeptPredictions {
   /** The kept predictions were made with another index (written again even when none changes). */
   private otherIndex = false;
 
+  /** Headers (added, removed or changed) whose #includes are not what they were when the kept predictions were made. */
+  private readonly includesChanged = new Set<string>();
+  /** The headers from which one of includesChanged is reached through #includes, themselves included (when first needed). */
+  private reachingChanged?: Set<string>;
+
   /**
-   * Whether the kept predictions can stand with this index: the same index, or one whose changed
-   * headers (files added, removed or changed) #include what they included before. The names whose
-   * definitions in those headers differ (added, removed, another text) are added to `moved`.
+   * Brings the kept file's headers up to this index: the same index, or one whose headers changed
+   * (files added, removed or changed). The names whose definitions in those headers differ (added,
+   * removed, another text) are added to `moved`, the headers whose #includes differ to
+   * `includesChanged`.
    */
-  private sameHeadersBut(kept: Kept): boolean {
+  private compareHeaders(kept: Kept): void {
     if (kept.index === this.index.digest) {
       this.keptHeaders = kept.headers;
-      return true;
+      return;
     }
     this.otherIndex = true;
+    const index = this.headers().index;
     const before = new Map(kept.indexFiles);
     const changed = new Set<string>();
     for (const [path, sig] of this.index.files) if (before.get(path) !== sig) changed.add(path);
     const now = new Set(this.index.files.map(([path]) => path));
     for (const path of before.keys()) if (!now.has(path)) changed.add(path);
-    const after = new Map(headersOf(this.headers().index, changed).map((h) => [h[0], h]));
+    const old = new Map(kept.headers.map((h) => [h[0], h]));
+    // Every header's #includes, not only the changed files': a header added or removed elsewhere on
+    // the search path changes what an unchanged header's #include finds.
+    const includesNow = (f: string) => (index.includes.get(f) ?? []).join('\0');
+    for (const [f, h] of old) if (h[3] !== includesNow(f)) this.includesChanged.add(f);
+    for (const f of index.includes.keys()) if (!old.has(f) && includesNow(f) !== '') this.includesChanged.add(f);
+    const refreshed = new Set([...changed, ...this.includesChanged]);
+    const after = new Map(headersOf(index, refreshed).map((h) => [h[0], h]));
     const digests = (h: HeaderNames | undefined): Map<string, string> => {
       if (!h || h[1] === '') return new Map();
       const d = h[2].split(' ');
       return new Map(h[1].split(' ').map((n, i) => [n, d[i]]));
     };
-    const old = new Map(kept.headers.map((h) => [h[0], h]));
     for (const f of changed) {
-      const [was, is] = [old.get(f), after.get(f)];
-      if ((was?.[3] ?? '') !== (is?.[3] ?? '')) return false; // what each header makes visible changed
-      const [a, b] = [digests(was), digests(is)];
+      const [a, b] = [digests(old.get(f)), digests(after.get(f))];
       for (const [n, d] of a) if (b.get(n) !== d) this.moved.add(n);
       for (const n of b.keys()) if (!a.has(n)) this.moved.add(n);
     }
-    this.keptHeaders = [...kept.headers.filter((h) => !changed.has(h[0])), ...after.values()];
-    return true;
+    this.keptHeaders = [...kept.headers.filter((h) => !refreshed.has(h[0])), ...after.values()];
   }
 
   /** Whether each module can meet a moved name, once asked (prefetch and imports both ask). */
   private readonly reaches = new Map<string, boolean>();
 
-  /** Whether a moved export can change `m`'s prediction. */
+  /** Whether a moved export, a changed definition or a changed #include can change `m`'s prediction. */
   private touched(m: ModuleSymbols): boolean {
-    if (this.moved.size === 0) return false;
+    if (this.moved.size === 0 && this.includesChanged.size === 0) return false;
     let r = this.reaches.get(m.name);
     if (r === undefined) {
-      this.reach ??= this.referencesHere().reaching(this.moved);
-      this.reaches.set(m.name, (r = mayReach(m, this.reach)));
+      r = this.seesChangedIncludes(m);
+      if (!r && this.moved.size > 0) {
+        this.reach ??= this.referencesHere().reaching(this.moved);
+        r = mayReach(m, this.reach);
+      }
+      this.reaches.set(m.name, r);
     }
     return r;
+  }
+
+  /**
+   * Whether `m` includes, directly or through other headers, one whose #includes changed. If it
+   * does not, the headers it sees are the same as before: what it reached before went through
+   * headers whose #includes are unchanged, so it is reached now, and it would then include a
+   * changed header now too.
+   */
+  private seesChangedIncludes(m: ModuleSymbols): boolean {
+    if (this.includesChanged.size === 0) return false;
+    if (!this.reachingChanged) {
+      const includedBy = new Map<string, string[]>();
+      for (const [from, to] of this.referencesHere().index.includes)
+        for (const f of to) {
+          const l = includedBy.get(f);
+          if (l) l.push(from);
+          else includedBy.set(f, [from]);
+        }
+      const reaching = new Set(this.includesChanged);
+      const work = [...reaching];
+      while (work.length)
+        for (const from of includedBy.get(work.pop()!) ?? [])
+          if (!reaching.has(from)) {
+            reaching.add(from);
+            work.push(from);
+          }
+      this.reachingChanged = reaching;
+    }
+    for (const h of m.sharedHeadersQuickly?.() ?? m.sharedHeaders) if (this.reachingChanged.has(h)) return true;
+    return false;
   }
 
   /** The kept prediction for `m`, if it still holds. */
@@ -225,7 +274,8 @@ export class KeptPredictions {
   /** How many modules were predicted this time, and why (for NX_KBUILD_STATS). */
   summary(): string {
     const header = this.changedNames ? `, ${this.changedNames} name(s) of changed shared headers` : '';
-    return `${this.predicted} of ${this.now.size} modules predicted, the others kept; ${this.moved.size - this.changedNames} export(s) moved${header}, reachable from ${this.reach?.size ?? 0} name(s)`;
+    const includes = this.includesChanged.size ? `, ${this.includesChanged.size} shared header(s) with other #includes, seen through ${this.reachingChanged?.size ?? 0} header(s)` : '';
+    return `${this.predicted} of ${this.now.size} modules predicted, the others kept; ${this.moved.size - this.changedNames} export(s) moved${header}${includes}, reachable from ${this.reach?.size ?? 0} name(s)`;
   }
 
   /** Writes what was predicted, when anything was. */

@@ -147,8 +147,49 @@ int user(struct field *f) {
     const third = run(3);
     expect(third.imports).toEqual({ 'drv/direct': ['moving'], 'drv/macro': ['other'] });
     expect(third.summary).toMatch(/^1 of 2 modules predicted, the others kept; 0 export\(s\) moved, 1 name\(s\) of changed shared headers/);
-    // It includes another header now (what is visible from it changed): every module is predicted again.
+    // It includes another header now (what is visible from it changed): the module that includes it is predicted again.
     writeFileSync(wrap, '#include <linux/export.h>\n#define wrap_call() other()\n');
-    expect(run(4).summary).toMatch(/^2 of 2 modules predicted/);
+    expect(run(4).summary).toMatch(/^1 of 2 modules predicted, the others kept; 0 export\(s\) moved, 1 shared header\(s\) with other #includes, seen through 1 header\(s\)/);
+  });
+
+  it("kept predictions: after a header's #includes change, the modules that include it, directly or not, are predicted again, as with nothing kept", () => {
+    const files = {
+      'include/linux/export.h': EXPORT_H,
+      'include/linux/more.h': '#define more_call() moving()\n',
+      'include/linux/wrap.h': '#define wrap_call() other()\n',
+      'include/linux/outer.h': '#include <linux/wrap.h>\n',
+      'include/linux/lone.h': '#define lone 1\n',
+      'lib/a.c': '#include <linux/export.h>\nint moving(void) { return 0; }\nEXPORT_SYMBOL(moving);\n',
+      'lib/b.c': '#include <linux/export.h>\nint other(void) { return 0; }\nEXPORT_SYMBOL(other);\n',
+      'drv/uses.c': '#include <linux/wrap.h>\nint k(void) { return more_call(); }\n',
+      'drv/outer.c': '#include <linux/outer.h>\nint z(void) { return more_call() + wrap_call(); }\n',
+      'drv/apart.c': '#include <linux/lone.h>\nint h(void) { return other(); }\n',
+    };
+    const root = tree(files);
+    const wrap = join(root, 'include/linux/wrap.h');
+    const modules = ['drv/uses', 'drv/outer', 'drv/apart'];
+    const run = (keptFile: string, version: number) => {
+      const scan = scanAll(root, files);
+      const headers = new HeaderReferences(scan.index);
+      const index = { digest: `v${version}`, files: [[wrap, `${version}`]] as [string, string][] };
+      const kept = new KeptPredictions(keptFile, index, exportOwners(scan.modules.values()), () => headers, () => true);
+      const imports = Object.fromEntries(modules.map((m) => [m, kept.imports(scan.modules.get(m)!).symbols]));
+      kept.save();
+      return { imports, summary: kept.summary() };
+    };
+    const keptFile = join(root, 'kept.v8');
+    expect(run(keptFile, 1).imports).toEqual({ 'drv/uses': [], 'drv/outer': ['other'], 'drv/apart': ['other'] });
+    // more_call becomes visible from wrap.h: drv/uses and drv/outer (through outer.h) are predicted again.
+    writeFileSync(wrap, '#include <linux/more.h>\n#define wrap_call() other()\n');
+    const second = run(keptFile, 2);
+    expect(second.summary).toMatch(/^2 of 3 modules predicted, the others kept; 0 export\(s\) moved, 1 shared header\(s\) with other #includes, seen through 2 header\(s\)/);
+    expect(second.imports).toEqual({ 'drv/uses': ['moving'], 'drv/outer': ['moving', 'other'], 'drv/apart': ['other'] });
+    expect(second.imports).toEqual(run(join(root, 'none.v8'), 2).imports);
+    // Nothing changed since: nothing predicted; then the #include goes again.
+    expect(run(keptFile, 2).summary).toMatch(/^0 of 3 modules predicted/);
+    writeFileSync(wrap, '#define wrap_call() other()\n');
+    const fourth = run(keptFile, 3);
+    expect(fourth.summary).toMatch(/^2 of 3 modules predicted/);
+    expect(fourth.imports).toEqual({ 'drv/uses': [], 'drv/outer': ['other'], 'drv/apart': ['other'] });
   });
 });

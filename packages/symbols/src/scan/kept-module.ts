@@ -36,6 +36,9 @@ export function storedScan(s: ModuleScan): StoredModuleScan {
   return { name: m.name, objects: m.objects, exports: m.exports, modinfo: m.modinfo, names: JSON.stringify(names), errors: s.errors, unreadable: s.unreadable };
 }
 
+/** How storedScan's JSON introduces its last list (a quote inside a path is escaped: this is the key). */
+const SHARED_HEADERS = ',"sharedHeaders":';
+
 /** Up to this many names, mayMention searches the stored text rather than decoding it. */
 const QUICK_SEARCHES = 64;
 
@@ -85,6 +88,13 @@ class StoredSymbols implements ModuleSymbols {
     for (const id of n.identifiers) if (names.has(id)) return true;
     for (const [, refs] of n.functions) for (const r of refs) if (names.has(r)) return true;
     return false;
+  }
+
+  /** The shared headers alone: the last list of the stored JSON (a header's #include edit asks every kept module). */
+  sharedHeadersQuickly(): Iterable<string> {
+    if (this.sets) return this.sets.sharedHeaders;
+    const text = this.stored.names;
+    return JSON.parse(text.slice(text.lastIndexOf(SHARED_HEADERS) + SHARED_HEADERS.length, -1)) as string[];
   }
 
   private parsed() {

@@ -46,6 +46,8 @@ export interface ModuleSymbols {
    * tell that way.
    */
   mayMention?(names: ReadonlySet<string>): boolean | undefined;
+  /** sharedHeaders, read without building the module's name sets where it can (a kept scan's module). */
+  sharedHeadersQuickly?(): Iterable<string>;
 }
 
 export interface TreeScan {
