@@ -14,6 +14,11 @@
 #     before each run, which moves every definition in it: the header index is built again, the
 #     modules whose scan looked up one of its macros are scanned again, those that can meet one of
 #     its names predicted again
+#   an #include added to a shared header: include/linux/netdevice.h gets (or loses) an
+#     `#include <linux/mii.h>` line at its top before each run: besides what a line at its top does,
+#     the modules that include netdevice.h, directly or through other headers, are predicted again,
+#     and the modules whose scan asked whether mii.h (or a header it includes) is reached are scanned
+#     again; and include/linux/usb/storage.h gets (or loses) `#include <linux/ti_wilink_st.h>`
 # Usage: tools/bench/symbols-tree.sh [runs]
 set -euo pipefail
 RUNS="${1:-3}"
@@ -58,14 +63,25 @@ else { cat "\$f"; echo 'EXPORT_SYMBOL_GPL(usb_stor_suspend);'; } > "\$f.new"; fi
 mv "\$f.new" "\$f"
 SH
 timed_edit export
-# A shared header: a comment line added at the top of include/linux/netdevice.h, removed the next time.
-cat > "$WORK/header.sh" <<SH
-f="$WORK/src/include/linux/netdevice.h"
-if head -n 1 "\$f" | grep -q '^/\* nx-kbuild bench \*/\$'; then tail -n +2 "\$f" > "\$f.new"
-else { echo '/* nx-kbuild bench */'; cat "\$f"; } > "\$f.new"; fi
+# Writes $WORK/$1.sh, which puts the line $3 at the top of $2 (in the tree copy), or takes it away
+# again when it is there.
+first_line_toggle() {
+  cat > "$WORK/$1.sh" <<SH
+f=$(printf %q "$WORK/src/$2"); line=$(printf %q "$3")
+if [ "\$(head -n 1 "\$f")" = "\$line" ]; then tail -n +2 "\$f" > "\$f.new"
+else { printf '%s\n' "\$line"; cat "\$f"; } > "\$f.new"; fi
 mv "\$f.new" "\$f"
 SH
+}
+# A shared header: a comment line at the top of include/linux/netdevice.h.
+first_line_toggle header include/linux/netdevice.h '/* nx-kbuild bench */'
 timed_edit header
+# A shared header's #includes: netdevice.h includes <linux/mii.h> too; then the same in a header few
+# modules include, for a header few modules use.
+first_line_toggle includes include/linux/netdevice.h '#include <linux/mii.h> /* nx-kbuild bench */'
+timed_edit includes
+first_line_toggle includes-few include/linux/usb/storage.h '#include <linux/ti_wilink_st.h> /* nx-kbuild bench */'
+timed_edit includes-few
 
 node - "$WORK" <<'JS'
 const fs = require('fs'), path = require('path');
@@ -91,4 +107,6 @@ row('warm, nothing changed (kept result)', 'warm.json');
 row('one source edited (kept modules and predictions)', 'edit.json');
 row('one export moved (the modules that can reach it predicted again)', 'export.json');
 row('one shared header edited (include/linux/netdevice.h)', 'header.json');
+row('an #include added to or removed from a shared header (include/linux/netdevice.h)', 'includes.json');
+row('the same in a header few modules include (include/linux/usb/storage.h)', 'includes-few.json');
 JS
