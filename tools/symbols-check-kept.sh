@@ -11,7 +11,10 @@
 set -euo pipefail
 TREE_COPY_NAME=nx-kbuild-kept-check
 source "$(dirname "$0")/tree-copy.sh"
-CHECK=(node "$ROOT/packages/symbols/dist/cli.js" --srctree "$WORK/src" --objtree "$OUT" check)
+# The tree is named through a symbolic link, as a developer's ~/linux often is (kbuild's commands
+# name its real path, where make -C ran).
+ln -s "$WORK/src" "$WORK/linux"
+CHECK=(node "$ROOT/packages/symbols/dist/cli.js" --srctree "$WORK/linux" --objtree "$OUT" check)
 KEPT="$OUT/.nx-kbuild/symbols-check.json"
 # A run's output without its statistics lines (what was scanned and predicted, when each phase ended).
 findings() { grep -v 'modules scanned\|modules predicted\|^nx-symbols: .* at [0-9.]* s$' "$1"; }

@@ -4,7 +4,7 @@
  * The objects and their commands come from the kbuild evaluator, the rest from the scanner.
  */
 import { join, resolve } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { runCli, SourceError, writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
 import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, mergeObservation, noteContent, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
@@ -54,6 +54,18 @@ function findModule(scan: TreeScan, name: string): ModuleSymbols {
   throw new SourceError('<arguments>', 0, `no module "${name}" is built under this configuration`);
 }
 
+/**
+ * `dir` made absolute with its symbolic links followed: kbuild names the source tree by the path
+ * `make -C` ran in, its real one, in every command, and the scan must name files as they do.
+ */
+function realDirectory(dir: string, flag: string): string {
+  try {
+    return realpathSync(resolve(dir));
+  } catch {
+    throw new SourceError('<arguments>', 0, `${flag} ${dir}: no such directory`);
+  }
+}
+
 const where = (f: { file?: string; line?: number }, srctree: string) => (f.file ? `${f.file.startsWith(srctree + '/') ? f.file.slice(srctree.length + 1) : f.file}:${f.line}` : '');
 
 async function main(argv: string[]): Promise<number> {
@@ -75,10 +87,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE + '\n');
     return 2;
   }
-  srctree = resolve(srctree);
-  objtree = resolve(objtree);
+  const given = srctree;
+  srctree = realDirectory(srctree, '--srctree');
+  objtree = realDirectory(objtree, '--objtree');
+  if (!existsSync(join(srctree, 'arch'))) throw new SourceError('<arguments>', 0, `--srctree ${given}: not a kernel source tree (no arch/ directory)`);
   const config = readConfigFile(resolve(objtree, 'include/config/auto.conf'), 'auto.conf').values;
   const env = cachedKbuildEnvironment(srctree, objtree);
+  // kbuild's own srctree (as make sees it from the build directory; `..` when directly inside the
+  // tree) is what the evaluation's commands name: it must be the tree the scan reads.
+  const configured = env.srctree === undefined ? srctree : realDirectory(resolve(objtree, env.srctree), 'the source tree of --objtree');
+  if (configured !== srctree) throw new SourceError('<arguments>', 0, `--srctree ${given} is not the source tree ${objtree} was configured for (${configured})`);
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const memoFile = join(objtree, '.nx-kbuild', 'evaluation.memo');
   // A check whose result is kept and still holds is printed without evaluating anything.
