@@ -1,7 +1,8 @@
 /**
  * What a module's scan read of the shared header index, kept with its scan as observations (facts,
- * not files): the definitions of each name it looked up (found or not), the indexed headers that
- * include each header whose reach it asked, whether each shared header it includes is read into
+ * not files): the definitions of each name it looked up (found or not), for each header whose
+ * reach it asked the include that made it reached or else all the indexed headers that include
+ * it, whether each shared header it includes is read into
  * (no include guard, or code that exports), and the macros that can reach an export (asked for
  * every identifier of every file). After a shared header changes, a kept module is scanned again
  * only when one of these differs in the new index: an edit of include/linux/netdevice.h rescans
@@ -16,6 +17,7 @@ const DEFINITIONS = '\0def:';
 const INCLUDED_BY = '\0incl:';
 const RELEVANT = '\0relevant';
 const FOLLOWED = '\0followed:';
+const REACHED_THROUGH = '\0through:';
 
 /** Per index (each thread builds its own), each fact's key and signature, computed once. */
 const definitionFacts = new WeakMap<HeaderIndex, Map<string, [key: string, sig: string]>>();
@@ -46,6 +48,14 @@ function includedBySig(edges: readonly { from: string; when: Clause[] }[] | unde
   return h.digest('base64');
 }
 
+type IncludedBy = { from: string; when: Clause[] };
+
+/** An include edge as a fact names it: the including header and the conditions around the #include. */
+const edgeText = (e: IncludedBy): string => `${e.from}\0${e.when.map(clauseText).join('')}`;
+
+/** Per index edge, its fact's key (computed once). */
+const throughFacts = new WeakMap<IncludedBy, string>();
+
 function relevantSig(env: ScanEnvironment): string {
   return createHash('sha1').update([...env.relevant].sort().join('\0')).digest('base64');
 }
@@ -74,6 +84,18 @@ export function noteIncludedBy(index: HeaderIndex, file: string): void {
   noteFact(key, sig);
 }
 
+/**
+ * The scan found indexed header `file` reached through the include `e` (which holds wherever the
+ * including header is reached). It stays reached while the index has that include: the fact
+ * holds ("1") while `e` is among the header's includers, whatever others are added.
+ */
+export function noteReachedThrough(file: string, e: IncludedBy): void {
+  if (!isObserving()) return;
+  let key = throughFacts.get(e);
+  if (key === undefined) throughFacts.set(e, (key = `${REACHED_THROUGH}${file}\0${edgeText(e)}`));
+  noteFact(key, '1');
+}
+
 /** The scan asks which macros can reach an export (for every identifier of every file). */
 export function noteRelevant(env: ScanEnvironment): void {
   if (!isObserving()) return;
@@ -96,5 +118,11 @@ export function indexFactNow(env: ScanEnvironment, key: string): string {
   if (key.startsWith(FOLLOWED)) return followedSig(env.index, key.slice(FOLLOWED.length));
   if (key.startsWith(DEFINITIONS)) return definitionsSig(env.index.definitions.get(key.slice(DEFINITIONS.length)));
   if (key.startsWith(INCLUDED_BY)) return includedBySig(env.index.includedBy.get(key.slice(INCLUDED_BY.length)));
+  if (key.startsWith(REACHED_THROUGH)) {
+    const rest = key.slice(REACHED_THROUGH.length);
+    const cut = rest.indexOf('\0');
+    const edge = rest.slice(cut + 1);
+    return (env.index.includedBy.get(rest.slice(0, cut)) ?? []).some((e) => edgeText(e) === edge) ? '1' : '0';
+  }
   return '?'; // not a fact of the index: it does not hold
 }

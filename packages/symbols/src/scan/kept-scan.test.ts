@@ -66,4 +66,29 @@ describe('scanTreeKept after a shared header changes', () => {
     write('include/linux/export.h', '/* moved */\n' + EXPORT_H);
     expect((await run()).scanned).toEqual(['drv/plain', 'drv/wrapped']);
   });
+
+  it('keeps a module whose header is still reached through the include that reached it, whatever includes are added', async () => {
+    root = mkdtempSync(join(tmpdir(), 'nx-kbuild-kept-'));
+    write('include/linux/export.h', EXPORT_H);
+    write('include/linux/mac.h', '#include <linux/export.h>\n#define MAC_EXPORT(x) EXPORT_SYMBOL(x)\n');
+    write('include/linux/wrap.h', '#include <linux/mac.h>\n');
+    write('drv/uses.c', '#include <linux/wrap.h>\nint a;\nMAC_EXPORT(a);\n');
+    const objects: TreeObject[] = [{ object: 'drv/uses.o', source: join(root, 'drv/uses.c'), argv: ['gcc', `-I${join(root, 'include')}`], module: 'drv/uses' }];
+    const o: TreeScanOptions = { srctree: root, objtree: root, srcarch: 'none', config: new Map(), objects };
+    const file = join(root, 'kept.v8');
+    const run = async () => {
+      const k = await scanTreeKept(o, file, 1);
+      await k.saved;
+      return { scanned: [...k.scanned], exports: k.scan.modules.get('drv/uses')!.exports.map((e) => e.symbol) };
+    };
+    expect(await run()).toEqual({ scanned: ['drv/uses'], exports: ['a'] });
+    // Another header includes mac.h too: mac.h is still reached through wrap.h.
+    write('include/linux/also.h', '#include <linux/mac.h>\n');
+    expect(await run()).toEqual({ scanned: [], exports: ['a'] });
+    // wrap.h includes it only under a config symbol that is not set, and also.h is gone: mac.h is
+    // reached no more, MAC_EXPORT is not defined, and the module is scanned again.
+    rmSync(join(root, 'include/linux/also.h'));
+    write('include/linux/wrap.h', '#ifdef CONFIG_NOPE\n#include <linux/mac.h>\n#endif\n');
+    expect(await run()).toEqual({ scanned: ['drv/uses'], exports: [] });
+  });
 });

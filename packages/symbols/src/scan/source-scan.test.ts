@@ -283,6 +283,21 @@ CMD_OF(EXPORT, third);
     expect(scan(files, 'drv/p.c').modinfo.map((m) => [m.tag, m.value, m.file.split('/').pop(), m.line])).toEqual([['import_ns', 'PWM', 'pwm.h', 4]]);
   });
 
+  it('finds a header reached through an include cycle whichever header of the cycle is asked about first', () => {
+    // p.h and aq.h include each other; root.h (included by nothing) includes p.h. Deciding whether
+    // p.h is reached meets aq.h, whose one includer, p.h, is then still being decided: aq.h is not
+    // reached by that path, but it is through p.h once p.h is known to be reached.
+    const files = {
+      'include/linux/p.h': '#ifndef P_H\n#define P_H\n#include <linux/aq.h>\n#define P_MACRO 1\n#endif\n',
+      'include/linux/aq.h': '#ifndef AQ_H\n#define AQ_H\n#include <linux/p.h>\n#include <linux/export.h>\n#define AQ_EXPORT(x) EXPORT_SYMBOL(x)\n#endif\n',
+      'include/linux/root.h': '#include <linux/p.h>\n',
+      'drv/cyc.c': '#include <linux/root.h>\n#if P_MACRO\nint a;\n#endif\nAQ_EXPORT(a);\n',
+      'drv/cyc2.c': '#include <linux/root.h>\nint a;\nAQ_EXPORT(a);\n',
+    };
+    expect(brief(scan(files, 'drv/cyc.c'))).toEqual([['a', '', '', 5, true]]);
+    expect(brief(scan(files, 'drv/cyc2.c'))).toEqual([['a', '', '', 3, true]]);
+  });
+
   it('reads an export gated on a config symbol through IS_MODULE dispatch (the example tree\'s EXPORT_SYMBOL_GPL_FOR_MODULE_IF)', () => {
     const files = {
       // include/linux/kconfig.h's IS_MODULE, trick included.

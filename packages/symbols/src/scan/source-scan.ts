@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { noteContent } from '@nx-kbuild/kbuild-make';
 import { evaluateCondition, UNKNOWN, type ConditionContext, type Definedness, type Value } from './condition';
 import { clauseTokens, isIndexed, macroOf, type Clause, type HeaderIndex } from './header-index';
-import { noteDefinitions, noteFollowed, noteIncludedBy, noteRelevant } from './index-facts';
+import { noteDefinitions, noteFollowed, noteIncludedBy, noteReachedThrough, noteRelevant } from './index-facts';
 import type { DefinedNames } from './defined-names';
 import { fileSize, headerFile, namesDefinedIn, resolvedPath, resolveInclude, searchPathId, type HeaderFile } from './include-files';
 import { isReferencePosition, Kind, lexInvocation, lexTokens, scanIdentifiers, SourceReader, type CodeSpan, type DirectiveLine, type DirectiveStop, type LexLine, type Token } from './lexer';
@@ -402,25 +402,58 @@ class FileScope {
   }
 
   private readonly reachMemo = new Map<string, Value>();
+  /** The headers whose reach is being decided, each with its depth (an include cycle meets one again). */
+  private readonly reachOpen = new Map<string, number>();
+  /** The lowest depth of an open header the last reached() answer relied on (Infinity: none). */
+  private reachLow = Infinity;
 
-  /** Whether a shared header is reached: included by no indexed header, or by one that is reached, under conditions that hold. */
+  /**
+   * Whether a shared header is reached: included by no indexed header, or by one that is reached,
+   * under conditions that hold. A header met again while its own reach is being decided (an
+   * include cycle) counts as not reached there; an answer that relied on that for a header still
+   * open further up is not remembered (it may be too low), so that every remembered answer is the
+   * same whichever header was asked first. What is noted for the kept scan: the include that gave
+   * a "reached" (another include added does not change it), or the whole list of includers.
+   */
   private reached(file: string): Value {
     const memo = this.reachMemo.get(file);
-    if (memo !== undefined) return memo;
-    noteIncludedBy(this.env.index, file);
+    if (memo !== undefined) {
+      this.reachLow = Infinity;
+      return memo;
+    }
+    const open = this.reachOpen.get(file);
+    if (open !== undefined) {
+      this.reachLow = open;
+      return 0;
+    }
     const edges = this.env.index.includedBy.get(file);
-    if (!edges) return 1;
-    this.reachMemo.set(file, 0); // an include cycle adds nothing
+    if (!edges) {
+      noteIncludedBy(this.env.index, file);
+      this.reachMemo.set(file, 1);
+      this.reachLow = Infinity;
+      return 1;
+    }
+    const depth = this.reachOpen.size;
+    this.reachOpen.set(file, depth);
     let result: Value = 0;
+    let low = Infinity;
     for (const e of edges) {
-      const v = this.holds(e.when, this.reached(e.from));
+      const from = this.reached(e.from);
+      if (this.reachLow < low) low = this.reachLow;
+      const v = this.holds(e.when, from);
       if (v === 1) {
         result = 1;
+        noteReachedThrough(file, e);
         break;
       }
       if (v === UNKNOWN) result = UNKNOWN;
     }
-    this.reachMemo.set(file, result);
+    this.reachOpen.delete(file);
+    if (result !== 1) noteIncludedBy(this.env.index, file);
+    // "Reached" is never too low; another answer is exact unless it relied on a header open above this one.
+    const exact = result === 1 || low >= depth;
+    if (exact) this.reachMemo.set(file, result);
+    this.reachLow = exact ? Infinity : low;
     return result;
   }
 
