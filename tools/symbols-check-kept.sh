@@ -64,12 +64,13 @@ echo "shared header edited: $scanned modules scanned, $predicted predicted"
 [ "$scanned" -lt 1000 ] && [ "$predicted" -lt 2000 ] || { echo 'a shared header edit scanned or predicted (nearly) every module again' >&2; exit 1; }
 cmp -s <(findings "$WORK/third.txt") <(findings "$WORK/shared.txt") || { echo 'the shared header edit changed the findings' >&2; exit 1; }
 
-# A shared header's #includes edited: include/linux/netdevice.h includes <linux/mii.h> too, whose
-# names become visible to every module that includes netdevice.h, directly or through other
-# headers. Only those modules are predicted again (the others see the same headers as before), and
-# the findings stay.
-{ printf '%s\n' '#include <linux/mii.h>'; cat "$WORK/src/include/linux/netdevice.h"; } > "$WORK/src/include/linux/netdevice.h.new"
+# A shared header's #includes edited: include/linux/netdevice.h includes <linux/mii.h> too (first
+# inside its include guard), whose names become visible to every module that includes netdevice.h,
+# directly or through other headers. Only those modules are predicted again (the others see the
+# same headers as before), and the findings stay.
+awk '{ print } $0 == "#define _LINUX_NETDEVICE_H" { print "#include <linux/mii.h>" }' "$WORK/src/include/linux/netdevice.h" > "$WORK/src/include/linux/netdevice.h.new"
 mv "$WORK/src/include/linux/netdevice.h.new" "$WORK/src/include/linux/netdevice.h"
+grep -qx '#include <linux/mii.h>' "$WORK/src/include/linux/netdevice.h" || { echo 'netdevice.h has no include guard line to add the #include after' >&2; exit 1; }
 NX_KBUILD_STATS=1 "${CHECK[@]}" > "$WORK/includes.txt" 2>&1 || true
 predicted=$(sed -n 's/^nx-symbols: \([0-9]*\) of [0-9]* modules predicted.*/\1/p' "$WORK/includes.txt")
 modules=$(sed -n 's/^nx-symbols: [0-9]* of \([0-9]*\) modules predicted.*/\1/p' "$WORK/includes.txt")

@@ -15,10 +15,10 @@
 #     modules whose scan looked up one of its macros are scanned again, those that can meet one of
 #     its names predicted again
 #   an #include added to a shared header: include/linux/netdevice.h gets (or loses) an
-#     `#include <linux/mii.h>` line at its top before each run: besides what a line at its top does,
-#     the modules that include netdevice.h, directly or through other headers, are predicted again,
-#     and the modules whose scan asked whether mii.h (or a header it includes) is reached are scanned
-#     again; and include/linux/usb/storage.h gets (or loses) `#include <linux/ti_wilink_st.h>`
+#     `#include <linux/mii.h>` line first inside its include guard before each run: besides what a
+#     line moving its definitions does, the modules that include netdevice.h, directly or through
+#     other headers, are predicted again; and include/linux/usb/storage.h gets (or loses)
+#     `#include <linux/ti_wilink_st.h>` the same way
 # Usage: tools/bench/symbols-tree.sh [runs]
 set -euo pipefail
 RUNS="${1:-3}"
@@ -73,14 +73,27 @@ else { printf '%s\n' "\$line"; cat "\$f"; } > "\$f.new"; fi
 mv "\$f.new" "\$f"
 SH
 }
+# Writes $WORK/$1.sh, which puts the line $4 right after the line $3 of $2 (in the tree copy), or
+# takes it away again when it is there.
+cat > "$WORK/toggle-after.sh" <<'SH'
+awk -v after="$2" -v line="$3" '
+  pending { pending = 0; if ($0 == line) next; print line }
+  { print }
+  $0 == after { pending = 1 }
+  END { if (pending) print line }' "$1" > "$1.new"
+mv "$1.new" "$1"
+SH
+line_after_toggle() {
+  printf 'bash %q %q %q %q\n' "$WORK/toggle-after.sh" "$WORK/src/$2" "$3" "$4" > "$WORK/$1.sh"
+}
 # A shared header: a comment line at the top of include/linux/netdevice.h.
 first_line_toggle header include/linux/netdevice.h '/* nx-kbuild bench */'
 timed_edit header
-# A shared header's #includes: netdevice.h includes <linux/mii.h> too; then the same in a header few
-# modules include, for a header few modules use.
-first_line_toggle includes include/linux/netdevice.h '#include <linux/mii.h> /* nx-kbuild bench */'
+# A shared header's #includes: netdevice.h includes <linux/mii.h> too (first inside its include
+# guard); then the same in a header few modules include, for a header few modules use.
+line_after_toggle includes include/linux/netdevice.h '#define _LINUX_NETDEVICE_H' '#include <linux/mii.h>'
 timed_edit includes
-first_line_toggle includes-few include/linux/usb/storage.h '#include <linux/ti_wilink_st.h> /* nx-kbuild bench */'
+line_after_toggle includes-few include/linux/usb/storage.h '#define __LINUX_USB_STORAGE_H' '#include <linux/ti_wilink_st.h>'
 timed_edit includes-few
 
 node - "$WORK" <<'JS'
