@@ -16,8 +16,10 @@ KDIR="${NX_KBUILD_KERNEL_DIR:-/usr/src/linux-headers-6.12.117+deb12-amd64}"
 TARGET="${1:-debian}"
 [ -f "$ROOT/packages/kbuild-make/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
 
-OUT="$(mktemp -d /tmp/nx-kbuild-commands-XXXXXX)"
-trap 'rm -rf "$OUT"' EXIT
+# The temporary directory is removed as a whole: debian-inner moves OUT inside the tree copy.
+TMP="$(mktemp -d /tmp/nx-kbuild-commands-XXXXXX)"
+trap 'rm -rf "$TMP"' EXIT
+OUT="$TMP"
 if [ "$TARGET" = debian-inner ]; then
   cp -al "$SRC" "$OUT/src"
   SRC="$OUT/src"
