@@ -208,17 +208,12 @@ export class KeptPredictions {
   private seesChangedIncludes(m: ModuleSymbols): boolean {
     if (this.includesChanged.size === 0) return false;
     if (!this.reachingChanged) {
-      const includedBy = new Map<string, string[]>();
-      for (const [from, to] of this.referencesHere().index.includes)
-        for (const f of to) {
-          const l = includedBy.get(f);
-          if (l) l.push(from);
-          else includedBy.set(f, [from]);
-        }
+      // The index's includedBy holds the edges of its `includes` (which visible() walks), reversed.
+      const includedBy = this.referencesHere().index.includedBy;
       const reaching = new Set(this.includesChanged);
       const work = [...reaching];
       while (work.length)
-        for (const from of includedBy.get(work.pop()!) ?? [])
+        for (const { from } of includedBy.get(work.pop()!) ?? [])
           if (!reaching.has(from)) {
             reaching.add(from);
             work.push(from);
