@@ -93,10 +93,6 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(join(srctree, 'arch'))) throw new SourceError('<arguments>', 0, `--srctree ${given}: not a kernel source tree (no arch/ directory)`);
   const config = readConfigFile(resolve(objtree, 'include/config/auto.conf'), 'auto.conf').values;
   const env = cachedKbuildEnvironment(srctree, objtree);
-  // kbuild's own srctree (as make sees it from the build directory; `..` when directly inside the
-  // tree) is what the evaluation's commands name: it must be the tree the scan reads.
-  const configured = env.srctree === undefined ? srctree : realDirectory(resolve(objtree, env.srctree), 'the source tree of --objtree');
-  if (configured !== srctree) throw new SourceError('<arguments>', 0, `--srctree ${given} is not the source tree ${objtree} was configured for (${configured})`);
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const memoFile = join(objtree, '.nx-kbuild', 'evaluation.memo');
   // A check whose result is kept and still holds is printed without evaluating anything.
