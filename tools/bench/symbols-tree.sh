@@ -63,37 +63,28 @@ else { cat "\$f"; echo 'EXPORT_SYMBOL_GPL(usb_stor_suspend);'; } > "\$f.new"; fi
 mv "\$f.new" "\$f"
 SH
 timed_edit export
-# Writes $WORK/$1.sh, which puts the line $3 at the top of $2 (in the tree copy), or takes it away
-# again when it is there.
-first_line_toggle() {
-  cat > "$WORK/$1.sh" <<SH
-f=$(printf %q "$WORK/src/$2"); line=$(printf %q "$3")
-if [ "\$(head -n 1 "\$f")" = "\$line" ]; then tail -n +2 "\$f" > "\$f.new"
-else { printf '%s\n' "\$line"; cat "\$f"; } > "\$f.new"; fi
-mv "\$f.new" "\$f"
-SH
-}
-# Writes $WORK/$1.sh, which puts the line $4 right after the line $3 of $2 (in the tree copy), or
-# takes it away again when it is there.
+# Writes $WORK/$1.sh, which puts the line $4 right after the line $3 of $2 (in the tree copy; at its
+# top when $3 is empty), or takes it away again when it is there.
 cat > "$WORK/toggle-after.sh" <<'SH'
 awk -v after="$2" -v line="$3" '
+  BEGIN { pending = after == "" }
   pending { pending = 0; if ($0 == line) next; print line }
   { print }
-  $0 == after { pending = 1 }
+  after != "" && $0 == after { pending = 1 }
   END { if (pending) print line }' "$1" > "$1.new"
 mv "$1.new" "$1"
 SH
-line_after_toggle() {
+line_toggle() {
   printf 'bash %q %q %q %q\n' "$WORK/toggle-after.sh" "$WORK/src/$2" "$3" "$4" > "$WORK/$1.sh"
 }
 # A shared header: a comment line at the top of include/linux/netdevice.h.
-first_line_toggle header include/linux/netdevice.h '/* nx-kbuild bench */'
+line_toggle header include/linux/netdevice.h '' '/* nx-kbuild bench */'
 timed_edit header
 # A shared header's #includes: netdevice.h includes <linux/mii.h> too (first inside its include
 # guard); then the same in a header few modules include, for a header few modules use.
-line_after_toggle includes include/linux/netdevice.h '#define _LINUX_NETDEVICE_H' '#include <linux/mii.h>'
+line_toggle includes include/linux/netdevice.h '#define _LINUX_NETDEVICE_H' '#include <linux/mii.h>'
 timed_edit includes
-line_after_toggle includes-few include/linux/usb/storage.h '#define __LINUX_USB_STORAGE_H' '#include <linux/ti_wilink_st.h>'
+line_toggle includes-few include/linux/usb/storage.h '#define __LINUX_USB_STORAGE_H' '#include <linux/ti_wilink_st.h>'
 timed_edit includes-few
 
 node - "$WORK" <<'JS'
