@@ -37,21 +37,17 @@ function definitionsSig(defs: readonly IndexedMacro[] | undefined): string {
   return h.digest('base64');
 }
 
-function includedBySig(edges: readonly { from: string; when: Clause[] }[] | undefined): string {
-  if (!edges) return '-';
-  const h = createHash('sha1');
-  for (const e of edges) {
-    h.update(`${e.from}\0`);
-    for (const c of e.when) h.update(clauseText(c));
-    h.update('\n');
-  }
-  return h.digest('base64');
-}
-
 type IncludedBy = { from: string; when: Clause[] };
 
 /** An include edge as a fact names it: the including header and the conditions around the #include. */
 const edgeText = (e: IncludedBy): string => `${e.from}\0${e.when.map(clauseText).join('')}`;
+
+function includedBySig(edges: readonly IncludedBy[] | undefined): string {
+  if (!edges) return '-';
+  const h = createHash('sha1');
+  for (const e of edges) h.update(`${edgeText(e)}\n`);
+  return h.digest('base64');
+}
 
 /** Per index edge, its fact's key (computed once). */
 const throughFacts = new WeakMap<IncludedBy, string>();
