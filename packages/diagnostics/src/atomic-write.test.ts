@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonArrayChunks, writeChunksAtomic, writeFileAtomicAsync } from './atomic-write';
+import { jsonArrayChunks, writeChunksAtomic, writeFileAtomic, writeFileAtomicAsync } from './atomic-write';
 
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +28,21 @@ describe('writeChunksAtomic and jsonArrayChunks', () => {
     expect(() => writeChunksAtomic(file, failing())).toThrow('no more');
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('makes the directory, replaces the file whole, and leaves no temp file when the rename fails', () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-atomic-'));
+    const file = join(dir, 'sub', 'out.txt');
+    writeFileAtomic(file, 'one');
+    writeFileAtomic(file, 'two');
+    expect(readFileSync(file, 'utf8')).toBe('two');
+    // A directory in the file's place: the temp file is written, the rename refused.
+    const taken = join(dir, 'sub', 'taken');
+    writeFileAtomic(join(taken, 'inside'), 'x');
+    expect(() => writeFileAtomic(taken, 'y')).toThrow();
+    expect(readdirSync(join(dir, 'sub')).sort()).toEqual(['out.txt', 'taken']);
   });
 });
 

@@ -2,6 +2,15 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFile, writeFil
 import { rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+/**
+ * The temp file's name next to `path`: the process and the thread (scan threads write kept files
+ * too), so no two writers ever share one.
+ */
+function tempName(path: string): string {
+  return threadId === 0 ? `${path}.tmp.${process.pid}` : `${path}.tmp.${process.pid}-${threadId}`;
+}
 
 /**
  * Writes a file whole or not at all (temp file in the same directory, then rename): a reader, or a
@@ -9,9 +18,14 @@ import { dirname } from 'node:path';
  */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp.${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+  const tmp = tempName(path);
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 let asyncWrites = 0;
@@ -29,7 +43,7 @@ const writeInOneRequest = promisify(writeFile);
  */
 export async function writeFileAtomicAsync(path: string, content: Uint8Array): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp.${process.pid}.${asyncWrites++}`;
+  const tmp = `${tempName(path)}.${asyncWrites++}`;
   try {
     await writeInOneRequest(tmp, content);
     await rename(tmp, path);
@@ -45,7 +59,7 @@ export async function writeFileAtomicAsync(path: string, content: Uint8Array): P
  */
 export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp.${process.pid}`;
+  const tmp = tempName(path);
   const fd = openSync(tmp, 'w');
   try {
     for (const c of chunks) writeSync(fd, c);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 import type { Command, CompileStep, GenerateCommands, ModuleCommands } from '@nx-kbuild/kbuild-make';
 import { dotTarget, stepOutputs } from '@nx-kbuild/kbuild-make';
 import type { TreeModel } from './model/tree-model';
@@ -37,10 +38,7 @@ export function specFile(workspaceRoot: string, json: string): string {
   const rel = join('.nx-kbuild', 'specs', name);
   const abs = join(workspaceRoot, rel);
   if (!existsSync(abs)) {
-    mkdirSync(dirname(abs), { recursive: true });
-    const tmp = `${abs}.tmp.${process.pid}`;
-    writeFileSync(tmp, json);
-    renameSync(tmp, abs);
+    writeFileAtomic(abs, json);
   }
   return rel;
 }

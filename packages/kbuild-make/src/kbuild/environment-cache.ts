@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { probeKbuildEnvironment } from './probe';
 
 /**
@@ -26,10 +27,7 @@ export function cachedKbuildEnvironment(srctree: string, objtree: string, probe 
     const tool = env[name]?.split(/\s+/)[0];
     if (tool) tools[tool] = toolIdentity(tool, env.PATH);
   }
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify({ key, tools, env }));
-  renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify({ key, tools, env }));
   return env;
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 
 export interface ShellRunner {
   run(command: string): string;
@@ -122,10 +123,7 @@ export class CachedShell implements ShellRunner {
   /** Writes new results back (temp file + rename). */
   save(): void {
     if (!this.cacheFile || !this.dirty) return;
-    mkdirSync(join(this.cacheFile, '..'), { recursive: true });
-    const tmp = `${this.cacheFile}.tmp.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(this.cache));
-    renameSync(tmp, this.cacheFile);
+    writeFileAtomic(this.cacheFile, JSON.stringify(this.cache));
     this.dirty = false;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
 import { resolveTreeConfig } from './tree-config';
 import {
@@ -55,12 +56,6 @@ export interface TreeModel {
   symbols?: TreeSymbols;
 }
 
-function atomicWrite(path: string, content: string): void {
-  const tmp = `${path}.tmp.${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
-}
-
 function sha(parts: string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
@@ -95,7 +90,7 @@ export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): Kbu
   verifyProbe(probed, probed.probeDir);
   const globals: KbuildGlobals = { kernelDir: probed.kernelDir, vars: probed.vars, env: probed.env };
   mkdirSync(cacheDir, { recursive: true });
-  atomicWrite(cacheFile, JSON.stringify(globals, null, 1));
+  writeFileAtomic(cacheFile, JSON.stringify(globals, null, 1));
   return globals;
 }
 

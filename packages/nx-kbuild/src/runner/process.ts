@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command, ShellList } from '@nx-kbuild/kbuild-make';
 import { runScript } from './shell';
@@ -115,12 +115,6 @@ export function pipe(a: Command, b: Command, cwd: string): Promise<string> {
     left.on('close', (c) => done(a.argv[0], c));
     right.on('close', (c) => done(b.argv[0], c));
   });
-}
-
-export function writeAtomic(path: string, content: string): void {
-  const tmp = `${path}.tmp.${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }
 
 export function removeAll(paths: readonly string[]): void {

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { dotTarget, stepOutputs } from '@nx-kbuild/kbuild-make';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { parseSymvers } from '@nx-kbuild/symbols';
-import { capture, filechk, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed, writeAtomic } from './process';
+import { capture, filechk, inParallel, makeCmd, pipe, removeAll, run, runAsync, StepFailed } from './process';
 import { runScript } from './shell';
 import type { ArchiveSpec, GenerateSpec, CompileSpec, FinalCompileSpec, GenksymsSpec, LinkSpec, ModpostSpec, TreeLinkSpec } from './spec';
 
@@ -40,9 +41,9 @@ export function generate(spec: GenerateSpec): Promise<void> {
       else if (s.how === 'recipe') for (const l of s.lines) runs(l.text, runScript(l.run, spec.cwd, 'inherit'));
       else {
         runs(s.text, runScript(s.run, spec.cwd, 'inherit'));
-        if (s.how === 'if_changed') writeAtomic(s.cmdFile, `savedcmd_${s.target} := ${makeCmd(s.text)}\n`);
+        if (s.how === 'if_changed') writeFileAtomic(s.cmdFile, `savedcmd_${s.target} := ${makeCmd(s.text)}\n`);
         else if (s.how === 'if_changed_dep') {
-          writeAtomic(s.cmdFile, capture([spec.fixdep, s.depfile, s.target, makeCmd(s.text)], spec.cwd));
+          writeFileAtomic(s.cmdFile, capture([spec.fixdep, s.depfile, s.target, makeCmd(s.text)], spec.cwd));
           removeAll([s.depfile]);
         }
       }
@@ -66,13 +67,13 @@ export function compile(spec: CompileSpec): Promise<void> {
       await runAsync(o.cc, spec.cwd);
       if (o.objtool) await runAsync(o.objtool, spec.cwd);
     });
-    if (spec.modFile !== undefined) writeAtomic(spec.modFile, spec.modContent ?? '');
-    if (spec.modFile !== undefined && spec.modCmd !== undefined) writeAtomic(dotTarget(spec.modFile, '.cmd'), `savedcmd_${spec.modFile} := ${makeCmd(spec.modCmd)}\n`);
+    if (spec.modFile !== undefined) writeFileAtomic(spec.modFile, spec.modContent ?? '');
+    if (spec.modFile !== undefined && spec.modCmd !== undefined) writeFileAtomic(dotTarget(spec.modFile, '.cmd'), `savedcmd_${spec.modFile} := ${makeCmd(spec.modCmd)}\n`);
     const c = spec.composite;
     if (c) {
       run(c.ld, spec.cwd);
       if (c.objtool) run(c.objtool, spec.cwd);
-      writeAtomic(c.cmdFile, `savedcmd_${c.object} := ${makeCmd(c.savedcmd)}\n` + (c.objtool ? objtoolDep(c.object, c.objtoolPath) : ''));
+      writeFileAtomic(c.cmdFile, `savedcmd_${c.object} := ${makeCmd(c.savedcmd)}\n` + (c.objtool ? objtoolDep(c.object, c.objtoolPath) : ''));
     }
   });
 }
@@ -91,7 +92,7 @@ export async function genksyms(spec: GenksymsSpec): Promise<void> {
           if (o.cpp.argv.length === 0) throw new StepFailed(`${o.object}: symbols exported from assembler need genksyms over asm-prototypes.h, which nx-kbuild does not run yet`, 1);
           cmd += await pipe(o.cpp, o.genksyms, spec.cwd);
         }
-        writeAtomic(o.cmdFile, cmd);
+        writeFileAtomic(o.cmdFile, cmd);
       }
     },
   );
@@ -104,7 +105,7 @@ export function archive(spec: ArchiveSpec): Promise<void> {
     () => {
       for (const a of spec.archives) {
         run(a.ar, spec.cwd);
-        writeAtomic(a.cmdFile, `savedcmd_${a.archive} := ${makeCmd(a.savedcmd)}\n`);
+        writeFileAtomic(a.cmdFile, `savedcmd_${a.archive} := ${makeCmd(a.savedcmd)}\n`);
       }
     },
   );
@@ -113,14 +114,14 @@ export function archive(spec: ArchiveSpec): Promise<void> {
 /** modpost for one module, with the kernel's and its dependencies' Module.symvers as inputs. */
 export function modpost(spec: ModpostSpec): Promise<void> {
   return guarded(spec.outputs, () => {
-    writeAtomic(spec.order, `${spec.moduleObject}\n`);
+    writeFileAtomic(spec.order, `${spec.moduleObject}\n`);
     run(spec.modpost, spec.cwd);
   });
 }
 
 function compileWithFixdep(c: FinalCompileSpec['compile'], cwd: string, fixdep: string): void {
   run(c.cc, cwd);
-  writeAtomic(c.cmdFile, capture([fixdep, c.depfile, c.object, makeCmd(c.savedcmd)], cwd));
+  writeFileAtomic(c.cmdFile, capture([fixdep, c.depfile, c.object, makeCmd(c.savedcmd)], cwd));
   removeAll([c.depfile]);
 }
 
@@ -134,7 +135,7 @@ export function link(spec: LinkSpec): Promise<void> {
   return guarded([spec.modO.object, spec.modO.cmdFile, spec.modO.depfile, spec.ko, spec.koCmdFile], () => {
     compileWithFixdep(spec.modO, spec.cwd, spec.fixdep);
     run(spec.ld, spec.cwd);
-    writeAtomic(spec.koCmdFile, `savedcmd_${spec.ko} := ${makeCmd(spec.ld.text)}\n`);
+    writeFileAtomic(spec.koCmdFile, `savedcmd_${spec.ko} := ${makeCmd(spec.ld.text)}\n`);
     for (const c of spec.btf) run(c, spec.cwd);
   });
 }
@@ -156,7 +157,7 @@ export function treeLink(spec: TreeLinkSpec): Promise<void> {
       }
       symvers += text;
     }
-    writeAtomic(spec.symvers, symvers);
-    for (const o of spec.orders) writeAtomic(o.file, o.modules.map((m) => `${m}.o\n`).join(''));
+    writeFileAtomic(spec.symvers, symvers);
+    for (const o of spec.orders) writeFileAtomic(o.file, o.modules.map((m) => `${m}.o\n`).join(''));
   });
 }

@@ -8,7 +8,8 @@ import { relative } from 'node:path';
 import { loadInTreeModel } from '../model/in-tree-model';
 import { loadTreeModel } from '../model/tree-model';
 import { checkTreeModel } from '../check/tree-findings';
-import { removeAll, StepFailed, writeAtomic } from './process';
+import { writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { removeAll, StepFailed } from './process';
 import type { SymbolsCheckSpec } from './spec';
 
 export async function symbolsCheck(spec: SymbolsCheckSpec): Promise<void> {
@@ -26,7 +27,7 @@ export async function symbolsCheck(spec: SymbolsCheckSpec): Promise<void> {
     `symbols-check: ${check.modules} modules (imports exact from objects for ${check.exact}, predicted for ${check.modules - check.exact}; ${check.dialect.description}): ` +
     `${errors} errors, ${check.findings.length - errors} warnings`;
   const text = [...lines, summary].join('\n') + '\n';
-  writeAtomic(spec.report, text);
+  writeFileAtomic(spec.report, text);
   process.stdout.write(text);
   if (errors > 0) throw new StepFailed(`symbols-check found ${errors} error(s); see ${at(spec.report)}`, 1);
 }
