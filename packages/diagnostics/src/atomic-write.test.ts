@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonArrayChunks, writeChunksAtomic, writeFileAtomic, writeFileAtomicAsync } from './atomic-write';
+import { jsonArrayChunks, writeChunksAtomic, writeFileAtomic, writeFileAtomicAsync, writeKeptFileAtomic } from './atomic-write';
 
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -53,5 +53,23 @@ describe('writeFileAtomicAsync', () => {
     await Promise.all([1, 2, 3].map((n) => writeFileAtomicAsync(file, new Uint8Array(1000).fill(n))));
     expect(new Set(readFileSync(file)).size).toBe(1);
     expect(readdirSync(dir)).toEqual(['kept.v8']);
+  });
+});
+
+describe('kept files', () => {
+  // No process has this number (Linux's largest is 4,194,304).
+  const gone = 2_000_000_000;
+
+  it("go with what a killed writer left beside them, not with a live writer's temp files", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-kept-'));
+    const scan = join(dir, 'scan.v8');
+    const predictions = join(dir, 'predictions.v8');
+    const left = [`scan.v8.tmp.${gone}.0`, `scan.v8.tmp.${gone}-2.5`, `predictions.v8.tmp.${gone}`];
+    const live = [`scan.v8.tmp.${process.pid}.99`, `predictions.v8.tmp.${process.pid}-7`, `other.v8.tmp.${gone}`];
+    for (const name of [...left, ...live]) writeFileSync(join(dir, name), 'half');
+    await writeFileAtomicAsync(scan, new Uint8Array([1, 2]));
+    writeKeptFileAtomic(predictions, 'whole');
+    expect(readdirSync(dir).sort()).toEqual(['predictions.v8', 'scan.v8', ...live].sort());
+    expect(readFileSync(predictions, 'utf8')).toBe('whole');
   });
 });

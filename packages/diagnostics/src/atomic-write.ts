@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFile, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFile, writeFileSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
 /**
@@ -28,6 +28,45 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   }
 }
 
+/**
+ * Removes what a killed writer of `path` left (its temp file, up to the size of a whole kept scan):
+ * temp files of `path` whose process is gone. A live process's, this one's among them, stay.
+ */
+function removeAbandonedTemps(path: string): void {
+  const prefix = `${basename(path)}.tmp.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^\d+/.exec(name.slice(prefix.length))?.[0]);
+    if (pid > 0 && !processRuns(pid)) rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * writeFileAtomic for a kept file, one a cache directory holds and every run writes again: what a
+ * killed run left beside it goes first.
+ */
+export function writeKeptFileAtomic(path: string, content: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  removeAbandonedTemps(path);
+  writeFileAtomic(path, content);
+}
+
 let asyncWrites = 0;
 
 /**
@@ -43,6 +82,7 @@ const writeInOneRequest = promisify(writeFile);
  */
 export async function writeFileAtomicAsync(path: string, content: Uint8Array): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
+  removeAbandonedTemps(path);
   const tmp = `${tempName(path)}.${asyncWrites++}`;
   try {
     await writeInOneRequest(tmp, content);
@@ -59,6 +99,7 @@ export async function writeFileAtomicAsync(path: string, content: Uint8Array): P
  */
 export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
   mkdirSync(dirname(path), { recursive: true });
+  removeAbandonedTemps(path);
   const tmp = tempName(path);
   const fd = openSync(tmp, 'w');
   try {

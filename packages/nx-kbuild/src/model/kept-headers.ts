@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { codeDigest, writeKeptFileAtomic } from '@nx-kbuild/diagnostics';
 import { keptObservations, ObservationTable, observing, type ModuleCommands, type Observed } from '@nx-kbuild/kbuild-make';
 import { objectsHeaders } from './headers';
 
@@ -70,7 +70,7 @@ export function keptModuleHeaders(file: string, modules: readonly ModuleCommands
       const entries: [string, string][] = 'observed' in r ? [...r.observed] : r.module.observed.map((i) => kept!.paths[i]);
       return [name, { objects: r.module.objects, headers: r.module.headers, observed: entries.map(([p, sig]) => paths.index(p, sig)) }];
     });
-    writeFileAtomic(file, serialize({ key, paths: paths.entries, modules: modulesOut } satisfies Kept));
+    writeKeptFileAtomic(file, serialize({ key, paths: paths.entries, modules: modulesOut } satisfies Kept));
   }
   return out;
 }

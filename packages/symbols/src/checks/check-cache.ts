@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { codeDigest, writeKeptFileAtomic } from '@nx-kbuild/diagnostics';
 import { signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
 
 /** What a whole-tree check printed, and what it read to get there. */
@@ -50,5 +50,5 @@ export function cachedCheck(file: string, key: string): CheckResult | undefined 
 
 export function keepCheck(file: string, key: string, observed: Observed, result: CheckResult): void {
   const stored: Stored = { key, observed: [...observed], ...result };
-  writeFileAtomic(file, JSON.stringify(stored));
+  writeKeptFileAtomic(file, JSON.stringify(stored));
 }

@@ -13,7 +13,7 @@ import { createHash, hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { codeDigest, writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { codeDigest, writeKeptFileAtomic } from '@nx-kbuild/diagnostics';
 import type { IndexTables, RemotePredictor } from '../scan/parallel-scan';
 import type { ModuleSymbols } from '../scan/tree-scan';
 import type { ModuleImports } from './module-imports';
@@ -280,6 +280,6 @@ export class KeptPredictions {
     // The referrers as read this time, or as kept with this index (not read only to be kept).
     const table = this.references?.knownReferrers();
     const referrers = table ? [...table].map(([name, list]): [string, string] => [name, list.join(' ')]) : this.keptReferrers;
-    writeFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now], index: this.index.digest, indexFiles: [...this.index.files], headers, referrers } satisfies Kept));
+    writeKeptFileAtomic(this.file, serialize({ key: this.key, owners: [...this.owners], modules: [...this.now], index: this.index.digest, indexFiles: [...this.index.files], headers, referrers } satisfies Kept));
   }
 }
