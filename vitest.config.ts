@@ -7,5 +7,6 @@ export default defineConfig({
     testTimeout: 0,
     hookTimeout: 0,
     fileParallelism: false,
+    globalSetup: ['test/helpers/run-tmpdir.ts'],
   },
 });
