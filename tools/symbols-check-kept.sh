@@ -5,8 +5,9 @@
 # scan, not the whole file again) and the new finding is reported; a fourth edit reads the kept scan
 # back with those changes; a shared header's edit scans and predicts again only the modules that
 # can depend on what it defines, and an #include added to it predicts again only the modules that
-# include it; the output equals a check with nothing kept. The tree is a hard-linked copy; an edit
-# replaces the file.
+# include it; the output equals a check with nothing kept; a query (imports) uses the kept scan
+# and prints what it prints with nothing kept. The tree is a hard-linked copy; an edit replaces the
+# file.
 # Usage: tools/symbols-check-kept.sh
 set -euo pipefail
 TREE_COPY_NAME=nx-kbuild-kept-check
@@ -93,3 +94,16 @@ const differ = [...fresh].filter(([m, s]) => kept.get(m) !== s).map(([m]) => m);
 if (differ.length || kept.size !== fresh.size) { console.error(`predicted imports differ from predicting all anew: ${differ.slice(0, 5).join(" ")} (${differ.length})`); process.exit(1); }
 console.log(`predicted imports: ${fresh.size} of ${fresh.size} modules identical to predicting all anew`);
 ' "$WORK/kept-imports.v8" "$OUT/.nx-kbuild/symbols-imports.v8"
+
+# The queries use what the check kept: `imports` scans no module again, leaves the kept predictions
+# as they are, and prints what it prints with nothing kept.
+QUERY=(node "$ROOT/packages/symbols/dist/cli.js" --srctree "$WORK/linux" --objtree "$OUT")
+predictions_kept=$(stat -c %Y.%i "$OUT/.nx-kbuild/symbols-imports.v8")
+NX_KBUILD_STATS=1 "${QUERY[@]}" imports iwlmvm > "$WORK/imports-kept.txt" 2> "$WORK/imports-kept.err"
+grep -q 'nx-symbols: 0 of [0-9]* modules scanned' "$WORK/imports-kept.err" || { cat "$WORK/imports-kept.err" >&2; echo 'a query after the check scanned again' >&2; exit 1; }
+[ "$(stat -c %Y.%i "$OUT/.nx-kbuild/symbols-imports.v8")" = "$predictions_kept" ] || { echo "a query rewrote the check's kept predictions" >&2; exit 1; }
+grep -q '^drivers/net/wireless/intel/iwlwifi/iwlwifi	' "$WORK/imports-kept.txt" || { echo 'iwlmvm is not predicted to import from iwlwifi' >&2; exit 1; }
+rm -f "$OUT"/.nx-kbuild/symbols-*
+"${QUERY[@]}" imports iwlmvm > "$WORK/imports-fresh.txt"
+cmp -s "$WORK/imports-kept.txt" "$WORK/imports-fresh.txt" || { echo 'imports from the kept scan differ from a fresh scan' >&2; diff "$WORK/imports-kept.txt" "$WORK/imports-fresh.txt" | head >&2; exit 1; }
+echo "imports iwlmvm from the kept scan: 0 modules scanned, $(wc -l < "$WORK/imports-kept.txt") lines, identical to a fresh scan's"

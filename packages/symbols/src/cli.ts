@@ -10,8 +10,7 @@ import { readConfigFile } from '@nx-kbuild/kconfig';
 import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, mergeObservation, noteContent, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
 import { checkTree } from './checks/check-tree';
-import { exportOwners, HeaderReferences, predictDependencies } from './imports/predict';
-import { scanTreeParallel } from './scan/parallel-scan';
+import { exportOwners, HeaderReferences, type ExportOwners } from './imports/predict';
 import { scanTreeKept } from './scan/kept-scan';
 import { KeptPredictions } from './imports/kept-predictions';
 import { objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
@@ -108,9 +107,12 @@ async function main(argv: string[]): Promise<number> {
   const srcarch = env.SRCARCH ?? 'x86';
   if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!);
   if (command === 'nsdeps') return nsdeps({ srctree, objtree, srcarch, config }, tree, threads, args[0]);
-  const scan = await scanTreeParallel({ srctree, objtree, srcarch, config, objects: objectsFromKbuild(tree.objects) }, threads);
+  // A query reuses the kept scan and predictions (a check's, or an earlier query's): what changed
+  // since is scanned and predicted again, the module asked for predicted if it is not kept.
+  const { scan, predictions, saved } = await keptSymbols({ srctree, objtree, srcarch, config }, tree, threads, false);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
-  const predicted = (m: ModuleSymbols) => predictDependencies(m, exportOwners(scan.modules.values()), new HeaderReferences(scan.index));
+  const owners = exportOwners(scan.modules.values());
+  const dependencies = (m: ModuleSymbols) => symbolsByOwner(predictions.imports(m).symbols, owners);
   const out: string[] = [];
 
   if (command === 'exports') {
@@ -119,20 +121,35 @@ async function main(argv: string[]): Promise<number> {
       out.push(`${e.symbol}\t${e.license === 'GPL' ? 'EXPORT_SYMBOL_GPL' : 'EXPORT_SYMBOL'}\t${e.namespace}\t${where(e, srctree)}${e.certain ? '' : '\t(in an #if branch the scanner could not decide)'}`);
   } else if (command === 'imports') {
     const m = findModule(scan, args[0]);
-    for (const [dep, syms] of predicted(m)) out.push(`${dep}\t${syms.sort().join(' ')}`);
+    for (const [dep, syms] of dependencies(m)) out.push(`${dep}\t${syms.join(' ')}`);
     for (const i of m.modinfo.filter((x) => x.tag === 'import_ns')) out.push(`import_ns ${i.value}\t${where(i, srctree)}`);
   } else if (command === 'why') {
     const m = findModule(scan, args[0]);
     const other = findModule(scan, args[1]);
-    const syms = predicted(m).get(other.name);
+    const syms = dependencies(m).get(other.name);
     if (!syms) out.push(`${m.name} does not use any symbol ${other.name} exports`);
-    for (const s of (syms ?? []).sort()) {
+    for (const s of syms ?? []) {
       const e = other.exports.find((x) => x.symbol === s)!;
       out.push(`${s}\t${e.namespace ? `namespace ${e.namespace}\t` : ''}exported at ${where(e, srctree)}`);
     }
   }
+  // The kept predictions are written only by a run that predicts every module (check, nsdeps):
+  // one module's would replace them all.
+  await saved;
   process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
   return scan.errors.length > 0 ? 1 : 0;
+}
+
+/** A module's predicted imports by the module that exports each, modules and symbols sorted. */
+function symbolsByOwner(symbols: readonly string[], owners: ExportOwners): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const s of [...symbols].sort()) {
+    const owner = owners.get(s)!;
+    const list = by.get(owner);
+    if (list) list.push(s);
+    else by.set(owner, [s]);
+  }
+  return new Map([...by].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
@@ -180,7 +197,8 @@ async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree,
     detectDialect(o.srctree),
     read,
   );
-  predictions.save();
+  // One module's predictions would replace every module's kept ones.
+  if (!only) predictions.save();
   await saved;
   for (const e of edits) {
     process.stdout.write(nsdepsMessages(e).map((l) => l + '\n').join(''));
