@@ -10,11 +10,13 @@ import { readConfigFile } from '@nx-kbuild/kconfig';
 import { cachedKbuildEnvironment, defaultShellCache, evaluateKernelTree, mergeObservation, noteContent, observing, type KernelTree } from '@nx-kbuild/kbuild-make';
 import { detectDialect } from './checks/dialect';
 import { checkTree } from './checks/check-tree';
-import { exportOwners, HeaderReferences, type ExportOwners } from './imports/predict';
+import { exportOwners, HeaderReferences } from './imports/predict';
 import { scanTreeKept } from './scan/kept-scan';
 import { KeptPredictions } from './imports/kept-predictions';
-import { objectsFromKbuild, type ModuleSymbols, type TreeScan, type TreeScanOptions } from './scan/tree-scan';
-import { cachedCheck, checkKey, keepCheck } from './checks/check-cache';
+import type { ModuleImports } from './imports/module-imports';
+import { objectsFromKbuild, type ModuleSymbols, type TreeScanOptions } from './scan/tree-scan';
+import { cachedCheck, checkKey, keepCheck, keptAnswers, type KeptAnswers } from './checks/check-cache';
+import { answerQuery, findModule, where, type Query } from './queries';
 import { exportTable } from './checks/modpost-rules';
 import { namespaceEdits, nsdepsMessages } from './nsdeps/namespace-edits';
 
@@ -45,14 +47,6 @@ function stats(line: string): void {
 /** When a phase ended (seconds since the process started), as a line of statistics. */
 const phase = (what: string) => stats(`${what} at ${(performance.now() / 1000).toFixed(2)} s`);
 
-function findModule(scan: TreeScan, name: string): ModuleSymbols {
-  const norm = (s: string) => s.replace(/-/g, '_');
-  const hits = [...scan.modules.values()].filter((m) => m.name === name || norm(m.name.slice(m.name.lastIndexOf('/') + 1)) === norm(name));
-  if (hits.length === 1) return hits[0];
-  if (hits.length > 1) throw new SourceError('<arguments>', 0, `"${name}" names ${hits.length} modules: ${hits.map((m) => m.name).join(', ')}`);
-  throw new SourceError('<arguments>', 0, `no module "${name}" is built under this configuration`);
-}
-
 /**
  * `dir` made absolute with its symbolic links followed: kbuild names the source tree by the path
  * `make -C` ran in, its real one, in every command, and the scan must name files as they do.
@@ -64,8 +58,6 @@ function realDirectory(dir: string, flag: string): string {
     throw new SourceError('<arguments>', 0, `${flag} ${dir}: no such directory`);
   }
 }
-
-const where = (f: { file?: string; line?: number }, srctree: string) => (f.file ? `${f.file.startsWith(srctree + '/') ? f.file.slice(srctree.length + 1) : f.file}:${f.line}` : '');
 
 async function main(argv: string[]): Promise<number> {
   let srctree: string | undefined;
@@ -94,13 +86,22 @@ async function main(argv: string[]): Promise<number> {
   const env = cachedKbuildEnvironment(srctree, objtree);
   const threads = process.env.NX_KBUILD_THREADS ? Number(process.env.NX_KBUILD_THREADS) : undefined;
   const memoFile = join(objtree, '.nx-kbuild', 'evaluation.memo');
-  // A check whose result is kept and still holds is printed without evaluating anything.
-  const key = command === 'check' ? checkKey({ srctree, objtree, config, env }) : undefined;
-  const kept = key && cachedCheck(keptCheckFile(objtree), key);
+  // A check whose result is kept and still holds is printed without evaluating anything; the
+  // queries answer from what it found while it holds.
+  const key = command === 'nsdeps' ? undefined : checkKey({ srctree, objtree, config, env });
+  const kept = command === 'check' && cachedCheck(keptCheckFile(objtree), key!);
   if (kept) {
     process.stderr.write(kept.stderr);
     process.stdout.write(kept.stdout);
     return kept.status;
+  }
+  const answers = command !== 'check' && key ? keptAnswers(keptCheckFile(objtree), key) : undefined;
+  if (answers) {
+    stats("answered from the last check's kept answers");
+    const out = answerQuery(command as Query, args, { modules: answers.modules, imports: (m) => (m as KeptAnswers[number]).imports }, srctree);
+    process.stderr.write(answers.stderr);
+    process.stdout.write(out.map((l) => l + '\n').join(''));
+    return answers.stderr ? 1 : 0;
   }
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
   phase('kbuild evaluation done');
@@ -111,45 +112,12 @@ async function main(argv: string[]): Promise<number> {
   // since is scanned and predicted again, the module asked for predicted if it is not kept.
   const { scan, predictions, saved } = await keptSymbols({ srctree, objtree, srcarch, config }, tree, threads, false);
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
-  const owners = exportOwners(scan.modules.values());
-  const dependencies = (m: ModuleSymbols) => symbolsByOwner(predictions.imports(m).symbols, owners);
-  const out: string[] = [];
-
-  if (command === 'exports') {
-    const m = findModule(scan, args[0]);
-    for (const e of m.exports)
-      out.push(`${e.symbol}\t${e.license === 'GPL' ? 'EXPORT_SYMBOL_GPL' : 'EXPORT_SYMBOL'}\t${e.namespace}\t${where(e, srctree)}${e.certain ? '' : '\t(in an #if branch the scanner could not decide)'}`);
-  } else if (command === 'imports') {
-    const m = findModule(scan, args[0]);
-    for (const [dep, syms] of dependencies(m)) out.push(`${dep}\t${syms.join(' ')}`);
-    for (const i of m.modinfo.filter((x) => x.tag === 'import_ns')) out.push(`import_ns ${i.value}\t${where(i, srctree)}`);
-  } else if (command === 'why') {
-    const m = findModule(scan, args[0]);
-    const other = findModule(scan, args[1]);
-    const syms = dependencies(m).get(other.name);
-    if (!syms) out.push(`${m.name} does not use any symbol ${other.name} exports`);
-    for (const s of syms ?? []) {
-      const e = other.exports.find((x) => x.symbol === s)!;
-      out.push(`${s}\t${e.namespace ? `namespace ${e.namespace}\t` : ''}exported at ${where(e, srctree)}`);
-    }
-  }
+  const out = answerQuery(command as Query, args, { modules: [...scan.modules.values()], imports: (m) => predictions.imports(m as ModuleSymbols).symbols }, srctree);
   // The kept predictions are written only by a run that predicts every module (check, nsdeps):
   // one module's would replace them all.
   await saved;
-  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  process.stdout.write(out.map((l) => l + '\n').join(''));
   return scan.errors.length > 0 ? 1 : 0;
-}
-
-/** A module's predicted imports by the module that exports each, modules and symbols sorted. */
-function symbolsByOwner(symbols: readonly string[], owners: ExportOwners): Map<string, string[]> {
-  const by = new Map<string, string[]>();
-  for (const s of [...symbols].sort()) {
-    const owner = owners.get(s)!;
-    const list = by.get(owner);
-    if (list) list.push(s);
-    else by.set(owner, [s]);
-  }
-  return new Map([...by].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
@@ -188,7 +156,7 @@ async function nsdeps(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree,
     const list = sourcesOf.get(x.module) ?? sourcesOf.set(x.module, []).get(x.module)!;
     list.push(resolve(o.objtree, x.source));
   }
-  const modules = only ? [findModule(scan, only)] : [...scan.modules.values()];
+  const modules = only ? [findModule(scan.modules.values(), only)] : [...scan.modules.values()];
   // Only the tree's own sources are edited (a generated one is rewritten by the next build).
   const read = (path: string) => (path.startsWith(o.srctree + '/') && existsSync(path) ? readFileSync(path, 'utf8') : undefined);
   const edits = namespaceEdits(
@@ -216,12 +184,25 @@ const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-
  */
 async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string): Promise<number> {
   const { o, scan, observed, predictions, saved } = await keptSymbols(trees, tree, threads, true);
+  const importsSeen = new Map<string, ModuleImports>();
+  const importsOf = (m: ModuleSymbols): ModuleImports => {
+    const imports = predictions.imports(m);
+    importsSeen.set(m.name, imports);
+    return imports;
+  };
   const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
   const { dialect, all } = observing(observed, () => {
     const dialect = detectDialect(o.srctree);
-    return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: (m) => predictions.imports(m) }) };
+    return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: importsOf }) };
   });
   phase('checks done');
+  // What the queries read of each module, kept with the result.
+  const answers: KeptAnswers = [...scan.modules.values()].map((m) => ({
+    name: m.name,
+    exports: m.exports,
+    modinfo: m.modinfo.filter((x) => x.tag === 'import_ns'),
+    imports: (importsSeen.get(m.name) ?? predictions.imports(m)).symbols,
+  }));
   predictions.save();
   await saved; // the result is kept only with the scan it came from
   phase('scan and predictions kept');
@@ -233,7 +214,7 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, 
   if (tree.observed) {
     for (const [path, sig] of tree.observed()) mergeObservation(observed, path, sig);
     observing(observed, () => noteContent(join(trees.objtree, '.nx-kbuild-env.json'))); // rewritten when a tool changes
-    keepCheck(keptCheckFile(trees.objtree), key, observed, result);
+    keepCheck(keptCheckFile(trees.objtree), key, observed, result, answers);
   }
   process.stderr.write(result.stderr);
   process.stdout.write(result.stdout);

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { codeDigest, writeKeptFileAtomic } from '@nx-kbuild/diagnostics';
 import { signatureNow, type Observed } from '@nx-kbuild/kbuild-make';
+import type { QueriedModule } from '../queries';
 
 /** What a whole-tree check printed, and what it read to get there. */
 export interface CheckResult {
@@ -11,11 +13,20 @@ export interface CheckResult {
   status: number;
 }
 
+/** What the queries read of each module, as the check found it (modules in scan order). */
+export type KeptAnswers = (QueriedModule & { imports: readonly string[] })[];
+
 interface Stored extends CheckResult {
   key: string;
   /** Every file the scan and the checks read or looked up, with its signature then. */
   observed: [string, string][];
+  /** The SHA-256 of the answers file written with this result (the queries' data, see keptAnswers). */
+  answers?: string;
 }
+
+/** The file beside the check's that holds its answers to queries. */
+const answersFile = (file: string) => file.replace(/\.json$/, '') + '-answers.v8';
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /**
  * The key of a whole-tree check, known before the kbuild tree is evaluated: the code of the symbol
@@ -37,6 +48,11 @@ export function checkKey(parts: { srctree: string; objtree: string; config: Read
  * changed since (by inode, size and mtime; what it only looked up, by existence).
  */
 export function cachedCheck(file: string, key: string): CheckResult | undefined {
+  const stored = storedCheck(file, key);
+  return stored && { stdout: stored.stdout, stderr: stored.stderr, status: stored.status };
+}
+
+function storedCheck(file: string, key: string): Stored | undefined {
   let stored: Stored;
   try {
     stored = JSON.parse(readFileSync(file, 'utf8')) as Stored;
@@ -45,10 +61,34 @@ export function cachedCheck(file: string, key: string): CheckResult | undefined 
   }
   if (stored.key !== key) return undefined;
   for (const [path, sig] of stored.observed) if (signatureNow(path, sig) !== sig) return undefined;
-  return { stdout: stored.stdout, stderr: stored.stderr, status: stored.status };
+  return stored;
 }
 
-export function keepCheck(file: string, key: string, observed: Observed, result: CheckResult): void {
+/**
+ * What the last check of this build directory found of each module, for the queries, on the terms
+ * of cachedCheck; with the scan's errors (printed as the check printed them).
+ */
+export function keptAnswers(file: string, key: string): { modules: KeptAnswers; stderr: string } | undefined {
+  const stored = storedCheck(file, key);
+  if (!stored?.answers) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(answersFile(file));
+  } catch {
+    return undefined;
+  }
+  // Written before the result that names it: another check's answers, or none, are not taken.
+  if (sha256(bytes) !== stored.answers) return undefined;
+  return { modules: deserialize(bytes) as KeptAnswers, stderr: stored.stderr };
+}
+
+/** Keeps a check's result, with what it read and, for the queries, what it found of each module. */
+export function keepCheck(file: string, key: string, observed: Observed, result: CheckResult, answers?: KeptAnswers): void {
   const stored: Stored = { key, observed: [...observed], ...result };
+  if (answers) {
+    const bytes = serialize(answers);
+    writeKeptFileAtomic(answersFile(file), bytes);
+    stored.answers = sha256(bytes);
+  }
   writeKeptFileAtomic(file, JSON.stringify(stored));
 }

@@ -11,7 +11,7 @@ import type { ModuleSymbols } from '../scan/tree-scan';
 /** symbol → the module exporting it ("vmlinux" for built-in code). */
 export type ExportOwners = ReadonlyMap<string, string>;
 
-export function exportOwners(modules: Iterable<ModuleSymbols>): Map<string, string> {
+export function exportOwners(modules: Iterable<Pick<ModuleSymbols, 'name'> & { exports: readonly { symbol: string }[] }>): Map<string, string> {
   const owners = new Map<string, string>();
   for (const m of modules) for (const e of m.exports) if (!owners.has(e.symbol)) owners.set(e.symbol, m.name);
   return owners;
