@@ -36,6 +36,8 @@ The objtree is configured (make O=<objtree> olddefconfig done). Commands:
                      (or every module) uses without importing it gets a MODULE_IMPORT_NS after
                      its main source's MODULE_LICENSE, in the syntax the tree uses
 MODULE is a module's path (arch/x86/kvm/kvm-intel), its name (kvm-intel, kvm_intel) or vmlinux.
+exports, imports and why answer from the last check's kept result while it holds, else from the
+kept scan (the modules whose files changed scanned again).
 Imports are predicted from the sources (what they name, through header macros and inline
 functions); NX_KBUILD_THREADS sets the threads (default: one per core).`;
 
