@@ -6,8 +6,8 @@
 # back with those changes; a shared header's edit scans and predicts again only the modules that
 # can depend on what it defines, and an #include added to it predicts again only the modules that
 # include it; the output equals a check with nothing kept; a query (imports) answers from the
-# check's result, or after an edit from the kept scan, and prints what it prints with nothing kept. The tree is a hard-linked copy; an edit replaces the
-# file.
+# check's result, or after an edit from the kept scan, and prints what it prints with nothing
+# kept. The tree is a hard-linked copy; an edit replaces the file.
 # Usage: tools/symbols-check-kept.sh
 set -euo pipefail
 TREE_COPY_NAME=nx-kbuild-kept-check

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +16,14 @@ describe('writeChunksAtomic and jsonArrayChunks', () => {
       writeChunksAtomic(file, jsonArrayChunks(items, 500));
       expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(items));
     }
+  });
+
+  it('leave nothing behind when the rename fails', () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-chunks-'));
+    const taken = join(dir, 'taken');
+    writeFileAtomic(join(taken, 'inside'), 'x');
+    expect(() => writeChunksAtomic(taken, jsonArrayChunks([{ a: 1 }]))).toThrow();
+    expect(readdirSync(dir)).toEqual(['taken']);
   });
 
   it('leave nothing behind when a piece fails', () => {
@@ -60,16 +68,22 @@ describe('kept files', () => {
   // No process has this number (Linux's largest is 4,194,304).
   const gone = 2_000_000_000;
 
-  it("go with what a killed writer left beside them, not with a live writer's temp files", async () => {
+  it("go with what a killed writer left beside them long ago, not with a live or recent writer's temp files", async () => {
     dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-kept-'));
     const scan = join(dir, 'scan.v8');
     const predictions = join(dir, 'predictions.v8');
     const left = [`scan.v8.tmp.${gone}.0`, `scan.v8.tmp.${gone}-2.5`, `predictions.v8.tmp.${gone}`];
-    const live = [`scan.v8.tmp.${process.pid}.99`, `predictions.v8.tmp.${process.pid}-7`, `other.v8.tmp.${gone}`];
-    for (const name of [...left, ...live]) writeFileSync(join(dir, name), 'half');
+    // A live process's; one written a moment ago (a writer in another PID namespace looks gone);
+    // names that are not temp names; another file's.
+    const stay = [`scan.v8.tmp.${process.pid}.99`, `predictions.v8.tmp.${process.pid}-7`, `scan.v8.tmp.${gone}.1`, `scan.v8.tmp.${gone}abc`, `scan.v8.tmp.${gone}.1.bak`, `other.v8.tmp.${gone}`];
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const name of [...left, ...stay]) {
+      writeFileSync(join(dir, name), 'half');
+      if (name !== `scan.v8.tmp.${gone}.1`) utimesSync(join(dir, name), hourAgo, hourAgo);
+    }
     await writeFileAtomicAsync(scan, new Uint8Array([1, 2]));
     writeKeptFileAtomic(predictions, 'whole');
-    expect(readdirSync(dir).sort()).toEqual(['predictions.v8', 'scan.v8', ...live].sort());
+    expect(readdirSync(dir).sort()).toEqual(['predictions.v8', 'scan.v8', ...stay].sort());
     expect(readFileSync(predictions, 'utf8')).toBe('whole');
   });
 });

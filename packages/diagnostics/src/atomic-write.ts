@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFile, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFile, writeFileSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
@@ -6,7 +6,7 @@ import { threadId } from 'node:worker_threads';
 
 /**
  * The temp file's name next to `path`: the process and the thread (scan threads write kept files
- * too), so no two writers ever share one.
+ * too), so no two writers on one machine share one.
  */
 function tempName(path: string): string {
   return threadId === 0 ? `${path}.tmp.${process.pid}` : `${path}.tmp.${process.pid}-${threadId}`;
@@ -28,11 +28,22 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   }
 }
 
+/** A temp file's name after `<file>.tmp.`: the writer's process, its thread, an async write's number. */
+const TEMP_SUFFIX = /^(\d+)(?:-\d+)?(?:\.\d+)?$/;
+
+/**
+ * How old a temp file must be before it counts as abandoned: a process of another PID namespace
+ * (a container sharing the build directory) looks gone from here, but does not write one file for
+ * this long.
+ */
+const ABANDONED_AFTER_MS = 10 * 60 * 1000;
+
 /**
  * Removes what a killed writer of `path` left (its temp file, up to the size of a whole kept scan):
- * temp files of `path` whose process is gone. A live process's, this one's among them, stay.
+ * temp files of `path` whose process is gone and that were last written long ago. A live
+ * process's, this one's among them, stay.
  */
-function removeAbandonedTemps(path: string): void {
+export function removeAbandonedTemps(path: string): void {
   const prefix = `${basename(path)}.tmp.`;
   let names: string[];
   try {
@@ -40,10 +51,17 @@ function removeAbandonedTemps(path: string): void {
   } catch {
     return;
   }
+  const now = Date.now();
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^\d+/.exec(name.slice(prefix.length))?.[0]);
-    if (pid > 0 && !processRuns(pid)) rmSync(join(dirname(path), name), { force: true });
+    const pid = Number(TEMP_SUFFIX.exec(name.slice(prefix.length))?.[1]);
+    if (!(pid > 0) || processRuns(pid)) continue;
+    const temp = join(dirname(path), name);
+    try {
+      if (now - statSync(temp).mtimeMs > ABANDONED_AFTER_MS) rmSync(temp, { force: true });
+    } catch {
+      // gone meanwhile
+    }
   }
 }
 
@@ -102,15 +120,17 @@ export function writeChunksAtomic(path: string, chunks: Iterable<string>): void 
   removeAbandonedTemps(path);
   const tmp = tempName(path);
   const fd = openSync(tmp, 'w');
+  let open = true;
   try {
     for (const c of chunks) writeSync(fd, c);
-  } catch (e) {
     closeSync(fd);
+    open = false;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (open) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 /** A JSON array of objects in pieces of `size` objects (JSON.stringify of the array, byte for byte). */

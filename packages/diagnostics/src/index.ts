@@ -43,5 +43,5 @@ export function runCli(name: string, main: () => number | Promise<number>): void
     fail(e);
   }
 }
-export { jsonArrayChunks, writeChunksAtomic, writeFileAtomic, writeFileAtomicAsync, writeKeptFileAtomic } from './atomic-write';
+export { jsonArrayChunks, removeAbandonedTemps, writeChunksAtomic, writeFileAtomic, writeFileAtomicAsync, writeKeptFileAtomic } from './atomic-write';
 export { codeDigest } from './code-digest';

@@ -110,15 +110,21 @@ async function main(argv: string[]): Promise<number> {
   const srcarch = env.SRCARCH ?? 'x86';
   if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!);
   if (command === 'nsdeps') return nsdeps({ srctree, objtree, srcarch, config }, tree, threads, args[0]);
-  // A query reuses the kept scan and predictions (a check's, or an earlier query's): what changed
-  // since is scanned and predicted again, the module asked for predicted if it is not kept.
+  // Otherwise a query reuses the kept scan (what changed since is scanned again, and kept) and the
+  // kept predictions (the module asked about predicted again if what it sees changed). It writes
+  // no predictions: only a run that predicts every module (check, nsdeps) does, since one
+  // module's would replace them all.
   const { scan, predictions, saved } = await keptSymbols({ srctree, objtree, srcarch, config }, tree, threads, false);
+  // The answer stands if the scan cannot be kept (a full disk, a read-only build directory).
+  const notKept = saved.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
   const out = answerQuery(command as Query, args, { modules: [...scan.modules.values()], imports: (m) => predictions.imports(m as ModuleSymbols).symbols }, srctree);
-  // The kept predictions are written only by a run that predicts every module (check, nsdeps):
-  // one module's would replace them all.
-  await saved;
   process.stdout.write(out.map((l) => l + '\n').join(''));
+  const failed = await notKept;
+  if (failed) process.stderr.write(`nx-symbols: warning: the scan was not kept: ${failed.message}\n`);
   return scan.errors.length > 0 ? 1 : 0;
 }
 
@@ -193,18 +199,19 @@ async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, 
     return imports;
   };
   const stderr = scan.errors.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join('');
-  const { dialect, all } = observing(observed, () => {
+  const { dialect, all, answers } = observing(observed, () => {
     const dialect = detectDialect(o.srctree);
-    return { dialect, all: checkTree(scan, dialect, o.config, o.srctree, { imports: importsOf }) };
+    const all = checkTree(scan, dialect, o.config, o.srctree, { imports: importsOf });
+    // What the queries read of each module, kept with the result (checkTree asked for every module's imports).
+    const answers: KeptAnswers = [...scan.modules.values()].map((m) => ({
+      name: m.name,
+      exports: m.exports,
+      modinfo: m.modinfo.filter((x) => x.tag === 'import_ns'),
+      imports: (importsSeen.get(m.name) ?? importsOf(m)).symbols,
+    }));
+    return { dialect, all, answers };
   });
   phase('checks done');
-  // What the queries read of each module, kept with the result.
-  const answers: KeptAnswers = [...scan.modules.values()].map((m) => ({
-    name: m.name,
-    exports: m.exports,
-    modinfo: m.modinfo.filter((x) => x.tag === 'import_ns'),
-    imports: (importsSeen.get(m.name) ?? predictions.imports(m)).symbols,
-  }));
   predictions.save();
   await saved; // the result is kept only with the scan it came from
   phase('scan and predictions kept');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { writeFileAtomic } from '@nx-kbuild/diagnostics';
+import { removeAbandonedTemps, writeKeptFileAtomic } from '@nx-kbuild/diagnostics';
 
 /**
  * A kept file of many records (the evaluation memo, the kept symbol scan) that is large to write:
@@ -32,7 +32,9 @@ export const fewChanges = (changed: number, total: number): boolean => changed <
 export type Write = (path: string, content: Uint8Array) => void | Promise<void>;
 
 /** Writes the changes since the whole file whose id is `base`. */
-export function writeChanges(file: string, base: string, content: (layer: { base: string }) => Uint8Array, write: Write = writeFileAtomic): void | Promise<void> {
+export function writeChanges(file: string, base: string, content: (layer: { base: string }) => Uint8Array, write: Write = writeKeptFileAtomic): void | Promise<void> {
+  // The whole file is not written this time: what a killed whole write left goes now.
+  removeAbandonedTemps(file);
   return write(changesFile(file), content({ base }));
 }
 
@@ -40,7 +42,7 @@ export function writeChanges(file: string, base: string, content: (layer: { base
  * Writes the file whole under a new id, then removes the changes to the old one (changes left by
  * a run that stopped in between name an id no whole file has: they are never read).
  */
-export function writeWhole(file: string, content: (layer: { id: string }) => Uint8Array, write: Write = writeFileAtomic): void | Promise<void> {
+export function writeWhole(file: string, content: (layer: { id: string }) => Uint8Array, write: Write = writeKeptFileAtomic): void | Promise<void> {
   const done = write(file, content({ id: randomUUID() }));
   const forgetChanges = () => rmSync(changesFile(file), { force: true });
   return done instanceof Promise ? done.then(forgetChanges) : forgetChanges();
