@@ -6,6 +6,8 @@
 # same run for scale.
 #   cold: nothing kept but the toolchain probes (no evaluation memo, no kept scan or check)
 #   warm: nothing changed since the last check (the kept result, after checking every file it read)
+#   a query (why kvm-intel kvm) after the check, answered from its kept answers; and with the check's
+#     result removed before each run, from the kept scan and predictions
 #   one source edited: a copy of the tree (hard links) where drivers/net/dummy.c gets a new comment
 #     before each run: that module is scanned and predicted again, the 4,230 others kept
 #   one export moved: drivers/usb/storage/usb.c stops (or again starts) exporting usb_stor_suspend
@@ -39,6 +41,13 @@ bash "$WORK/check.sh"
 hyperfine -N --runs "$RUNS" --export-json "$WORK/warm.json" --command-name 'nx-symbols check' "bash $WORK/check.sh" >/dev/null
 $CHECK > "$WORK/check-warm.txt" 2>&1 || true
 cmp -s "$WORK/check.txt" "$WORK/check-warm.txt" || { echo "the kept result differs from the checked one" >&2; exit 1; }
+# A query (why kvm-intel kvm) after the check: answered from the check's kept answers, and, with
+# the check's result removed before each run, from the kept scan and predictions (nothing to scan).
+cat > "$WORK/why.sh" <<SH
+node $ROOT/packages/symbols/dist/cli.js --srctree $SRC --objtree $OUT why kvm-intel kvm >/dev/null 2>&1 || true
+SH
+hyperfine -N --runs "$RUNS" --export-json "$WORK/why.json" --command-name 'nx-symbols why' "bash $WORK/why.sh" >/dev/null
+hyperfine -N --runs "$RUNS" --export-json "$WORK/why-kept-scan.json" --command-name 'nx-symbols why' --prepare "rm -f $OUT/.nx-kbuild/symbols-check.json" "bash $WORK/why.sh" >/dev/null
 # One edit: a copy of the tree (hard links; the edit replaces the file) with its own build directory.
 copy_tree
 CHECK2="node $ROOT/packages/symbols/dist/cli.js --srctree $WORK/src --objtree $WORK/out2 check"
@@ -100,14 +109,16 @@ const get = (f, c) => median(result(f, c).times);
 // hyperfine keeps each command's mean CPU time (user and system, all threads), not each run's.
 const cpu = (f, c) => result(f, c).user + result(f, c).system;
 const makeN = get('cold.json', 'make -n -k all');
-console.log('| whole-tree symbol check, Debian config | nx-symbols check median (s) | its CPU, mean (s) | make -n -k all median (s), for scale | make -n / nx-symbols |');
+console.log('| whole-tree symbol check and queries, Debian config | nx-symbols median (s) | its CPU, mean (s) | make -n -k all median (s), for scale | make -n / nx-symbols |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
-const row = (label, f) => {
-  const t = get(f, 'nx-symbols check');
-  console.log(`| ${label} | ${t.toFixed(2)} | ${cpu(f, 'nx-symbols check').toFixed(2)} | ${makeN.toFixed(2)} | ${(makeN / t).toFixed(2)}× |`);
+const row = (label, f, command = 'nx-symbols check') => {
+  const t = get(f, command);
+  console.log(`| ${label} | ${t.toFixed(2)} | ${cpu(f, command).toFixed(2)} | ${makeN.toFixed(2)} | ${(makeN / t).toFixed(2)}× |`);
 };
 row('cold (no memo, no kept result; probes cached)', 'cold.json');
 row('warm, nothing changed (kept result)', 'warm.json');
+row("query `why kvm-intel kvm` after a check (its kept answers)", 'why.json', 'nx-symbols why');
+row("the same query, the check's result gone (kept scan and predictions)", 'why-kept-scan.json', 'nx-symbols why');
 row('one source edited (kept modules and predictions)', 'edit.json');
 row('one export moved (the modules that can reach it predicted again)', 'export.json');
 row('one shared header edited (include/linux/netdevice.h)', 'header.json');
