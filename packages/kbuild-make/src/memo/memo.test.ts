@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DirStructure } from '../kbuild/tree';
 import { CommandTemplates, decode, EvaluationMemo, type DirCommands } from './evaluation-memo';
-import { exists, existsInSourceTree, forgetSignatures, noteContent, observing, type Observed } from './observations';
+import { exists, existsInSourceTree, forgetSignatures, noteContent, observing, signatureNow, type Observed } from './observations';
 
 const dirs: string[] = [];
 const temp = () => {
@@ -60,6 +60,20 @@ describe('observations', () => {
     expect(seen.get(join(d, 'a.c'))).toBe('-');
     expect(seen.get(join(d, 'Makefile'))).toMatch(/^\d+:13:/);
     expect(seen.has(join(d, 'outside.c'))).toBe(false);
+  });
+
+  it('are checked again as existsSync would, a path under a missing directory missing with it, until told to forget', () => {
+    forgetSignatures();
+    const d = temp();
+    writeFileSync(join(d, 'here.h'), '');
+    const paths = [join(d, 'here.h'), join(d, 'gone.h'), join(d, 'generated', 'uapi', 'asm', 'x.h'), join(d, 'generated', 'y.h'), join(d, 'here.h', 'z.h')];
+    const now = () => paths.map((p) => signatureNow(p, '-'));
+    expect(now()).toEqual(['+', '-', '-', '-', '-']);
+    mkdirSync(join(d, 'generated', 'uapi', 'asm'), { recursive: true });
+    writeFileSync(join(d, 'generated', 'uapi', 'asm', 'x.h'), '');
+    writeFileSync(join(d, 'generated', 'y.h'), '');
+    forgetSignatures();
+    expect(now()).toEqual(['+', '-', '+', '+', '-']);
   });
 
   it('answer source existence from directory listings, as existsSync would, until told to forget', () => {

@@ -19,6 +19,7 @@ const taken = new Map<string, string>();
 export function forgetSignatures(): void {
   taken.clear();
   listings.clear();
+  directoriesNow.clear();
 }
 
 /** Runs `fn` with every file-system observation recorded into `into`. */
@@ -158,8 +159,30 @@ export function settleDirectories(observed: Observed, root: string): void {
 
 /** The signature `path` has now, in the form `recorded` was taken (existence or stat). */
 export function signatureNow(path: string, recorded: string): string {
-  if (isExistence(recorded)) return existsSync(path) ? '+' : '-';
+  if (isExistence(recorded)) return existsNow(path) ? '+' : '-';
   return statNow(path);
+}
+
+/** Whether each directory an existence test's path lies in exists, in this run. */
+const directoriesNow = new Map<string, boolean>();
+
+/**
+ * existsSync, but a path whose directory is missing is missing with no system call of its own:
+ * most of what a check tested are #include candidates under directories that do not exist
+ * (generated ones before a build, an architecture's linux/), 34,000 of 54,000 on Debian's config.
+ */
+function existsNow(path: string): boolean {
+  const dir = dirname(path);
+  return (dir === path || directoryNow(dir)) && existsSync(path);
+}
+
+function directoryNow(dir: string): boolean {
+  let found = directoriesNow.get(dir);
+  if (found === undefined) {
+    found = existsNow(dir);
+    directoriesNow.set(dir, found);
+  }
+  return found;
 }
 
 /**
