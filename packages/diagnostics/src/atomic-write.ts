@@ -80,7 +80,6 @@ function processRuns(pid: number): boolean {
  * killed run left beside it goes first.
  */
 export function writeKeptFileAtomic(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   removeAbandonedTemps(path);
   writeFileAtomic(path, content);
 }

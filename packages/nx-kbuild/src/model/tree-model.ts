@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '@nx-kbuild/diagnostics';
 import { readConfigFile } from '@nx-kbuild/kconfig';
@@ -89,7 +89,6 @@ export function loadKbuildGlobals(workspaceRoot: string, kernelDir: string): Kbu
   const probed = probeKbuildGlobals(kernelDir);
   verifyProbe(probed, probed.probeDir);
   const globals: KbuildGlobals = { kernelDir: probed.kernelDir, vars: probed.vars, env: probed.env };
-  mkdirSync(cacheDir, { recursive: true });
   writeFileAtomic(cacheFile, JSON.stringify(globals, null, 1));
   return globals;
 }
