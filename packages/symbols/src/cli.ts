@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   const answers = command !== 'check' && key ? keptAnswers(keptCheckFile(objtree), key) : undefined;
   if (answers) {
     stats("answered from the last check's kept answers");
-    const out = answerQuery(command as Query, args, { modules: answers.modules, imports: (m) => (m as KeptAnswers[number]).imports }, srctree);
+    const out = answerQuery(command as Query, args, { modules: answers.modules, imports: (m) => m.imports }, srctree);
     process.stderr.write(answers.stderr);
     process.stdout.write(out.map((l) => l + '\n').join(''));
     return answers.stderr ? 1 : 0;
@@ -121,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     (e: Error) => e,
   );
   for (const e of scan.errors) process.stderr.write(`${e.file}:${e.line}: error: ${e.message}\n`);
-  const out = answerQuery(command as Query, args, { modules: [...scan.modules.values()], imports: (m) => predictions.imports(m as ModuleSymbols).symbols }, srctree);
+  const out = answerQuery(command as Query, args, { modules: [...scan.modules.values()], imports: (m) => predictions.imports(m).symbols }, srctree);
   process.stdout.write(out.map((l) => l + '\n').join(''));
   const failed = await notKept;
   if (failed) process.stderr.write(`nx-symbols: warning: the scan was not kept: ${failed.message}\n`);

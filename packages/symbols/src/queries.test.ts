@@ -32,7 +32,7 @@ const modules: KeptAnswers = [
   // A second export of printk: the first module to export a symbol owns it.
   { name: 'drivers/misc/dup', exports: [exp('printk', 'drivers/misc/dup.c', 1)], modinfo: [], imports: [] },
 ];
-const tree: QueriedTree = { modules, imports: (m) => (m as KeptAnswers[number]).imports };
+const tree: QueriedTree<KeptAnswers[number]> = { modules, imports: (m) => m.imports };
 
 describe('answerQuery', () => {
   it('lists exports with license, namespace and place, marking undecided branches', () => {

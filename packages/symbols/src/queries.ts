@@ -19,9 +19,9 @@ export interface QueriedModule {
 export type Query = 'exports' | 'imports' | 'why';
 
 /** The modules in scan order (the first to export a symbol owns it, see exportOwners), and each one's predicted imports. */
-export interface QueriedTree {
-  modules: readonly QueriedModule[];
-  imports(m: QueriedModule): readonly string[];
+export interface QueriedTree<M extends QueriedModule = QueriedModule> {
+  modules: readonly M[];
+  imports(m: M): readonly string[];
 }
 
 /** A file and line as the output shows it: relative to the source tree when inside it. */
@@ -49,9 +49,9 @@ function symbolsByOwner(symbols: readonly string[], owners: ExportOwners): Map<s
 }
 
 /** The lines a query prints. */
-export function answerQuery(query: Query, args: readonly string[], tree: QueriedTree, srctree: string): string[] {
+export function answerQuery<M extends QueriedModule>(query: Query, args: readonly string[], tree: QueriedTree<M>, srctree: string): string[] {
   const owners = exportOwners(tree.modules);
-  const dependencies = (m: QueriedModule) => symbolsByOwner(tree.imports(m), owners);
+  const dependencies = (m: M) => symbolsByOwner(tree.imports(m), owners);
   const m = findModule(tree.modules, args[0]);
   const out: string[] = [];
   if (query === 'exports') {
