@@ -35,6 +35,6 @@ export function checkTree(scan: TreeScan, dialect: Dialect, config: ReadonlyMap<
     if (imports.exact && m.name !== 'vmlinux')
       findings.push(...unresolvedImports(m, imports.symbols, new Set(imports.weak), table, o.modulePath?.(m) ?? m.name, o.warnUnresolved));
   }
-  findings.push(...unreachableScopedExports(scan.modules.values(), dialect, config, moduleConfigSymbols(kbuildMakefiles(makefileRoot))));
+  findings.push(...unreachableScopedExports(scan.modules.values(), dialect, config, () => moduleConfigSymbols(kbuildMakefiles(makefileRoot))));
   return findings;
 }

@@ -43,9 +43,15 @@ export function unreachableScopedExports(
   modules: Iterable<ModuleSymbols>,
   d: Dialect,
   config: ReadonlyMap<string, string>,
-  configOf: ReadonlyMap<string, string[]>,
+  /**
+   * The modules' Kconfig symbols (moduleConfigSymbols), asked for only when an export is found
+   * unreachable: reading every kbuild Makefile of the tree is most of this check's cost, and a
+   * kernel without module-scoped exports needs none of them (nor does its kept result depend on them).
+   */
+  configSymbols: () => ReadonlyMap<string, string[]>,
 ): Finding[] {
   const all = [...modules];
+  let configOf: ReadonlyMap<string, string[]> | undefined;
   const built = all.filter((m) => m.name !== 'vmlinux').map((m) => m.name.slice(m.name.lastIndexOf('/') + 1));
   const findings: Finding[] = [];
   for (const m of all)
@@ -53,7 +59,7 @@ export function unreachableScopedExports(
       const items = scopeTargets(e.namespace, d);
       if (!items || built.some((b) => inScope(e.namespace, b, d))) continue;
       const how = items.map((item) => {
-        const names = [...configOf].filter(([name]) => listItemMatches(item, name) || name.replace(/-/g, '_') === item);
+        const names = [...(configOf ??= configSymbols())].filter(([name]) => listItemMatches(item, name) || name.replace(/-/g, '_') === item);
         const symbols = [...new Set(names.flatMap(([, s]) => s))];
         return symbols.length
           ? `${item}: ${symbols.map((s) => `${s}=${config.get(s) ?? 'n'}`).join(', ')}`
