@@ -23,7 +23,7 @@ import { assembleScan, scanModules, type RemotePredictor, type ScanTrees } from 
 import type { ScanEnvironment } from './source-scan';
 import { objectsByModule, scanEnvironment, treeCompilerMacros, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
-const FORMAT = 5;
+const FORMAT = 6;
 
 interface KeptModule {
   /** Digest of its objects: names, sources, compile commands. */
