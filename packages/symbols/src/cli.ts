@@ -15,7 +15,7 @@ import { scanTreeKept } from './scan/kept-scan';
 import { KeptPredictions } from './imports/kept-predictions';
 import type { ModuleImports } from './imports/module-imports';
 import { objectsFromKbuild, type ModuleSymbols, type TreeScanOptions } from './scan/tree-scan';
-import { cachedCheck, checkKey, keepCheck, keptAnswers, type KeptAnswers } from './checks/check-cache';
+import { answersOf, checkKey, keepCheck, lastCheck, resultOf, type KeptAnswers } from './checks/check-cache';
 import { answerQuery, findModule, where, type Query } from './queries';
 import { exportTable } from './checks/modpost-rules';
 import { namespaceEdits, nsdepsMessages } from './nsdeps/namespace-edits';
@@ -91,13 +91,14 @@ async function main(argv: string[]): Promise<number> {
   // A check whose result is kept and still holds is printed without evaluating anything; the
   // queries answer from what it found while it holds.
   const key = command === 'nsdeps' ? undefined : checkKey({ srctree, objtree, config, env });
-  const kept = command === 'check' && cachedCheck(keptCheckFile(objtree), key!);
-  if (kept) {
+  const last = key ? lastCheck(keptCheckFile(objtree), key) : {};
+  if (command === 'check' && last.holds) {
+    const kept = resultOf(last.holds);
     process.stderr.write(kept.stderr);
     process.stdout.write(kept.stdout);
     return kept.status;
   }
-  const answers = command !== 'check' && key ? keptAnswers(keptCheckFile(objtree), key) : undefined;
+  const answers = command !== 'check' && last.holds ? answersOf(keptCheckFile(objtree), last.holds) : undefined;
   if (answers) {
     stats("answered from the last check's kept answers");
     const out = answerQuery(command as Query, args, { modules: answers.modules, imports: (m) => m.imports }, srctree);
@@ -108,13 +109,16 @@ async function main(argv: string[]): Promise<number> {
   const tree = await evaluateKernelTree({ srctree: env.srctree ?? srctree, objtree, env, shellCache: defaultShellCache(), config: Object.fromEntries(config), threads, memoFile });
   phase('kbuild evaluation done');
   const srcarch = env.SRCARCH ?? 'x86';
-  if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!);
+  // A file the last check read has changed, or its key: the scan will likely find modules to scan
+  // again, unless that file is a shared header, whose index this thread then builds anyway.
+  const early = last.changed !== undefined && !sharedHeader(last.changed, srctree, srcarch);
+  if (command === 'check') return check({ srctree, objtree, srcarch, config }, tree, threads, key!, early);
   if (command === 'nsdeps') return nsdeps({ srctree, objtree, srcarch, config }, tree, threads, args[0]);
   // Otherwise a query reuses the kept scan (what changed since is scanned again, and kept) and the
   // kept predictions (the module asked about predicted again if what it sees changed). It writes
   // no predictions: only a run that predicts every module (check, nsdeps) does, since one
   // module's would replace them all.
-  const { scan, predictions, saved } = await keptSymbols({ srctree, objtree, srcarch, config }, tree, threads, false);
+  const { scan, predictions, saved } = await keptSymbols({ srctree, objtree, srcarch, config }, tree, threads, false, early);
   // The answer stands if the scan cannot be kept (a full disk, a read-only build directory).
   const notKept = saved.then(
     () => undefined,
@@ -128,10 +132,13 @@ async function main(argv: string[]): Promise<number> {
   return scan.errors.length > 0 ? 1 : 0;
 }
 
+/** Whether `path` lies under the shared header index's directories (include/, arch/<srcarch>/include/). */
+const sharedHeader = (path: string, srctree: string, srcarch: string) => path.startsWith(join(srctree, 'include') + '/') || path.startsWith(join(srctree, 'arch', srcarch, 'include') + '/');
+
 /** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
-async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, every: boolean) {
+async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, every: boolean, early = false) {
   const o: TreeScanOptions = { ...trees, objects: objectsFromKbuild(tree.objects) };
-  const { scan, observed, scanned, index, predictor, saved } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every);
+  const { scan, observed, scanned, index, predictor, saved } = await scanTreeKept(o, join(trees.objtree, '.nx-kbuild', 'symbols-scan.v8'), threads, every, early);
   phase('scan done');
   stats(`${scanned.size} of ${scan.modules.size} modules scanned, the others kept`);
   let headers: HeaderReferences | undefined;
@@ -140,8 +147,11 @@ async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: Kernel
   if (predictor) {
     try {
       // What this thread would read of the index now, read by the threads that scanned (the index is the same).
-      predictions.takeIndexTables(predictor.tables());
-      phase("the scan threads' index tables taken");
+      const tables = predictions.wantsIndexTables(scan.modules.values(), predictor) ? predictor.tables() : undefined;
+      if (tables) {
+        predictions.takeIndexTables(tables);
+        phase("the scan threads' index tables taken");
+      }
       await predictions.prefetch(scan.modules.values(), predictor);
     } finally {
       predictor.close();
@@ -190,8 +200,8 @@ const keptCheckFile = (objtree: string) => join(objtree, '.nx-kbuild', 'symbols-
  * modpost's checks over every module. The result is kept in <objtree>/.nx-kbuild/symbols-check.json
  * with every file the kbuild evaluation, the scan and the checks read (see checkKey).
  */
-async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string): Promise<number> {
-  const { o, scan, observed, predictions, saved } = await keptSymbols(trees, tree, threads, true);
+async function check(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, key: string, early: boolean): Promise<number> {
+  const { o, scan, observed, predictions, saved } = await keptSymbols(trees, tree, threads, true, early);
   const importsSeen = new Map<string, ModuleImports>();
   const importsOf = (m: ModuleSymbols): ModuleImports => {
     const imports = predictions.imports(m);

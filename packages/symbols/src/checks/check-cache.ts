@@ -48,20 +48,31 @@ export function checkKey(parts: { srctree: string; objtree: string; config: Read
  * changed since (by inode, size and mtime; what it only looked up, by existence).
  */
 export function cachedCheck(file: string, key: string): CheckResult | undefined {
-  const stored = storedCheck(file, key);
-  return stored && { stdout: stored.stdout, stderr: stored.stderr, status: stored.status };
+  const last = lastCheck(file, key);
+  return last.holds && resultOf(last.holds);
 }
 
-function storedCheck(file: string, key: string): Stored | undefined {
+/** A kept check's output. */
+export const resultOf = (stored: StoredCheck): CheckResult => ({ stdout: stored.stdout, stderr: stored.stderr, status: stored.status });
+
+/** A kept check (what lastCheck found). */
+export type StoredCheck = Readonly<Stored>;
+
+/**
+ * The last check of this build directory: `holds`, as cachedCheck takes it; or `changed`, made
+ * with another key (`changed` is then '') or with a file it read changed since (the first found);
+ * or neither, when there is none.
+ */
+export function lastCheck(file: string, key: string): { holds?: StoredCheck; changed?: string } {
   let stored: Stored;
   try {
     stored = JSON.parse(readFileSync(file, 'utf8')) as Stored;
   } catch {
-    return undefined;
+    return {};
   }
-  if (stored.key !== key) return undefined;
-  for (const [path, sig] of stored.observed) if (signatureNow(path, sig) !== sig) return undefined;
-  return stored;
+  if (stored.key !== key) return { changed: '' };
+  for (const [path, sig] of stored.observed) if (signatureNow(path, sig) !== sig) return { changed: path };
+  return { holds: stored };
 }
 
 /**
@@ -69,8 +80,13 @@ function storedCheck(file: string, key: string): Stored | undefined {
  * of cachedCheck; with the scan's errors (printed as the check printed them).
  */
 export function keptAnswers(file: string, key: string): { modules: KeptAnswers; stderr: string } | undefined {
-  const stored = storedCheck(file, key);
-  if (!stored?.answers) return undefined;
+  const stored = lastCheck(file, key).holds;
+  return stored && answersOf(file, stored);
+}
+
+/** keptAnswers() of a check lastCheck() found to hold. */
+export function answersOf(file: string, stored: StoredCheck): { modules: KeptAnswers; stderr: string } | undefined {
+  if (!stored.answers) return undefined;
   let bytes: Buffer;
   try {
     bytes = readFileSync(answersFile(file));

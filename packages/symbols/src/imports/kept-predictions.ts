@@ -238,6 +238,18 @@ export class KeptPredictions {
     this.headerNames = tables.headerNames;
   }
 
+  /**
+   * Whether predicting `modules` (prefetch) and saving the result read the index here, so that
+   * the IndexTables another thread read of it are worth taking: not when only modules `remote`
+   * holds are predicted, nothing moved, and the index is the one the kept predictions were made
+   * with (after a source edit: the index is then never built on this thread).
+   */
+  wantsIndexTables(modules: Iterable<ModuleSymbols>, remote: RemotePredictor): boolean {
+    if (!this.keptHeaders || this.otherIndex || this.moved.size > 0 || this.includesChanged.size > 0) return true;
+    for (const m of modules) if (!remote.holds(m.name) && !this.kept(m)) return true;
+    return false;
+  }
+
   /** Predictions made ahead of imports(), by prefetch. */
   private readonly fresh = new Map<string, string[]>();
 
@@ -248,7 +260,8 @@ export class KeptPredictions {
   async prefetch(modules: Iterable<ModuleSymbols>, remote: RemotePredictor): Promise<void> {
     const stale = [...modules].filter((m) => !this.kept(m));
     const theirs = stale.filter((m) => remote.holds(m.name));
-    const answer = theirs.length > 0 ? remote.predict(this.owners, theirs.map((m) => m.name)) : undefined;
+    // Without its tables taken, the thread has not read its referrers: the kept ones are the same.
+    const answer = theirs.length > 0 ? remote.predict(this.owners, theirs.map((m) => m.name), this.headerNames ? undefined : this.keptReferrers) : undefined;
     answer?.catch(() => undefined); // reported when awaited
     for (const m of stale) if (!remote.holds(m.name)) this.fresh.set(m.name, predictedImports(m, this.owners, this.referencesHere()).symbols);
     if (answer) for (const [name, symbols] of await answer) this.fresh.set(name, symbols);

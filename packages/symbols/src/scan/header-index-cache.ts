@@ -131,9 +131,11 @@ export class HeaderIndexCache {
   /** The write save() started, if any (it never rejects). */
   saved: Promise<void> = Promise.resolve();
 
+  /** `readOnly`: save() writes nothing (another thread keeps the file). */
   constructor(
     private readonly file: string,
     private readonly key: string,
+    private readonly readOnly = false,
   ) {
     try {
       const stored = deserialize(readFileSync(file)) as Stored;
@@ -162,7 +164,7 @@ export class HeaderIndexCache {
    * threads: the run goes on; a write that fails only means indexing them again next time).
    */
   save(): void {
-    if (!this.changed && this.now.size === this.kept.size) return;
+    if (this.readOnly || (!this.changed && this.now.size === this.kept.size)) return;
     this.saved = writeFileAtomicAsync(this.file, serialize({ key: this.key, headers: [...this.now] } satisfies Stored)).catch(() => undefined);
   }
 }

@@ -7,7 +7,7 @@
  * modules that looked up a macro whose definition changed.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -19,7 +19,7 @@ import { HeaderIndexCache } from './header-index-cache';
 import { indexFactNow } from './index-facts';
 import type { IndexIdentity } from '../imports/kept-predictions';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
-import { assembleScan, scanModules, type RemotePredictor, type ScanTrees } from './parallel-scan';
+import { assembleScan, scanModules, startScanThread, type EarlyScanThread, type RemotePredictor, type ScanTrees } from './parallel-scan';
 import type { ScanEnvironment } from './source-scan';
 import { objectsByModule, scanEnvironment, treeCompilerMacros, type ModuleScan, type TreeObject, type TreeScan, type TreeScanOptions } from './tree-scan';
 
@@ -113,14 +113,39 @@ const storedModule = (m: KeptModule, entries: [string, string][], paths: Observa
 /**
  * Scans the tree, reusing from `file` every module whose inputs did not change, and keeps the
  * result there (written whole, atomically). With `hold`, threads that scanned stay to predict.
+ * `expectChanges`: the caller knows files have changed since (a kept result no longer holds).
  */
-export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism(), hold = false): Promise<KeptTreeScan> {
+export async function scanTreeKept(o: TreeScanOptions, file: string, threads = availableParallelism(), hold = false, expectChanges = false): Promise<KeptTreeScan> {
   // What this process saw of the files before (a long-lived one, or a test's earlier run) may have changed.
   forgetIncludeFiles();
   forgetHideSets();
   forgetSignatures();
   const compiler = treeCompilerMacros(o.objects);
   const key = scanKey(o, compiler);
+  // The headers' parts are kept next to the scan, by each header's signature (header-index-cache.ts).
+  const indexCache = { file: file.replace(/(\.v8)?$/, '-index.v8'), key: createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${o.srctree}\0${o.srcarch}`).digest('hex') };
+  // Another thread builds its index while this one reads and checks the kept scan, and scans
+  // whatever is found changed (see EarlyScanThread). Not unless asked: where nothing changed, it
+  // slowed this thread's reading by a second.
+  const early = expectChanges && existsSync(file) ? startScanThread(o, compiler, threads, true, indexCache) : undefined;
+  try {
+    return await scanWithKept(o, file, threads, hold, compiler, key, indexCache, early);
+  } catch (e) {
+    early?.cancel();
+    throw e;
+  }
+}
+
+async function scanWithKept(
+  o: TreeScanOptions,
+  file: string,
+  threads: number,
+  hold: boolean,
+  compiler: ReadonlyMap<string, string>,
+  key: string,
+  indexCache: { file: string; key: string },
+  early: EarlyScanThread | undefined,
+): Promise<KeptTreeScan> {
   const loaded = load(file, key);
   const kept = loaded?.kept;
   // A path both the index and modules observed (the shared headers' include lookups) is stat'ed once.
@@ -138,9 +163,7 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const env = () => {
     if (!built) {
       const seen: Observed = new Map();
-      // The headers' parts are kept next to the scan, by each header's signature (header-index-cache.ts).
-      const cache = new HeaderIndexCache(file.replace(/(\.v8)?$/, '-index.v8'), createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${o.srctree}\0${o.srcarch}`).digest('hex'));
-      built = observing(seen, () => scanEnvironment(o, compiler, undefined, cache));
+      built = observing(seen, () => scanEnvironment(o, compiler, undefined, new HeaderIndexCache(indexCache.file, indexCache.key)));
       indexObserved = seen;
     }
     return built;
@@ -168,10 +191,10 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const stale = new Map([...groups].filter(([name]) => !scans.has(name)));
   let predictor: RemotePredictor | undefined;
   if (stale.size > 0) {
-    const scanned = await scanModules(o, compiler, env, stale, threads, true, hold);
+    const scanned = await scanModules(o, compiler, env, stale, threads, true, hold, early);
     for (const [name, s] of scanned.scans) scans.set(name, s);
     predictor = scanned.predictor;
-  }
+  } else early?.cancel();
   const scan = assembleScan(groups, scans, env);
   if (!indexObserved) env();
   const index = keptIndex ?? observationsDigest(indexObserved!);

@@ -39,16 +39,25 @@ export interface WorkerModuleScan {
 
 export type ScanTrees = Omit<TreeScanOptions, 'objects'>;
 
-export interface WorkerInput {
-  options: Omit<ScanTrees, 'config'> & { config: [string, string][] };
-  compiler: [string, string][];
+/** The modules a scan thread takes from, and the counter it shares with the other threads. */
+export interface ModuleQueue {
   /** Every module, in the order they are taken. */
   modules: [string, PlainObject[]][];
   /** Element 0: the next module to take, shared by all threads (Atomics.add). */
   next: Int32Array;
+}
+
+export interface WorkerInput extends Partial<ModuleQueue> {
+  options: Omit<ScanTrees, 'config'> & { config: [string, string][] };
+  compiler: [string, string][];
+  /**
+   * The kept header index parts (header-index-cache.ts) to build this thread's index from, read
+   * only: the main thread writes them. Without, every shared header is indexed.
+   */
+  indexCache?: { file: string; key: string };
   /** Where the worker sends its modules (WorkerModuleScan[] batches). */
   results: MessagePort;
-  /** Where the first worker that holds its modules sends its IndexTables, before it scans (one is enough). */
+  /** Where the first worker that holds its modules sends its IndexTables, before it scans (one is enough; see QueueMessage). */
   tables?: MessagePort;
   observe: boolean;
   /**
@@ -73,6 +82,12 @@ export interface IndexTables {
 export interface PredictRequest {
   owners: [string, string][];
   modules: string[];
+  /**
+   * The index's referrer table as the kept predictions keep it (each name's referrers
+   * space-separated), when they were made with the same index: the thread need not read every
+   * definition (a second) to predict a few modules.
+   */
+  referrers?: readonly [string, string][];
 }
 export type PredictAnswer = { predicted: [string, string[]][] } | { error: string };
 
@@ -82,13 +97,20 @@ export type PredictAnswer = { predicted: [string, string[]][] } | { error: strin
  */
 export interface RemotePredictor {
   holds(module: string): boolean;
-  /** Each module's predicted imports (sorted symbols), for modules some thread holds. */
-  predict(owners: ExportOwners, modules: readonly string[]): Promise<Map<string, string[]>>;
-  /** The IndexTables a thread read. */
-  tables(): IndexTables;
+  /** Each module's predicted imports (sorted symbols), for modules some thread holds (see PredictRequest for `referrers`). */
+  predict(owners: ExportOwners, modules: readonly string[], referrers?: readonly [string, string][]): Promise<Map<string, string[]>>;
+  /** The IndexTables a thread read before it scanned, if it was to (see scanModules' `early`). */
+  tables(): IndexTables | undefined;
   /** Ends the threads. */
   close(): void;
 }
+
+/**
+ * Without `modules` in its input, the worker builds its index and then waits for its ModuleQueue,
+ * sent on `results` (see startScanThread); with whether to hold its modules (WorkerInput.hold) and,
+ * if it does, whether to read and send its IndexTables before it scans.
+ */
+export type QueueMessage = ModuleQueue & { hold: boolean; tables: boolean };
 
 /** A worker's last message: how many batches it sent, or what went wrong. */
 export type WorkerDone = { batches: number } | { error: string };
@@ -134,6 +156,39 @@ interface ScanThread {
  */
 const YOUNG_GENERATION_MB = 96;
 
+/**
+ * A scan thread started before its modules are known, so that it builds its header index while
+ * this thread reads and checks a kept scan: after a source edit, the module to scan again is
+ * then scanned by a thread whose index is ready (building it here took a second of each such run).
+ */
+export interface EarlyScanThread {
+  readonly thread: ScanThread;
+  /** Gives it its modules (once), and what QueueMessage says. */
+  start(queue: ModuleQueue, hold: boolean, tables: boolean): void;
+  /** Ends it unused. */
+  cancel(): void;
+}
+
+/**
+ * An EarlyScanThread for scans with `observe` as scanModules takes it, or undefined
+ * where there is no other thread (one thread asked for, or no compiled worker: tests from sources).
+ */
+export function startScanThread(trees: ScanTrees, compiler: ReadonlyMap<string, string>, threads: number, observe: boolean, indexCache: { file: string; key: string }): EarlyScanThread | undefined {
+  if (threads < 2 || !existsSync(WORKER)) return undefined;
+  const thread = runWorker({ options: plainOptions(trees), compiler: [...compiler], indexCache, observe, hold: false }, true);
+  return {
+    thread,
+    start: (queue, hold, tables) => thread.port.postMessage({ ...queue, hold, tables } satisfies QueueMessage),
+    cancel: () => {
+      thread.tables?.close();
+      thread.port.close();
+      void thread.worker.terminate();
+    },
+  };
+}
+
+const plainOptions = (trees: ScanTrees): WorkerInput['options'] => ({ srctree: trees.srctree, objtree: trees.objtree, srcarch: trees.srcarch, config: [...trees.config] });
+
 function runWorker(input: Omit<WorkerInput, 'results' | 'tables'>, readTables: boolean): ScanThread {
   const { port1, port2 } = new MessageChannel();
   const tables = readTables ? new MessageChannel() : undefined;
@@ -167,16 +222,15 @@ function remotePredictor(threads: ScanThread[]): RemotePredictor {
     });
   return {
     holds: (module) => threads.some((t) => t.modules.has(module)),
-    async predict(owners, modules) {
+    async predict(owners, modules, referrers) {
       const list = [...owners];
-      const answers = await Promise.all(threads.map((t) => ask(t, { owners: list, modules: modules.filter((m) => t.modules.has(m)) })));
+      const answers = await Promise.all(threads.map((t) => ask(t, { owners: list, modules: modules.filter((m) => t.modules.has(m)), referrers })));
       return new Map(answers.flat());
     },
     tables() {
-      // Sent before the thread scanned anything: here long since.
+      // Sent before the thread scanned anything: here long since, if sent.
       const m = threads[0].tables && receiveMessageOnPort(threads[0].tables);
-      if (m === undefined) throw new Error('a scan thread that predicts sent no index tables');
-      return m.message as IndexTables;
+      return m?.message as IndexTables | undefined;
     },
     close() {
       for (const t of threads) {
@@ -198,7 +252,11 @@ const MODULES_PER_EXTRA_THREAD = 64;
  * own index when there are enough modules to share. `environment` may be a function: this thread's
  * index is then built after the other threads are started, while they build theirs. With `observe`, each
  * module's result carries what its scan read or looked up. With `hold`, the other threads keep
- * their modules and are returned as a predictor (to be closed).
+ * their modules and are returned as a predictor (to be closed). With `early` (started with the same
+ * `observe`), that thread is the other one, and this thread scans only when the modules are many
+ * enough to share: a few are left to `early`, whose index is ready, and this thread's is not built.
+ * Nor does `early` then read its IndexTables (1.5 s before it scans): after a source edit nothing
+ * else is predicted, and what is predicted here uses the referrers the kept predictions keep.
  */
 export async function scanModules(
   trees: ScanTrees,
@@ -208,15 +266,18 @@ export async function scanModules(
   threads: number,
   observe: boolean,
   hold = false,
+  early?: EarlyScanThread,
 ): Promise<{ scans: Map<string, ModuleScan>; predictor?: RemotePredictor }> {
-  const n = existsSync(WORKER) ? Math.max(1, Math.min(threads, Math.ceil(groups.size / MODULES_PER_EXTRA_THREAD))) : 1;
+  const wanted = existsSync(WORKER) ? Math.max(1, Math.min(threads, Math.ceil(groups.size / MODULES_PER_EXTRA_THREAD))) : 1;
+  const n = early ? Math.max(2, wanted) : wanted;
   const modules = n > 1 ? largestFirst(groups) : [...groups];
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const options = { srctree: trees.srctree, objtree: trees.objtree, srcarch: trees.srcarch, config: [...trees.config] };
   const plain = n > 1 ? modules.map(([name, l]): [string, PlainObject[]] => [name, l.map(plainObject)]) : [];
-  const others = Array.from({ length: n - 1 }, (_, w) => runWorker({ options, compiler: [...compiler], modules: plain, next, observe, hold }, hold && w === 0));
+  const scansHere = !early || groups.size > MODULES_PER_EXTRA_THREAD;
+  const started = Array.from({ length: n - 1 - (early ? 1 : 0) }, (_, w) => runWorker({ options: plainOptions(trees), compiler: [...compiler], modules: plain, next, observe, hold }, hold && !early && w === 0));
+  const others = early ? [early.thread, ...started] : started;
+  early?.start({ modules: plain, next }, hold, hold && scansHere);
   const out = new Map<string, ModuleScan>();
-  const env = typeof environment === 'function' ? environment() : environment;
   const received = others.map(() => 0);
   const receive = (w: number): boolean => {
     const m = receiveMessageOnPort(others[w].port);
@@ -228,7 +289,8 @@ export async function scanModules(
     received[w]++;
     return true;
   };
-  for (let i; (i = Atomics.add(next, 0, 1)) < modules.length; ) {
+  const env = scansHere ? (typeof environment === 'function' ? environment() : environment) : undefined;
+  for (let i; env && (i = Atomics.add(next, 0, 1)) < modules.length; ) {
     const [name, objects] = modules[i];
     const s = scanModule(name, objects, trees.objtree, env, observe);
     // Its kept form made now, as the other threads make theirs: the work is shared out with the
