@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forgetSignatures, signatureNow } from '@nx-kbuild/kbuild-make';
-import { cachedCheck, keepCheck, keptAnswers, type KeptAnswers } from './checks/check-cache';
+import { cachedCheck, keepCheck, keptAnswers, lastCheck, type KeptAnswers } from './checks/check-cache';
 import { answerQuery, type QueriedTree } from './queries';
 
 const SRC = '/src/linux';
@@ -88,5 +88,19 @@ describe("a check's kept answers", () => {
     writeFileSync(input, 'changed');
     forgetSignatures(); // as a new process would
     expect(keptAnswers(file, 'k1')).toBeUndefined();
+  });
+
+  it('tell what became of the last check: it holds, a file it read changed (which), another key made it, or there is none', () => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-kbuild-answers-'));
+    const file = join(dir, 'symbols-check.json');
+    expect(lastCheck(file, 'k1')).toEqual({});
+    const input = join(dir, 'input.c');
+    writeFileSync(input, 'one');
+    keepCheck(file, 'k1', new Map([[input, signatureNow(input, '')]]), { stdout: 'out\n', stderr: '', status: 0 });
+    expect(lastCheck(file, 'k1').holds?.stdout).toBe('out\n');
+    expect(lastCheck(file, 'k2')).toEqual({ changed: '' });
+    writeFileSync(input, 'changed');
+    forgetSignatures();
+    expect(lastCheck(file, 'k1')).toEqual({ changed: input });
   });
 });
