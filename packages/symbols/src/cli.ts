@@ -14,7 +14,7 @@ import { exportOwners, HeaderReferences } from './imports/predict';
 import { scanTreeKept } from './scan/kept-scan';
 import { KeptPredictions } from './imports/kept-predictions';
 import type { ModuleImports } from './imports/module-imports';
-import { objectsFromKbuild, type ModuleSymbols, type TreeScanOptions } from './scan/tree-scan';
+import { objectsFromKbuild, sharedHeaderRoots, type ModuleSymbols, type TreeScanOptions } from './scan/tree-scan';
 import { answersOf, checkKey, keepCheck, lastCheck, resultOf, type KeptAnswers } from './checks/check-cache';
 import { answerQuery, findModule, where, type Query } from './queries';
 import { exportTable } from './checks/modpost-rules';
@@ -132,8 +132,8 @@ async function main(argv: string[]): Promise<number> {
   return scan.errors.length > 0 ? 1 : 0;
 }
 
-/** Whether `path` lies under the shared header index's directories (include/, arch/<srcarch>/include/). */
-const sharedHeader = (path: string, srctree: string, srcarch: string) => path.startsWith(join(srctree, 'include') + '/') || path.startsWith(join(srctree, 'arch', srcarch, 'include') + '/');
+/** Whether `path` lies under the shared header index's directories. */
+const sharedHeader = (path: string, srctree: string, srcarch: string) => sharedHeaderRoots({ srctree, srcarch }).some((root) => path.startsWith(root + '/'));
 
 /** The whole tree's scan and predicted imports, each module's kept while nothing it read changed. */
 async function keptSymbols(trees: Omit<TreeScanOptions, 'objects'>, tree: KernelTree, threads: number | undefined, every: boolean, early = false) {

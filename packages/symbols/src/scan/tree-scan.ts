@@ -139,8 +139,11 @@ export function treeCompilerMacros(objects: readonly TreeObject[]): Map<string, 
   return first ? compilerMacros(first.argv) : new Map<string, string>();
 }
 
+/** The directories of the shared header index, in its search order: arch/<srcarch>/include/, then include/. */
+export const sharedHeaderRoots = (o: Pick<TreeScanOptions, 'srctree' | 'srcarch'>): string[] => [join(o.srctree, 'arch', o.srcarch, 'include'), join(o.srctree, 'include')];
+
 export function scanEnvironment(o: Pick<TreeScanOptions, 'srctree' | 'srcarch' | 'config'>, compiler: ReadonlyMap<string, string>, index?: HeaderIndex, cache?: HeaderIndexCache): ScanEnvironment {
-  const idx = index ?? buildHeaderIndex([join(o.srctree, 'arch', o.srcarch, 'include'), join(o.srctree, 'include')], cache);
+  const idx = index ?? buildHeaderIndex(sharedHeaderRoots(o), cache);
   const predefined = new Map([...compiler, ...configMacros(o.config)]);
   return { index: idx, predefined, relevant: relevantHeaderMacros(idx) };
 }
