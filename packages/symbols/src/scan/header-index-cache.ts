@@ -121,6 +121,12 @@ function decode(file: string, h: StoredHeader): HeaderPart {
   return { text, guarded: h.guarded, invokes: h.invokes, definitions, includes, functions };
 }
 
+/** Where a HeaderIndexCache is kept, and its key (the indexer's code): what another thread needs to read it. */
+export interface KeptIndexFile {
+  file: string;
+  key: string;
+}
+
 /** The headers kept in `file` (for the same `key`: the indexer's code), and what this run indexes. */
 export class HeaderIndexCache {
   private readonly kept = new Map<string, StoredHeader>();

@@ -15,7 +15,7 @@ import { codeDigest, writeFileAtomicAsync } from '@nx-kbuild/diagnostics';
 import { fewChanges, forgetSignatures, isFact, mergeObservation, ObservationTable, observing, readLayers, signatureNow, writeChanges, writeWhole, type Layer, type Observed } from '@nx-kbuild/kbuild-make';
 import { forgetIncludeFiles } from './include-files';
 import { forgetHideSets } from './macros';
-import { HeaderIndexCache } from './header-index-cache';
+import { HeaderIndexCache, type KeptIndexFile } from './header-index-cache';
 import { indexFactNow } from './index-facts';
 import type { IndexIdentity } from '../imports/kept-predictions';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
@@ -123,7 +123,7 @@ export async function scanTreeKept(o: TreeScanOptions, file: string, threads = a
   const compiler = treeCompilerMacros(o.objects);
   const key = scanKey(o, compiler);
   // The headers' parts are kept next to the scan, by each header's signature (header-index-cache.ts).
-  const indexCache = { file: file.replace(/(\.v8)?$/, '-index.v8'), key: createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${o.srctree}\0${o.srcarch}`).digest('hex') };
+  const indexCache: KeptIndexFile = { file: file.replace(/(\.v8)?$/, '-index.v8'), key: createHash('sha256').update(`${codeDigest(join(__dirname, '..'))}\0${o.srctree}\0${o.srcarch}`).digest('hex') };
   // Another thread builds its index while this one reads and checks the kept scan, and scans
   // whatever is found changed (see EarlyScanThread). Not unless asked: where nothing changed, it
   // slowed this thread's reading by a second.
@@ -143,7 +143,7 @@ async function scanWithKept(
   hold: boolean,
   compiler: ReadonlyMap<string, string>,
   key: string,
-  indexCache: { file: string; key: string },
+  indexCache: KeptIndexFile,
   early: EarlyScanThread | undefined,
 ): Promise<KeptTreeScan> {
   const loaded = load(file, key);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeaderNames } from '../imports/kept-predictions';
 import type { ExportOwners } from '../imports/predict';
+import type { KeptIndexFile } from './header-index-cache';
 import { forgetIncludeFiles } from './include-files';
 import { forgetHideSets } from './macros';
 import { fromStored, storedScan, type StoredModuleScan } from './kept-module';
@@ -54,7 +55,7 @@ export interface WorkerInput extends Partial<ModuleQueue> {
    * The kept header index parts (header-index-cache.ts) to build this thread's index from, read
    * only: the main thread writes them. Without, every shared header is indexed.
    */
-  indexCache?: { file: string; key: string };
+  indexCache?: KeptIndexFile;
   /** Where the worker sends its modules (WorkerModuleScan[] batches). */
   results: MessagePort;
   /** Where the first worker that holds its modules sends its IndexTables, before it scans (one is enough; see QueueMessage). */
@@ -173,7 +174,7 @@ export interface EarlyScanThread {
  * An EarlyScanThread for scans with `observe` as scanModules takes it, or undefined
  * where there is no other thread (one thread asked for, or no compiled worker: tests from sources).
  */
-export function startScanThread(trees: ScanTrees, compiler: ReadonlyMap<string, string>, threads: number, observe: boolean, indexCache: { file: string; key: string }): EarlyScanThread | undefined {
+export function startScanThread(trees: ScanTrees, compiler: ReadonlyMap<string, string>, threads: number, observe: boolean, indexCache: KeptIndexFile): EarlyScanThread | undefined {
   if (threads < 2 || !existsSync(WORKER)) return undefined;
   const thread = runWorker({ options: plainOptions(trees), compiler: [...compiler], indexCache, observe, hold: false }, true);
   return {
